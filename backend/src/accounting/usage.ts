@@ -39,8 +39,10 @@ export function mergeAnthropicUsage(into: TokenUsage, wire: AnthropicUsage | nul
     into.cacheWrite5mTokens = split.ephemeral_5m_input_tokens ?? 0;
     into.cacheWrite1hTokens = split.ephemeral_1h_input_tokens ?? 0;
   } else if (typeof wire.cache_creation_input_tokens === 'number') {
-    // No 5m/1h breakdown: the default TTL is 5 minutes.
-    into.cacheWrite5mTokens = wire.cache_creation_input_tokens;
-    into.cacheWrite1hTokens = 0;
+    // A total without the 5m/1h breakdown: keep the 1h part already known (from message_start)
+    // when it still fits, and count the rest at the default 5-minute TTL.
+    const total = wire.cache_creation_input_tokens;
+    if (into.cacheWrite1hTokens > total) into.cacheWrite1hTokens = 0;
+    into.cacheWrite5mTokens = total - into.cacheWrite1hTokens;
   }
 }
