@@ -1,0 +1,30 @@
+import type { TokenUsage } from './usage.ts';
+
+export type UsageOutcome = 'completed' | 'upstream_error' | 'rejected' | 'aborted' | 'failed';
+
+/** One proxied request, as recorded in usage_events. Built once, when the response is over. */
+export interface UsageEvent extends TokenUsage {
+  requestId: string;
+  occurredAt: Date;
+  userId: string;
+  accessKeyId: string;
+  endpoint: 'messages' | 'count_tokens';
+  provider: 'plan' | 'bedrock';
+  isFallback: boolean;
+  fallbackReason: string | null;
+  requestedModel: string | null;
+  servedModel: string | null;
+  stream: boolean;
+  statusCode: number;
+  /**
+   * completed: the upstream answered 2xx and the client got all of it; upstream_error: the upstream
+   * answered an error or could not be reached; rejected: the proxy refused the request itself;
+   * aborted: the client went away; failed: the upstream broke off mid-response.
+   */
+  outcome: UsageOutcome;
+  errorType: string | null;
+  stopReason: string | null;
+  latencyMs: number;
+  ttfbMs: number | null;
+  upstreamRequestId: string | null;
+}

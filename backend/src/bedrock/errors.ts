@@ -1,0 +1,183 @@
+/**
+ * Bedrock failures in Anthropic's terms (protocol.md §2.7, §3.3, §3.4). One table maps each
+ * Bedrock exception name to the status and `error.type` the client sees; classification is by
+ * exception name, then HTTP status, then Node/undici error code — never by message text.
+ */
+
+export type AnthropicErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'billing_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'timeout_error'
+  | 'overloaded_error';
+
+/** A Bedrock failure as the client should see it. `code` is stable for logs and metrics. */
+export interface BedrockFailure {
+  status: number;
+  type: AnthropicErrorType;
+  message: string;
+  code: string;
+  /** The Bedrock exception name (`ThrottlingException`), when there was one. */
+  exception: string | null;
+}
+
+interface ExceptionRow {
+  status: number;
+  type: AnthropicErrorType;
+  code: string;
+}
+
+/** Bedrock exception → Anthropic error. Keys are PascalCase; stream members (`throttlingException`) are normalised. */
+const EXCEPTIONS: Readonly<Record<string, ExceptionRow>> = {
+  ValidationException: { status: 400, type: 'invalid_request_error', code: 'BEDROCK_VALIDATION' },
+  ConflictException: { status: 400, type: 'invalid_request_error', code: 'BEDROCK_CONFLICT' },
+  ServiceQuotaExceededException: { status: 429, type: 'rate_limit_error', code: 'BEDROCK_QUOTA_EXCEEDED' },
+  AccessDeniedException: { status: 403, type: 'permission_error', code: 'BEDROCK_ACCESS_DENIED' },
+  // The Bedrock API key itself is unknown, expired or malformed.
+  UnrecognizedClientException: { status: 401, type: 'authentication_error', code: 'BEDROCK_KEY_REJECTED' },
+  ExpiredTokenException: { status: 401, type: 'authentication_error', code: 'BEDROCK_KEY_REJECTED' },
+  InvalidSignatureException: { status: 401, type: 'authentication_error', code: 'BEDROCK_KEY_REJECTED' },
+  IncompleteSignatureException: { status: 401, type: 'authentication_error', code: 'BEDROCK_KEY_REJECTED' },
+  MissingAuthenticationTokenException: { status: 401, type: 'authentication_error', code: 'BEDROCK_KEY_REJECTED' },
+  ResourceNotFoundException: { status: 404, type: 'not_found_error', code: 'BEDROCK_NOT_FOUND' },
+  ModelTimeoutException: { status: 504, type: 'timeout_error', code: 'BEDROCK_MODEL_TIMEOUT' },
+  ModelErrorException: { status: 500, type: 'api_error', code: 'BEDROCK_MODEL_ERROR' },
+  ModelStreamErrorException: { status: 500, type: 'api_error', code: 'BEDROCK_MODEL_STREAM_ERROR' },
+  ThrottlingException: { status: 429, type: 'rate_limit_error', code: 'BEDROCK_THROTTLED' },
+  ModelNotReadyException: { status: 429, type: 'rate_limit_error', code: 'BEDROCK_MODEL_NOT_READY' },
+  InternalServerException: { status: 500, type: 'api_error', code: 'BEDROCK_INTERNAL' },
+  ServiceUnavailableException: { status: 529, type: 'overloaded_error', code: 'BEDROCK_UNAVAILABLE' },
+};
+
+/** Bedrock HTTP status → Anthropic error, for exceptions the table does not name. */
+function rowForStatus(status: number): ExceptionRow {
+  switch (status) {
+    case 400:
+      return { status: 400, type: 'invalid_request_error', code: 'BEDROCK_HTTP_400' };
+    case 401:
+      return { status: 401, type: 'authentication_error', code: 'BEDROCK_HTTP_401' };
+    case 403:
+      return { status: 403, type: 'permission_error', code: 'BEDROCK_HTTP_403' };
+    case 404:
+      return { status: 404, type: 'not_found_error', code: 'BEDROCK_HTTP_404' };
+    case 408:
+      return { status: 504, type: 'timeout_error', code: 'BEDROCK_HTTP_408' };
+    case 413:
+      return { status: 413, type: 'request_too_large', code: 'BEDROCK_HTTP_413' };
+    case 429:
+      return { status: 429, type: 'rate_limit_error', code: 'BEDROCK_HTTP_429' };
+    case 503:
+      return { status: 529, type: 'overloaded_error', code: 'BEDROCK_HTTP_503' };
+    case 504:
+      return { status: 504, type: 'timeout_error', code: 'BEDROCK_HTTP_504' };
+    default:
+      if (status >= 500) return { status: 500, type: 'api_error', code: `BEDROCK_HTTP_${status}` };
+      if (status >= 400) return { status: 400, type: 'invalid_request_error', code: `BEDROCK_HTTP_${status}` };
+      return { status: 500, type: 'api_error', code: 'BEDROCK_UNKNOWN' };
+  }
+}
+
+/** Node and undici transport failures (no HTTP response from Bedrock). */
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+/**
+ * Error raised by the translators themselves: a request Bedrock cannot express (400 naming the
+ * field), an unknown model, or a Bedrock answer that cannot be put back into Anthropic's shape.
+ */
+export class BedrockTranslationError extends Error {
+  override readonly name = 'BedrockTranslationError';
+  readonly status: number;
+  readonly anthropicType: AnthropicErrorType;
+  /** The field at fault, as a path into the request (`messages[2].content[0].source.type`). */
+  readonly field: string;
+  /** Translation messages name fields and values the client sent; safe to show. */
+  readonly expose = true;
+
+  constructor(
+    readonly code: 'BEDROCK_UNSUPPORTED' | 'BEDROCK_INVALID_REQUEST' | 'BEDROCK_MODEL_UNKNOWN' | 'BEDROCK_BAD_RESPONSE',
+    field: string,
+    message: string,
+  ) {
+    super(message);
+    this.field = field;
+    if (code === 'BEDROCK_BAD_RESPONSE') {
+      this.status = 502;
+      this.anthropicType = 'api_error';
+    } else {
+      this.status = 400;
+      this.anthropicType = 'invalid_request_error';
+    }
+  }
+}
+
+/** `ThrottlingException:http://internal.amazon.com/coral/…` → `ThrottlingException`. */
+export function exceptionNameFromHeader(header: string | null | undefined): string | null {
+  if (!header) return null;
+  const name = header.split(':')[0]?.trim();
+  return name ? name : null;
+}
+
+function normaliseExceptionName(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function field(err: unknown, key: string): unknown {
+  return err !== null && typeof err === 'object' ? (err as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * Any Bedrock failure → what the client sees. Accepts an AWS SDK exception (`name`,
+ * `$metadata.httpStatusCode`), an in-stream exception event (`{ name: 'throttlingException',
+ * message }`), a raw HTTP failure (`{ status, name?: x-amzn-errortype name, message }`), a Node
+ * or undici transport error (`code`), or a `BedrockTranslationError`.
+ */
+export function mapBedrockError(err: unknown): BedrockFailure {
+  const message = String(field(err, 'message') ?? '') || 'Amazon Bedrock request failed';
+  if (err instanceof BedrockTranslationError) {
+    return { status: err.status, type: err.anthropicType, message: err.message, code: err.code, exception: null };
+  }
+  const rawName = field(err, 'name');
+  const name = typeof rawName === 'string' && rawName ? normaliseExceptionName(rawName) : null;
+  const row = name ? EXCEPTIONS[name] : undefined;
+  if (row && name) return { ...row, message, exception: name };
+
+  const metadata = field(err, '$metadata');
+  const status = field(metadata, 'httpStatusCode') ?? field(err, 'status') ?? field(err, 'statusCode');
+  if (typeof status === 'number' && status >= 400) {
+    return { ...rowForStatus(status), message, exception: name && name !== 'Error' ? name : null };
+  }
+
+  const code = field(err, 'code');
+  if (name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+    return { status: 504, type: 'timeout_error', code: 'BEDROCK_TIMEOUT', message, exception: null };
+  }
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) {
+    return { status: 502, type: 'api_error', code: 'BEDROCK_UNREACHABLE', message, exception: null };
+  }
+  return { status: 500, type: 'api_error', code: 'BEDROCK_UNKNOWN', message, exception: name && name !== 'Error' ? name : null };
+}
+
+/** The Anthropic `error` body / SSE event for a failure (`{type:"error", error:{type, message}}`). */
+export function toAnthropicError(failure: BedrockFailure, requestId?: string) {
+  return {
+    type: 'error' as const,
+    error: { type: failure.type, message: failure.message },
+    ...(requestId ? { request_id: requestId } : {}),
+  };
+}

@@ -1,0 +1,169 @@
+import path from 'node:path';
+
+/** Typed, validated configuration. Every field comes from one environment variable (see TABLE). */
+export interface Config {
+  port: number;
+  host: string;
+  environment: 'dev' | 'test' | 'staging' | 'prod';
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** postgres:// URL, or undefined for the embedded PGlite database in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  keyHasherSecret: string | undefined;
+  adminCredentials: { username: string; password: string } | undefined;
+  jwtSecret: string | undefined;
+  planApiUrl: string;
+  planApiKey: string | undefined;
+  planFirstByteTimeoutMs: number;
+  shutdownDrainMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<K extends keyof Config> {
+  env: string;
+  key: K;
+  doc: string;
+  default: string | undefined;
+  parse: (raw: string, env: Env) => Config[K];
+}
+
+const ENVIRONMENTS = ['dev', 'test', 'staging', 'prod'] as const;
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (raw: string): T => {
+    const value = raw.toLowerCase();
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    throw new ConfigError(`must be one of ${allowed.join(', ')} (got "${raw}")`);
+  };
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max) throw new ConfigError(`must be an integer from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+}
+
+/** Seconds, decimals allowed ("60", "0.5", "60s"), returned as milliseconds. */
+function seconds(raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*s?\s*$/.exec(raw);
+  const n = match ? Number(match[1]) : NaN;
+  if (!match || !(n > 0) || n > 86_400) throw new ConfigError(`must be a number of seconds greater than 0 (got "${raw}")`);
+  return Math.round(n * 1000);
+}
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`must be an http(s) URL (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`must be an http(s) URL (got "${raw}")`);
+  if (url.search || url.hash) throw new ConfigError('must not carry a query string or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** A postgres:// URL, or the JSON of an RDS generated secret as ECS injects it. */
+export function parseDatabaseUrl(raw: string): string {
+  const text = raw.trim();
+  if (text.startsWith('{')) {
+    let secret: Record<string, unknown>;
+    try {
+      secret = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ConfigError('looks like JSON but does not parse');
+    }
+    const missing = ['username', 'password', 'host'].filter((f) => typeof secret[f] !== 'string' || secret[f] === '');
+    if (missing.length) throw new ConfigError(`secret JSON lacks ${missing.join(', ')}`);
+    const port = secret.port === undefined ? 5432 : Number(secret.port);
+    if (!Number.isInteger(port)) throw new ConfigError('secret JSON has a port that is not a number');
+    const db = typeof secret.dbname === 'string' && secret.dbname ? secret.dbname : 'postgres';
+    const user = encodeURIComponent(secret.username as string);
+    const password = encodeURIComponent(secret.password as string);
+    return `postgres://${user}:${password}@${secret.host as string}:${port}/${encodeURIComponent(db)}`;
+  }
+  if (!/^postgres(ql)?:\/\//.test(text)) throw new ConfigError('must be a postgres:// URL or the RDS secret JSON');
+  try {
+    new URL(text);
+  } catch {
+    throw new ConfigError('is not a valid URL');
+  }
+  return text;
+}
+
+function secret(minLength: number) {
+  return (raw: string): string => {
+    if (raw.length < minLength) throw new ConfigError(`must be at least ${minLength} characters`);
+    return raw;
+  };
+}
+
+function adminCredentials(raw: string): { username: string; password: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('must be JSON like {"username":"admin","password":"…"}');
+  }
+  const v = value as Record<string, unknown>;
+  if (!v || typeof v.username !== 'string' || !v.username || typeof v.password !== 'string' || !v.password) {
+    throw new ConfigError('must be JSON with non-empty "username" and "password" strings');
+  }
+  return { username: v.username, password: v.password };
+}
+
+const baseDir = () => process.env.INIT_CWD ?? process.cwd();
+
+/** One row per variable: the README's configuration table is this table. */
+export const SETTINGS: Setting<keyof Config>[] = [
+  { env: 'PORT', key: 'port', default: '8000', doc: 'listen port', parse: integer(0, 65535) },
+  { env: 'HOST', key: 'host', default: '0.0.0.0', doc: 'listen address', parse: (raw) => raw.trim() || '0.0.0.0' },
+  { env: 'ENVIRONMENT', key: 'environment', default: 'dev', doc: '`dev` generates missing secrets into DATA_DIR; any other value requires them', parse: oneOf(ENVIRONMENTS) },
+  { env: 'LOG_LEVEL', key: 'logLevel', default: 'INFO', doc: 'trace, debug, info, warn, error, fatal or silent', parse: oneOf(LEVELS) },
+  { env: 'DATABASE_URL', key: 'databaseUrl', default: undefined, doc: 'a `postgres://` URL or the RDS secret JSON (`username, password, host, port, dbname`); unset: embedded PGlite in DATA_DIR', parse: parseDatabaseUrl },
+  { env: 'DATA_DIR', key: 'dataDir', default: './data', doc: 'embedded database files and generated dev secrets', parse: (raw) => path.resolve(baseDir(), raw) },
+  { env: 'KEY_HASHER_SECRET', key: 'keyHasherSecret', default: undefined, doc: 'HMAC key for access keys (at least 32 characters); required outside dev', parse: secret(32) },
+  { env: 'ADMIN_CREDENTIALS', key: 'adminCredentials', default: undefined, doc: 'JSON `{"username","password"}`; dev: generated and printed once; required outside dev', parse: adminCredentials },
+  { env: 'JWT_SECRET', key: 'jwtSecret', default: undefined, doc: 'admin token signing key (default: derived from KEY_HASHER_SECRET)', parse: secret(32) },
+  { env: 'PLAN_API_URL', key: 'planApiUrl', default: 'https://api.anthropic.com', doc: 'the Anthropic upstream', parse: httpUrl },
+  { env: 'PLAN_API_KEY', key: 'planApiKey', default: undefined, doc: 'Anthropic key used when the client sends no credential', parse: (raw) => raw },
+  { env: 'PLAN_FIRST_BYTE_TIMEOUT', key: 'planFirstByteTimeoutMs', default: '60', doc: 'seconds to wait for Anthropic\'s first byte', parse: seconds },
+  { env: 'SHUTDOWN_DRAIN_SECONDS', key: 'shutdownDrainMs', default: '120', doc: 'seconds in-flight streams may finish after SIGTERM', parse: seconds },
+];
+
+/** Reads and validates the environment. Throws ConfigError("NAME: what is wrong") on the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const config = {} as Record<keyof Config, unknown>;
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env];
+    const value = raw === undefined || raw === '' ? setting.default : raw;
+    if (value === undefined) {
+      config[setting.key] = undefined;
+      continue;
+    }
+    try {
+      config[setting.key] = setting.parse(value, env);
+    } catch (err) {
+      const reason = err instanceof ConfigError ? err.message : String(err);
+      throw new ConfigError(`${setting.env}: ${reason}`);
+    }
+  }
+  const result = config as unknown as Config;
+  if (result.environment !== 'dev') {
+    for (const [name, present] of [
+      ['KEY_HASHER_SECRET', result.keyHasherSecret],
+      ['ADMIN_CREDENTIALS', result.adminCredentials],
+    ] as const) {
+      if (!present) throw new ConfigError(`${name}: required when ENVIRONMENT=${result.environment} (only dev generates it)`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,69 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { KeyContext } from '../proxy/access-keys.ts';
+import type { Db } from './client.ts';
+import { accessKeys, users } from './schema.ts';
+
+export type AccessKeyRow = typeof accessKeys.$inferSelect;
+
+export interface AccessKeyRepository {
+  /** The usable key with this hash: active, or rotating and not yet expired, of an active user. */
+  findUsable(keyHash: string): Promise<KeyContext | null>;
+  create(input: { userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
+  listByUser(userId: string): Promise<AccessKeyRow[]>;
+  get(id: string): Promise<AccessKeyRow | null>;
+  revoke(id: string): Promise<AccessKeyRow | null>;
+}
+
+export function createAccessKeyRepository(db: Db): AccessKeyRepository {
+  return {
+    async findUsable(keyHash) {
+      const [row] = await db
+        .select({
+          accessKeyId: accessKeys.id,
+          userId: accessKeys.userId,
+          keyPrefix: accessKeys.keyPrefix,
+          keyStatus: accessKeys.status,
+          bedrockRegion: accessKeys.bedrockRegion,
+          rotationExpiresAt: accessKeys.rotationExpiresAt,
+          routingStrategy: users.routingStrategy,
+          userStatus: users.status,
+          deletedAt: users.deletedAt,
+        })
+        .from(accessKeys)
+        .innerJoin(users, eq(users.id, accessKeys.userId))
+        .where(eq(accessKeys.keyHash, keyHash))
+        .limit(1);
+      if (!row || row.userStatus !== 'active' || row.deletedAt) return null;
+      const rotatingAlive = row.keyStatus === 'rotating' && (!row.rotationExpiresAt || row.rotationExpiresAt.getTime() > Date.now());
+      if (row.keyStatus !== 'active' && !rotatingAlive) return null;
+      return {
+        accessKeyId: row.accessKeyId,
+        userId: row.userId,
+        keyPrefix: row.keyPrefix,
+        routingStrategy: row.routingStrategy,
+        bedrockRegion: row.bedrockRegion,
+        expiresAt: row.keyStatus === 'rotating' ? row.rotationExpiresAt : null,
+      };
+    },
+    async create(input) {
+      const [row] = await db.insert(accessKeys).values(input).returning();
+      return row!;
+    },
+    listByUser(userId) {
+      return db.select().from(accessKeys).where(eq(accessKeys.userId, userId)).orderBy(desc(accessKeys.createdAt));
+    },
+    async get(id) {
+      const [row] = await db.select().from(accessKeys).where(eq(accessKeys.id, id)).limit(1);
+      return row ?? null;
+    },
+    async revoke(id) {
+      const now = new Date();
+      const [row] = await db
+        .update(accessKeys)
+        .set({ status: 'revoked', revokedAt: now, updatedAt: now })
+        .where(and(eq(accessKeys.id, id), isNull(accessKeys.revokedAt)))
+        .returning();
+      return row ?? (await this.get(id));
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { bigint, boolean, char, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+// Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  description: text('description'),
+  status: text('status', { enum: ['active', 'inactive', 'deleted'] }).notNull().default('active'),
+  routingStrategy: text('routing_strategy', { enum: ['plan_first', 'bedrock_only', 'plan_only'] }).notNull().default('plan_first'),
+  monthlyBudgetUsd: numeric('monthly_budget_usd'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+});
+
+export const accessKeys = pgTable('access_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  keyHash: char('key_hash', { length: 64 }).notNull().unique(),
+  keyPrefix: text('key_prefix').notNull(),
+  status: text('status', { enum: ['active', 'rotating', 'revoked'] }).notNull().default('active'),
+  bedrockRegion: text('bedrock_region'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  rotationExpiresAt: timestamp('rotation_expires_at', { withTimezone: true }),
+});
+
+export const usageEvents = pgTable('usage_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  requestId: text('request_id').notNull(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  accessKeyId: uuid('access_key_id').notNull().references(() => accessKeys.id),
+  endpoint: text('endpoint', { enum: ['messages', 'count_tokens'] }).notNull(),
+  provider: text('provider', { enum: ['plan', 'bedrock'] }).notNull(),
+  isFallback: boolean('is_fallback').notNull().default(false),
+  fallbackReason: text('fallback_reason'),
+  requestedModel: text('requested_model'),
+  servedModel: text('served_model'),
+  stream: boolean('stream').notNull(),
+  statusCode: integer('status_code').notNull(),
+  outcome: text('outcome', { enum: ['completed', 'upstream_error', 'rejected', 'aborted', 'failed'] }).notNull(),
+  errorType: text('error_type'),
+  stopReason: text('stop_reason'),
+  inputTokens: integer('input_tokens').notNull().default(0),
+  outputTokens: integer('output_tokens').notNull().default(0),
+  cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+  cacheWrite5mTokens: integer('cache_write_5m_tokens').notNull().default(0),
+  cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
+  costUsd: numeric('cost_usd'),
+  priceSnapshot: jsonb('price_snapshot'),
+  latencyMs: integer('latency_ms').notNull(),
+  ttfbMs: integer('ttfb_ms'),
+  upstreamRequestId: text('upstream_request_id'),
+});
+
+export const schema = { users, accessKeys, usageEvents };
+export type Schema = typeof schema;

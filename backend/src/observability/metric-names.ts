@@ -1,0 +1,28 @@
+// Shared by the backend's metrics emitter and the infra alarm/dashboard, so both name the same metric.
+
+/** CloudWatch namespace of every metric the proxy emits (embedded metric format on stdout). */
+export const METRIC_NAMESPACE = 'ClaudeCodeProxy';
+
+/**
+ * Metric names. Each is emitted at least once with no dimensions (an empty dimension set) besides
+ * any dimensioned copies: the alarm and the dashboard read those dimensionless aggregates.
+ */
+export const METRICS = {
+  RequestCount: 'RequestCount',
+  ErrorCount: 'ErrorCount',
+  FallbackCount: 'FallbackCount',
+  BudgetRejections: 'BudgetRejections',
+  /** Milliseconds from request received to response finished. */
+  Latency: 'Latency',
+  /** Milliseconds to the first byte sent to the client. */
+  TTFB: 'TTFB',
+  InputTokens: 'InputTokens',
+  OutputTokens: 'OutputTokens',
+  CacheReadTokens: 'CacheReadTokens',
+  CacheWriteTokens: 'CacheWriteTokens',
+  CostUSD: 'CostUSD',
+  /** 1 each time an access key's circuit opens (Plan upstream considered down for that key). */
+  CircuitOpen: 'CircuitOpen',
+} as const;
+
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];

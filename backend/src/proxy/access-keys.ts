@@ -1,0 +1,97 @@
+/** What the proxy needs to know about the caller, resolved from the raw access key. */
+export interface KeyContext {
+  accessKeyId: string;
+  userId: string;
+  keyPrefix: string;
+  routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only';
+  bedrockRegion: string | null;
+  /** A rotated key stops working at this instant. */
+  expiresAt: Date | null;
+}
+
+export interface AccessKeyResolver {
+  /** The key's context, or null for an unknown, revoked, expired or inactive-user key. */
+  resolve(rawKey: string): Promise<KeyContext | null>;
+  /** Forget cached answers for matching keys (and every negative answer): admin changed something. */
+  invalidate(match: (ctx: KeyContext) => boolean): void;
+}
+
+export interface AccessKeyResolverOptions {
+  isWellFormed: (rawKey: string) => boolean;
+  hash: (rawKey: string) => string;
+  /** Database lookup by key hash; returns only keys that may be used now. */
+  lookup: (keyHash: string) => Promise<KeyContext | null>;
+  /** After this a known key is re-read in the background while the cached answer keeps serving. */
+  refreshAfterMs?: number;
+  negativeTtlMs?: number;
+  maxNegativeEntries?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  value: KeyContext | null;
+  fetchedAt: number;
+}
+
+/**
+ * Steady state does no query: a known key is answered from memory and refreshed in the background
+ * when its entry grows old; concurrent misses for one key share one lookup; unknown keys are
+ * remembered briefly (bounded) so a flood of bad keys cannot flood the database. While the
+ * database is down, keys already known keep working.
+ */
+export function createAccessKeyResolver(options: AccessKeyResolverOptions): AccessKeyResolver {
+  const refreshAfter = options.refreshAfterMs ?? 60_000;
+  const negativeTtl = options.negativeTtlMs ?? 5_000;
+  const maxNegative = options.maxNegativeEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const known = new Map<string, Entry>();
+  const unknown = new Map<string, number>(); // hash → time of the miss
+  const inflight = new Map<string, Promise<KeyContext | null>>();
+
+  function load(hash: string): Promise<KeyContext | null> {
+    let pending = inflight.get(hash);
+    if (!pending) {
+      pending = options
+        .lookup(hash)
+        .then((value) => {
+          if (value) {
+            known.set(hash, { value, fetchedAt: now() });
+            unknown.delete(hash);
+          } else {
+            known.delete(hash);
+            if (unknown.size >= maxNegative) unknown.delete(unknown.keys().next().value as string);
+            unknown.set(hash, now());
+          }
+          return value;
+        })
+        .finally(() => inflight.delete(hash));
+      inflight.set(hash, pending);
+    }
+    return pending;
+  }
+
+  return {
+    async resolve(rawKey) {
+      if (!options.isWellFormed(rawKey)) return null;
+      const hash = options.hash(rawKey);
+      const t = now();
+      const entry = known.get(hash);
+      if (entry?.value) {
+        const ctx = entry.value;
+        if (ctx.expiresAt && ctx.expiresAt.getTime() <= t) {
+          known.delete(hash);
+          return load(hash);
+        }
+        if (t - entry.fetchedAt > refreshAfter) load(hash).catch(() => {}); // serve the cached answer meanwhile
+        return ctx;
+      }
+      const missAt = unknown.get(hash);
+      if (missAt !== undefined && t - missAt < negativeTtl) return null;
+      return load(hash);
+    },
+    invalidate(match) {
+      for (const [hash, entry] of known) if (entry.value && match(entry.value)) known.delete(hash);
+      unknown.clear();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { hashPassword, isPasswordHash } from './passwords.ts';
+
+/** The secrets the server runs with, after dev defaults are filled in. Only hashes of passwords. */
+export interface Secrets {
+  keyHasherSecret: string;
+  jwtSecret: string | undefined;
+  admin: { username: string; passwordHash: string };
+}
+
+interface DevSecretsFile {
+  keyHasherSecret?: string;
+  admin?: { username: string; passwordHash: string };
+}
+
+/**
+ * Outside dev every secret comes from the environment (config validation guarantees it). In dev,
+ * missing ones are generated once into DATA_DIR/dev-secrets.json (mode 600); a generated admin
+ * password is handed to `announce` exactly once, since only its hash is kept.
+ */
+export async function resolveSecrets(config: Config, announce: (message: string) => void): Promise<Secrets> {
+  const file = path.join(config.dataDir, 'dev-secrets.json');
+  const stored: DevSecretsFile = config.environment === 'dev' && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  let changed = false;
+
+  let keyHasherSecret = config.keyHasherSecret;
+  if (!keyHasherSecret) {
+    if (config.environment !== 'dev') throw new Error('KEY_HASHER_SECRET: required');
+    if (!stored.keyHasherSecret) {
+      stored.keyHasherSecret = randomBytes(32).toString('base64url');
+      changed = true;
+      announce(`Generated KEY_HASHER_SECRET into ${file}`);
+    }
+    keyHasherSecret = stored.keyHasherSecret;
+  }
+
+  let admin: Secrets['admin'];
+  if (config.adminCredentials) {
+    const { username, password } = config.adminCredentials;
+    // ADMIN_CREDENTIALS may carry a hash from `ccproxy admin hash-password` instead of the password.
+    admin = { username, passwordHash: isPasswordHash(password) ? password : await hashPassword(password) };
+  } else {
+    if (config.environment !== 'dev') throw new Error('ADMIN_CREDENTIALS: required');
+    if (!stored.admin) {
+      const password = randomBytes(18).toString('base64url');
+      stored.admin = { username: 'admin', passwordHash: await hashPassword(password) };
+      changed = true;
+      announce(
+        `Generated the admin login (shown only this once): username "admin", password "${password}". ` +
+          `Set ADMIN_CREDENTIALS to choose your own.`,
+      );
+    }
+    admin = stored.admin;
+  }
+
+  if (changed) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  return { keyHasherSecret, jwtSecret: config.jwtSecret, admin };
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { adminPlugin, type AdminDeps } from './admin/plugin.ts';
+import type { Logger } from './observability/logger.ts';
+import { anthropicErrorBody } from './proxy/anthropic-errors.ts';
+import { MAX_BODY_BYTES, proxyRoutes, type ProxyDeps } from './proxy/routes.ts';
+
+export interface ServerDeps {
+  logger: Logger;
+  proxy: Omit<ProxyDeps, 'logger'>;
+  admin: Omit<AdminDeps, 'logger'>;
+  /** Resolves when the database answers and every migration is applied. */
+  isReady: () => Promise<boolean>;
+}
+
+/** The whole HTTP surface; never listens (main.ts and tests decide where). */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Routes write one access line each, with the key redacted; Fastify's own two per request would not be.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    bodyLimit: MAX_BODY_BYTES,
+    keepAliveTimeout: 65_000, // above the ALB's idle timeout, so the ALB closes idle connections first
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    const ready = await deps.isReady().catch(() => false);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready' });
+  });
+
+  await app.register(proxyRoutes, { ...deps.proxy, logger: deps.logger });
+  await app.register(adminPlugin, { prefix: '/admin', ...deps.admin, logger: deps.logger });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/admin/') || request.url === '/admin') {
+      return reply.code(404).send({ error: { type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    }
+    // Anthropic's shape; the path is not echoed, since it may hold an access key.
+    return reply.code(404).header('request-id', request.id).send(anthropicErrorBody('not_found_error', 'Not found', request.id));
+  });
+  return app;
+}
