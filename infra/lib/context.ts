@@ -1,0 +1,133 @@
+/**
+ * What differs per deployment, read from CDK context (`cdk.json` carries example values, a real
+ * deploy overrides them with `-c key=value`). Every value is checked here, before any stack is
+ * built, so a wrong shape stops synthesis with one message naming each bad key.
+ */
+
+/** The seed's Aurora PostgreSQL version (see DatabaseStack for why it can be overridden). */
+export const SEED_ENGINE_VERSION = '15.4';
+
+/**
+ * Aurora PostgreSQL 15 minor versions that aws-cdk-lib 2.276.0 marks "no longer supported by
+ * Amazon RDS": a new cluster cannot be created on them. Tied to the pinned aws-cdk-lib version.
+ */
+export const RETIRED_ENGINE_VERSIONS: readonly string[] = ['15.2', '15.3', '15.4', '15.5', '15.6', '15.7', '15.9'];
+
+type Result<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** One context value: how to parse it, and what it is when absent (required fields have no `absent`). */
+interface Field<T> {
+  readonly absent?: { value: T };
+  parse(raw: string): Result<T>;
+}
+
+function field<T>(parse: (raw: string) => Result<T>): Field<T> {
+  return { parse };
+}
+
+function optional<T>(inner: Field<T>): Field<T | undefined> {
+  return { absent: { value: undefined }, parse: inner.parse };
+}
+
+function withDefault<T>(inner: Field<T>, fallback: T): Field<T> {
+  return { absent: { value: fallback }, parse: inner.parse };
+}
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const bad = (problem: string): Result<never> => ({ ok: false, problem });
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A fully qualified domain name, lower-cased and without a trailing dot. */
+function parseDomain(raw: string, example: string): Result<string> {
+  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  const labels = name.split('.');
+  const valid =
+    name.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every((label) => DNS_LABEL.test(label)) &&
+    /^[a-z]{2,63}$/.test(labels[labels.length - 1] ?? '');
+  return valid ? ok(name) : bad(`"${raw}" is not a domain name (expected e.g. ${example})`);
+}
+
+function matching(pattern: RegExp, expected: string): Field<string> {
+  return field((raw) => (pattern.test(raw) ? ok(raw) : bad(`"${raw}" is not ${expected}`)));
+}
+
+const schema = {
+  account: matching(/^\d{12}$/, 'a 12-digit AWS account id'),
+  region: matching(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as ap-northeast-2'),
+  domainName: field((raw) => parseDomain(raw, 'proxy.example.com')),
+  hostedZoneId: field((raw) =>
+    raw.startsWith('/hostedzone/')
+      ? bad(`"${raw}": give the bare zone id, without the "/hostedzone/" prefix`)
+      : /^[A-Z0-9]{1,32}$/.test(raw)
+        ? ok(raw)
+        : bad(`"${raw}" is not a Route 53 hosted zone id (upper-case letters and digits, e.g. Z0123456789ABCDEFGHIJ)`),
+  ),
+  hostedZoneName: field((raw) => parseDomain(raw, 'example.com')),
+  alertEmail: matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address'),
+  /** An existing Secrets Manager secret holding a default Anthropic API key (plain string). */
+  planApiKeySecretName: optional(
+    matching(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name (the name, not an ARN)'),
+  ),
+  databaseEngineVersion: withDefault(
+    matching(/^15\.\d{1,2}$/, 'an Aurora PostgreSQL 15 minor version such as 15.17 (the seed uses major 15)'),
+    SEED_ENGINE_VERSION,
+  ),
+} satisfies Record<string, Field<unknown>>;
+
+type Schema = typeof schema;
+export type ContextKey = keyof Schema;
+export type DeploymentConfig = { [K in ContextKey]: Schema[K] extends Field<infer T> ? T : never };
+
+export const CONTEXT_KEYS = Object.keys(schema) as ContextKey[];
+
+/** Thrown when context values are missing or malformed; the message lists every problem. */
+export class ContextError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      'Invalid CDK context (set it in infra/cdk.json or pass -c key=value):\n' +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ContextError';
+  }
+}
+
+/** Parses and validates the deployment context; `read` is usually `app.node.tryGetContext`. */
+export function parseContext(read: (key: string) => unknown): DeploymentConfig {
+  const problems: string[] = [];
+  const values: Partial<Record<ContextKey, unknown>> = {};
+
+  for (const key of CONTEXT_KEYS) {
+    const spec: Field<unknown> = schema[key];
+    const raw = read(key);
+    if (raw === undefined || raw === null || raw === '') {
+      if (spec.absent) values[key] = spec.absent.value;
+      else problems.push(`${key}: missing`);
+      continue;
+    }
+    if (typeof raw !== 'string') {
+      problems.push(`${key}: must be a string, got ${JSON.stringify(raw)}`);
+      continue;
+    }
+    const result = spec.parse(raw);
+    if (result.ok) values[key] = result.value;
+    else problems.push(`${key}: ${result.problem}`);
+  }
+
+  // The certificate is validated and the alias record created in this zone, so the domain must
+  // lie inside it.
+  const { domainName, hostedZoneName } = values;
+  if (
+    typeof domainName === 'string' &&
+    typeof hostedZoneName === 'string' &&
+    domainName !== hostedZoneName &&
+    !domainName.endsWith(`.${hostedZoneName}`)
+  ) {
+    problems.push(`domainName: "${domainName}" is not inside the hosted zone "${hostedZoneName}"`);
+  }
+
+  if (problems.length > 0) throw new ContextError(problems);
+  return values as DeploymentConfig;
+}

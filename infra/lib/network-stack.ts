@@ -1,0 +1,61 @@
+import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Ports the security groups open; the compute and database stacks use the same numbers. */
+export const PROXY_PORT = 8000;
+export const POSTGRES_PORT = 5432;
+
+/** VPC and the three security groups of the seed: internet → ALB → ECS tasks → database. */
+export class NetworkStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  readonly albSecurityGroup: ec2.SecurityGroup;
+  readonly ecsSecurityGroup: ec2.SecurityGroup;
+  readonly dbSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+
+    this.vpc = new ec2.Vpc(this, 'ProxyVpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+      ],
+    });
+
+    // Not in the seed: rejected-traffic flow logs, so a blocked connection (say, a task that
+    // cannot reach the database) can be diagnosed. REJECT only keeps the volume and cost small.
+    this.vpc.addFlowLog('RejectedFlowLog', {
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_MONTH }),
+      ),
+    });
+
+    this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSg', {
+      vpc: this.vpc,
+      description: 'Internet-facing load balancer of the proxy',
+    });
+    this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from anywhere');
+    this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere (redirected to HTTPS)');
+    Validations.of(this.albSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'The public entry point of the proxy: developers reach it from anywhere on 443 (80 only redirects).',
+    });
+
+    this.ecsSecurityGroup = new ec2.SecurityGroup(this, 'EcsSg', {
+      vpc: this.vpc,
+      description: 'Proxy tasks: reachable from the load balancer only',
+    });
+    this.ecsSecurityGroup.addIngressRule(this.albSecurityGroup, ec2.Port.tcp(PROXY_PORT), 'Proxy port from the ALB');
+
+    this.dbSecurityGroup = new ec2.SecurityGroup(this, 'DbSg', {
+      vpc: this.vpc,
+      description: 'Aurora PostgreSQL: reachable from the proxy tasks only',
+    });
+    this.dbSecurityGroup.addIngressRule(this.ecsSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the proxy tasks');
+  }
+}
