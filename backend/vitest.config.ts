@@ -15,8 +15,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: quiet } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: quiet } },
       ...databases.map((db) => ({
+        extends: true,
         test: {
           name: `integration:${db}`,
           include: ['test/integration/**/*.test.ts'],
@@ -25,6 +26,7 @@ export default defineConfig({
         },
       })),
       {
+        extends: true,
         test: {
           name: 'clients',
           include: ['test/clients/**/*.test.ts'],

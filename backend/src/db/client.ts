@@ -20,6 +20,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** PGlite only: the whole database as a tarball (tests clone a migrated one). */
+  dump?(): Promise<Blob>;
 }
 
 export type DatabaseOptions =
@@ -89,6 +91,7 @@ async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Pr
       await client.close();
       releaseLock();
     },
+    dump: () => client.dumpDataDir('none'),
   };
 }
 
