@@ -1,0 +1,225 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+// `ccproxy`: a client of the admin API, so it works while the server holds the embedded database.
+
+const HELP = `Usage: ccproxy <command> [options]
+
+Commands:
+  login [--username admin]            log in; the password is read from standard input
+  users add <name> [--description d]  create a user
+  users list [--limit n] [--offset n] list users
+  keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once
+  keys list <user>                    list a user's access keys
+  keys revoke <key id>                revoke an access key at once
+
+Options:
+  --url <url>   the proxy (default $CCPROXY_URL or http://127.0.0.1:$PORT, port 8000)
+  --json        machine-readable output
+  -h, --help    this help`;
+
+class CliError extends Error {}
+
+interface Globals {
+  url: string;
+  json: boolean;
+}
+
+const configDir = () => process.env.CCPROXY_CONFIG_DIR ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'ccproxy');
+const credentialsFile = () => path.join(configDir(), 'credentials.json');
+
+function readTokens(): Record<string, { token: string; expires_at: string }> {
+  try {
+    return JSON.parse(fs.readFileSync(credentialsFile(), 'utf8')) as Record<string, { token: string; expires_at: string }>;
+  } catch {
+    return {};
+  }
+}
+
+function saveToken(url: string, token: string, expiresAt: string): void {
+  const tokens = readTokens();
+  tokens[url] = { token, expires_at: expiresAt };
+  fs.mkdirSync(configDir(), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(credentialsFile(), JSON.stringify(tokens, null, 2), { mode: 0o600 });
+}
+
+function tokenFor(url: string): string {
+  if (process.env.CCPROXY_TOKEN) return process.env.CCPROXY_TOKEN;
+  const saved = readTokens()[url];
+  if (!saved || Date.parse(saved.expires_at) <= Date.now()) throw new CliError(`not logged in to ${url}: run "ccproxy login" first`);
+  return saved.token;
+}
+
+async function api<T>(g: Globals, method: string, pathname: string, body?: unknown, auth = true): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${g.url}${pathname}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: `Bearer ${tokenFor(g.url)}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach ${g.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    } catch {
+      /* not JSON */
+    }
+    throw new CliError(`${res.status}: ${message}`);
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    let data = '';
+    for await (const chunk of stdin) data += chunk;
+    return data.replace(/\r?\n$/, '');
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const onData = (ch: string) => {
+      if (ch === '\r' || ch === '\n') {
+        stdin.setRawMode(false);
+        stdin.pause();
+        stdin.off('data', onData);
+        process.stderr.write('\n');
+        resolve(value);
+      } else if (ch === '\u0003') {
+        stdin.setRawMode(false);
+        reject(new CliError('cancelled'));
+      } else if (ch === '\u007f') {
+        value = value.slice(0, -1);
+      } else {
+        value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+interface User {
+  id: string;
+  name: string;
+  status: string;
+  routing_strategy: string;
+  created_at: string;
+}
+interface AccessKey {
+  id: string;
+  key_prefix: string;
+  status: string;
+  bedrock_region: string | null;
+  created_at: string;
+  raw_key?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function findUser(g: Globals, ref: string): Promise<User> {
+  if (UUID.test(ref)) return api<User>(g, 'GET', `/admin/users/${ref}`);
+  for (let offset = 0; ; offset += 500) {
+    const page = await api<{ items: User[]; total: number }>(g, 'GET', `/admin/users?limit=500&offset=${offset}`);
+    const match = page.items.find((u) => u.name.toLowerCase() === ref.toLowerCase());
+    if (match) return match;
+    if (offset + page.items.length >= page.total) throw new CliError(`no user named "${ref}"`);
+  }
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '')));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), ...cells.map(line)].join('\n');
+}
+
+function out(g: Globals, value: unknown, human: string): void {
+  process.stdout.write(`${g.json ? JSON.stringify(value, null, 2) : human}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      username: { type: 'string', default: 'admin' },
+      description: { type: 'string' },
+      limit: { type: 'string', default: '50' },
+      offset: { type: 'string', default: '0' },
+      'bedrock-region': { type: 'string' },
+    },
+  });
+  const [group, action, arg] = positionals;
+  if (values.help || !group) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const g: Globals = {
+    url: (values.url ?? process.env.CCPROXY_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8000}`).replace(/\/+$/, ''),
+    json: values.json ?? false,
+  };
+  const need = (value: string | undefined, what: string): string => {
+    if (!value) throw new CliError(`missing ${what}; see "ccproxy --help"`);
+    return value;
+  };
+
+  switch (`${group} ${group === 'login' ? '' : (action ?? '')}`.trim()) {
+    case 'login': {
+      const password = await readSecret(`Password for ${values.username} at ${g.url}: `);
+      if (!password) throw new CliError('no password on standard input');
+      const res = await api<{ access_token: string; expires_at: string }>(g, 'POST', '/admin/auth/login', { username: values.username, password }, false);
+      saveToken(g.url, res.access_token, res.expires_at);
+      return out(g, { url: g.url, expires_at: res.expires_at }, `Logged in to ${g.url} until ${res.expires_at}`);
+    }
+    case 'users add': {
+      const user = await api<User>(g, 'POST', '/admin/users', { name: need(action && arg, 'user name'), ...(values.description ? { description: values.description } : {}) });
+      return out(g, user, `Created user ${user.name} (${user.id})`);
+    }
+    case 'users list': {
+      const page = await api<{ items: User[]; total: number }>(g, 'GET', `/admin/users?limit=${values.limit}&offset=${values.offset}`);
+      return out(g, page, `${table(page.items as unknown as Record<string, unknown>[], ['id', 'name', 'status', 'routing_strategy', 'created_at'])}\n${page.total} user(s)`);
+    }
+    case 'keys issue': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      const key = await api<AccessKey>(g, 'POST', `/admin/users/${user.id}/access-keys`, values['bedrock-region'] ? { bedrock_region: values['bedrock-region'] } : {});
+      return out(
+        g,
+        key,
+        `Access key for ${user.name} (shown only now):\n\n  ${key.raw_key}\n\n` +
+          `Point Claude Code at it:\n  export ANTHROPIC_BASE_URL=${g.url}/ak/${key.raw_key}\n`,
+      );
+    }
+    case 'keys list': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      const res = await api<{ items: AccessKey[] }>(g, 'GET', `/admin/users/${user.id}/access-keys`);
+      return out(g, res, table(res.items as unknown as Record<string, unknown>[], ['id', 'key_prefix', 'status', 'bedrock_region', 'created_at']));
+    }
+    case 'keys revoke': {
+      const id = need(arg, 'access key id');
+      await api(g, 'DELETE', `/admin/access-keys/${id}`);
+      return out(g, { id, status: 'revoked' }, `Revoked access key ${id}`);
+    }
+    default:
+      throw new CliError(`unknown command "${positionals.join(' ')}"; see "ccproxy --help"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`ccproxy: ${err instanceof CliError || err instanceof TypeError ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
