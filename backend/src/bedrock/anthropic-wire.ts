@@ -69,13 +69,13 @@ export type AnthropicStopReason =
   | 'model_context_window_exceeded';
 
 /** `usage` as the wire carries it (message_start, message_delta and non-streaming bodies). */
-export interface AnthropicWireUsage {
+export type AnthropicWireUsage = {
   input_tokens: number;
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
-}
+};
 
 /** A response content block (text, thinking, redacted_thinking, tool_use). */
 export type AnthropicResponseBlock =

@@ -1,0 +1,114 @@
+/**
+ * Anthropic model name → Bedrock model id (protocol.md §3.6).
+ *
+ * A mapping row names one Anthropic model (a dated id or an alias) and its Bedrock base id, plus
+ * the geographies that have a cross-region inference profile for it. The profile prefix is picked
+ * from the Bedrock region: the region's own geography first, then `global.`; a model with no
+ * profile in reach is called by its base id. Rows from the admin-edited `model_mappings` table
+ * (same shape) win over the shipped defaults. Bedrock ids and ARNs pass through unchanged.
+ */
+
+import { BedrockTranslationError } from './errors.ts';
+
+export type BedrockGeography = 'global' | 'us' | 'us-gov' | 'eu' | 'apac' | 'jp' | 'au';
+
+export interface ModelMapping {
+  /** Anthropic model name as clients send it (`claude-sonnet-4-5-20250929`, `claude-sonnet-4-5`). */
+  model: string;
+  /**
+   * Bedrock base id (`anthropic.claude-sonnet-4-5-20250929-v1:0`). A value that already carries a
+   * profile prefix, or an ARN, is used verbatim.
+   */
+  baseId: string;
+  /** Geographies with a system-defined inference profile for this model; empty means base id only. */
+  geographies: readonly BedrockGeography[];
+}
+
+export interface ResolvedBedrockModel {
+  /** What goes into `/model/{modelId}/…` (or the Messages body's `model`). */
+  modelId: string;
+  baseId: string;
+  /** The profile used, or null when the base id (or a verbatim id/ARN) is called. */
+  geography: BedrockGeography | null;
+  source: 'override' | 'default' | 'passthrough';
+}
+
+const ALL: readonly BedrockGeography[] = ['global', 'us', 'eu', 'jp', 'apac', 'au'];
+
+/**
+ * Shipped defaults: [Anthropic names (dated id first, then aliases), Bedrock base id, profiles].
+ * Profiles follow protocol.md §3.6. The 5.5 family has no ARN-versioned id; Claude Code's own
+ * Bedrock mode calls `us.anthropic.claude-opus-5-5` (verified), and the same shape and the
+ * Opus 4.6 profile set are assumed for Sonnet/Haiku 5.5 until an admin says otherwise.
+ */
+const DEFAULTS: ReadonlyArray<readonly [readonly string[], string, readonly BedrockGeography[]]> = [
+  [['claude-opus-5-5'], 'anthropic.claude-opus-5-5', ALL],
+  [['claude-sonnet-5-5'], 'anthropic.claude-sonnet-5-5', ALL],
+  [['claude-haiku-5-5'], 'anthropic.claude-haiku-5-5', ALL],
+  [['claude-opus-4-6'], 'anthropic.claude-opus-4-6-v1', ['global', 'us', 'eu', 'jp', 'apac']],
+  [['claude-sonnet-4-6'], 'anthropic.claude-sonnet-4-6', ['global', 'us', 'eu', 'jp']],
+  [['claude-sonnet-4-5-20250929', 'claude-sonnet-4-5'], 'anthropic.claude-sonnet-4-5-20250929-v1:0', ['global', 'us', 'eu', 'jp', 'au']],
+  [['claude-opus-4-5-20251101', 'claude-opus-4-5'], 'anthropic.claude-opus-4-5-20251101-v1:0', ['global', 'us', 'eu']],
+  [['claude-haiku-4-5-20251001', 'claude-haiku-4-5'], 'anthropic.claude-haiku-4-5-20251001-v1:0', ALL],
+  [['claude-opus-4-1-20250805', 'claude-opus-4-1'], 'anthropic.claude-opus-4-1-20250805-v1:0', ['us']],
+  [['claude-opus-4-20250514', 'claude-opus-4-0'], 'anthropic.claude-opus-4-20250514-v1:0', ['us']],
+  [['claude-sonnet-4-20250514', 'claude-sonnet-4-0'], 'anthropic.claude-sonnet-4-20250514-v1:0', ['global', 'us', 'eu', 'apac']],
+  [['claude-3-7-sonnet-20250219', 'claude-3-7-sonnet-latest'], 'anthropic.claude-3-7-sonnet-20250219-v1:0', ['us', 'eu', 'apac']],
+  [['claude-3-5-haiku-20241022', 'claude-3-5-haiku-latest'], 'anthropic.claude-3-5-haiku-20241022-v1:0', ['us']],
+  [['claude-3-haiku-20240307'], 'anthropic.claude-3-haiku-20240307-v1:0', []],
+];
+
+export const DEFAULT_MODEL_MAPPINGS: readonly ModelMapping[] = DEFAULTS.flatMap(([names, baseId, geographies]) =>
+  names.map((model) => ({ model, baseId, geographies })),
+);
+
+/** A profile-prefixed Bedrock id or a bare `anthropic.` id. */
+const BEDROCK_ID = /^(?:(?:global|us|us-gov|eu|apac|jp|au|ca)\.)?anthropic\.[a-z0-9.:-]+$/i;
+const BEDROCK_ARN = /^arn:aws[a-z-]*:bedrock:/;
+
+/** Where the model id already names a profile or resource, no prefix is added. */
+function isVerbatimId(id: string): boolean {
+  return BEDROCK_ARN.test(id) || /^(?:global|us|us-gov|eu|apac|jp|au|ca)\./.test(id);
+}
+
+/**
+ * Geographies to try for a Bedrock region, best first. Profiles can only be called from one of
+ * their source regions, so a region outside every geography gets `global.` alone.
+ */
+export function geographiesForRegion(region: string): readonly BedrockGeography[] {
+  const r = region.trim().toLowerCase();
+  if (r.startsWith('us-gov-')) return ['us-gov'];
+  if (r.startsWith('us-')) return ['us', 'global'];
+  if (r.startsWith('eu-')) return ['eu', 'global'];
+  if (r === 'ap-northeast-1' || r === 'ap-northeast-3') return ['jp', 'apac', 'global'];
+  if (r === 'ap-southeast-2' || r === 'ap-southeast-4') return ['au', 'apac', 'global'];
+  if (r.startsWith('ap-')) return ['apac', 'global'];
+  return ['global'];
+}
+
+function resolveRow(row: ModelMapping, region: string, source: 'override' | 'default'): ResolvedBedrockModel {
+  if (isVerbatimId(row.baseId)) return { modelId: row.baseId, baseId: row.baseId, geography: null, source };
+  const geography = geographiesForRegion(region).find((g) => row.geographies.includes(g)) ?? null;
+  return { modelId: geography ? `${geography}.${row.baseId}` : row.baseId, baseId: row.baseId, geography, source };
+}
+
+/**
+ * Maps the client's model to the Bedrock model id for `region`. Throws a 400
+ * `BedrockTranslationError` (`BEDROCK_MODEL_UNKNOWN`) naming the model when nothing maps it.
+ */
+export function resolveBedrockModel(model: string, region: string, overrides: readonly ModelMapping[] = []): ResolvedBedrockModel {
+  const name = typeof model === 'string' ? model.trim() : '';
+  const key = name.toLowerCase();
+  const override = overrides.find((row) => row.model.trim().toLowerCase() === key);
+  if (override) return resolveRow(override, region, 'override');
+  if (BEDROCK_ARN.test(name) || BEDROCK_ID.test(name)) {
+    return { modelId: name, baseId: name, geography: null, source: 'passthrough' };
+  }
+  const row = DEFAULT_MODEL_MAPPINGS.find((r) => r.model === key);
+  if (row) return resolveRow(row, region, 'default');
+  throw new BedrockTranslationError(
+    'BEDROCK_MODEL_UNKNOWN',
+    'model',
+    `model: '${name}' has no Amazon Bedrock mapping; ask an administrator to add one`,
+  );
+}
