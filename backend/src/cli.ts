@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { request, type Dispatcher } from 'undici';
 
 // `ccproxy`: a client of the admin API, so it works while the server holds the embedded database.
 
@@ -52,26 +53,28 @@ function tokenFor(url: string): string {
   return saved.token;
 }
 
-async function api<T>(g: Globals, method: string, pathname: string, body?: unknown, auth = true): Promise<T> {
-  let res: Response;
+async function api<T>(g: Globals, method: 'GET' | 'POST' | 'DELETE', pathname: string, body?: unknown, auth = true): Promise<T> {
+  let res: Dispatcher.ResponseData;
   try {
-    res = await fetch(`${g.url}${pathname}`, {
+    res = await request(`${g.url}${pathname}`, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: `Bearer ${tokenFor(g.url)}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new CliError(`cannot reach ${g.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+    if (err instanceof CliError) throw err;
+    const e = err as Error & { code?: string; errors?: { code?: string }[] };
+    throw new CliError(`cannot reach ${g.url}: ${e.code ?? e.errors?.[0]?.code ?? e.message}`);
   }
-  const text = await res.text();
-  if (!res.ok) {
+  const text = await res.body.text();
+  if (res.statusCode >= 400) {
     let message = text;
     try {
       message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
     } catch {
       /* not JSON */
     }
-    throw new CliError(`${res.status}: ${message}`);
+    throw new CliError(`${res.statusCode}: ${message}`);
   }
   return (text ? JSON.parse(text) : undefined) as T;
 }

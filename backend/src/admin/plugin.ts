@@ -28,7 +28,8 @@ declare module 'fastify' {
 }
 
 /** /admin: login in the open, everything else behind the bearer token; JSON errors only. */
-export async function adminPlugin(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
+export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & { prefix?: string }): Promise<void> {
+  const { prefix: _prefix, ...deps } = options; // the prefix applies here only, not again to the nested plugins
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err: FastifyError, request, reply) => sendAdminError(reply, err, request, deps.logger));
 
