@@ -78,15 +78,21 @@ async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Pr
     releaseLock();
     throw err;
   }
+  const session: SqlSession = {
+    exec: async (sql) => void (await client.exec(sql)),
+    query: async (sql, params) => (await client.query(sql, params)).rows as never,
+  };
+  // PGlite has one connection, so every caller shares one session, where advisory locks are
+  // re-entrant: sessions are therefore taken one at a time here.
+  let sessionQueue: Promise<unknown> = Promise.resolve();
   return {
     db: drizzlePglite(client, { schema }) as unknown as Db,
     kind: 'pglite',
-    // PGlite has a single connection, so every call is the same session.
-    withSession: (fn) =>
-      fn({
-        exec: async (sql) => void (await client.exec(sql)),
-        query: async (sql, params) => (await client.query(sql, params)).rows as never,
-      }),
+    withSession(fn) {
+      const run = sessionQueue.then(() => fn(session));
+      sessionQueue = run.catch(() => {});
+      return run;
+    },
     async close() {
       await client.close();
       releaseLock();
