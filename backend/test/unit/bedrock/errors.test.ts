@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { BedrockTranslationError, exceptionNameFromHeader, mapBedrockError, toAnthropicError } from '../../../src/bedrock/errors.ts';
+
+/** What the AWS SDK throws: a named error with `$metadata.httpStatusCode` (none when thrown mid-stream). */
+function sdkError(name: string, status?: number, message = `${name} message`) {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: status ? { httpStatusCode: status } : {} });
+}
+
+describe('mapBedrockError', () => {
+  it.each([
+    ['ThrottlingException', 429, 429, 'rate_limit_error', 'BEDROCK_THROTTLED'],
+    ['ModelNotReadyException', 429, 429, 'rate_limit_error', 'BEDROCK_MODEL_NOT_READY'],
+    ['ServiceQuotaExceededException', 400, 429, 'rate_limit_error', 'BEDROCK_QUOTA_EXCEEDED'],
+    ['ValidationException', 400, 400, 'invalid_request_error', 'BEDROCK_VALIDATION'],
+    ['AccessDeniedException', 403, 403, 'permission_error', 'BEDROCK_ACCESS_DENIED'],
+    ['UnrecognizedClientException', 403, 401, 'authentication_error', 'BEDROCK_KEY_REJECTED'],
+    ['ResourceNotFoundException', 404, 404, 'not_found_error', 'BEDROCK_NOT_FOUND'],
+    ['ModelTimeoutException', 408, 504, 'timeout_error', 'BEDROCK_MODEL_TIMEOUT'],
+    ['ModelErrorException', 424, 500, 'api_error', 'BEDROCK_MODEL_ERROR'],
+    ['ModelStreamErrorException', 424, 500, 'api_error', 'BEDROCK_MODEL_STREAM_ERROR'],
+    ['InternalServerException', 500, 500, 'api_error', 'BEDROCK_INTERNAL'],
+    ['ServiceUnavailableException', 503, 529, 'overloaded_error', 'BEDROCK_UNAVAILABLE'],
+  ])('%s (HTTP %i) → %i %s', (name, bedrockStatus, status, type, code) => {
+    expect(mapBedrockError(sdkError(name, bedrockStatus, 'kept message'))).toEqual({ status, type, code, message: 'kept message', exception: name });
+  });
+
+  it.each([
+    ['throttlingException', 'rate_limit_error'],
+    ['serviceUnavailableException', 'overloaded_error'],
+    ['validationException', 'invalid_request_error'],
+    ['modelStreamErrorException', 'api_error'],
+    ['internalServerException', 'api_error'],
+    ['modelTimeoutException', 'timeout_error'],
+  ])('the in-stream member %s → %s', (name, type) => {
+    expect(mapBedrockError({ name, message: 'm' }).type).toBe(type);
+  });
+
+  it.each([
+    [400, 400, 'invalid_request_error'],
+    [401, 401, 'authentication_error'],
+    [403, 403, 'permission_error'],
+    [404, 404, 'not_found_error'],
+    [408, 504, 'timeout_error'],
+    [413, 413, 'request_too_large'],
+    [429, 429, 'rate_limit_error'],
+    [500, 500, 'api_error'],
+    [502, 500, 'api_error'],
+    [503, 529, 'overloaded_error'],
+    [504, 504, 'timeout_error'],
+    [418, 400, 'invalid_request_error'],
+  ])('an unnamed HTTP %i → %i %s', (bedrockStatus, status, type) => {
+    expect(mapBedrockError(sdkError('UnknownError', bedrockStatus))).toMatchObject({ status, type });
+  });
+
+  it('classifies a raw HTTP failure by its x-amzn-errortype name', () => {
+    const name = exceptionNameFromHeader('ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/');
+    expect(name).toBe('ThrottlingException');
+    expect(mapBedrockError({ name, status: 429, message: 'slow down' })).toMatchObject({ status: 429, type: 'rate_limit_error', message: 'slow down' });
+  });
+
+  it.each([
+    [{ name: 'TimeoutError', message: 'Connection timed out after 1000 ms' }, 504, 'timeout_error', 'BEDROCK_TIMEOUT'],
+    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 502, 'api_error', 'BEDROCK_UNREACHABLE'],
+    [Object.assign(new Error('socket'), { code: 'UND_ERR_SOCKET' }), 502, 'api_error', 'BEDROCK_UNREACHABLE'],
+    [Object.assign(new Error('headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 504, 'timeout_error', 'BEDROCK_TIMEOUT'],
+    [new Error('???'), 500, 'api_error', 'BEDROCK_UNKNOWN'],
+    ['not even an error', 500, 'api_error', 'BEDROCK_UNKNOWN'],
+  ])('a transport failure %# → %i %s', (err, status, type, code) => {
+    expect(mapBedrockError(err)).toMatchObject({ status, type, code });
+  });
+
+  it('passes a translation error through with its own status', () => {
+    const err = new BedrockTranslationError('BEDROCK_UNSUPPORTED', 'messages[0].content[0].source.type', 'no URLs');
+    expect(mapBedrockError(err)).toEqual({ status: 400, type: 'invalid_request_error', code: 'BEDROCK_UNSUPPORTED', message: 'no URLs', exception: null });
+  });
+
+  it('does not classify by message text', () => {
+    expect(mapBedrockError(sdkError('UnknownError', 400, 'Too many requests, throttling'))).toMatchObject({ status: 400 });
+  });
+});
+
+describe('toAnthropicError', () => {
+  it('builds the Anthropic error body', () => {
+    const failure = mapBedrockError(sdkError('ThrottlingException', 429, 'Rate exceeded'));
+    expect(toAnthropicError(failure, 'req_1')).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate exceeded' }, request_id: 'req_1' });
+    expect(toAnthropicError(failure)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate exceeded' } });
+  });
+});
