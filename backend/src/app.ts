@@ -54,10 +54,13 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     server,
     recorder,
     async close() {
+      // Streams still running may finish (up to the drain time); a keep-alive connection whose
+      // response ended after close() began would otherwise hold the server open, so sweep idle ones.
       const drain = setTimeout(() => server.server.closeAllConnections(), config.shutdownDrainMs);
-      drain.unref();
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 200);
       await server.close();
       clearTimeout(drain);
+      clearInterval(sweep);
       await recorder.close();
       await plan.close();
     },

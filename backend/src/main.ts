@@ -34,7 +34,8 @@ try {
 
 const app = await createApp(config, secrets, database, logger);
 await app.server.listen({ port: config.port, host: config.host });
-const where = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+const { port } = app.server.server.address() as { port: number };
+const where = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 logger.info({ url: where, database: database.kind, planApiUrl: config.planApiUrl }, 'claude-code-proxy listening');
 if (config.environment === 'dev') {
   process.stdout.write(

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.ts';
+import { usageEvents } from '../../src/db/schema.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { encodeSse, messageToEvents, textMessage } from '../fakes/anthropic-messages.ts';
+
+const main = path.join(import.meta.dirname, '../../src/main.ts');
+const ADMIN = { username: 'ops', password: 'lifecycle-test-password' };
+
+interface Server {
+  child: ChildProcess;
+  url: Promise<string>;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+/** The real `npm start` entry point, as a process, on an embedded database in `dataDir`. */
+function startServer(dataDir: string, env: Record<string, string> = {}): Server {
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ADMIN_CREDENTIALS: JSON.stringify(ADMIN),
+      SHUTDOWN_DRAIN_SECONDS: '20',
+      ...env,
+    },
+  });
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`server exited before listening:\n${output}`)));
+  });
+  url.catch(() => {});
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, output: () => output, exit };
+}
+
+let fake: FakeAnthropic;
+let dataDir: string;
+
+beforeAll(async () => {
+  fake = await startFakeAnthropic();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-life-'));
+});
+afterAll(async () => {
+  await fake.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the server process', () => {
+  it('stops at start-up with one line naming a bad variable', async () => {
+    const server = startServer(dataDir, { PORT: 'eighty' });
+    expect(await server.exit).toBe(1);
+    expect(server.output().trim()).toBe('claude-code-proxy: PORT: must be an integer from 0 to 65535 (got "eighty")');
+  });
+
+  it('finishes in-flight streams on SIGTERM, flushes usage, exits 0; a second process cannot share its database', { timeout: 60_000 }, async () => {
+    const server = startServer(dataDir, { PLAN_API_URL: fake.url });
+    const url = await server.url;
+    expect(server.output()).toContain('Generated KEY_HASHER_SECRET');
+
+    const second = startServer(dataDir, { PLAN_API_URL: fake.url });
+    expect(await second.exit).toBe(1);
+    expect(second.output()).toMatch(/database: the embedded database in .* is in use by process \d+/);
+
+    const login = await request(`${url}/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const { access_token: token } = (await login.body.json()) as { access_token: string };
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const user = (await (await request(`${url}/admin/users`, { method: 'POST', headers: auth, body: '{"name":"drain"}' })).body.json()) as { id: string };
+    const key = (await (await request(`${url}/admin/users/${user.id}/access-keys`, { method: 'POST', headers: auth, body: '{}' })).body.json()) as { raw_key: string };
+
+    const events = messageToEvents(textMessage({ text: 'a slow answer in many parts' }), { textChunks: 10 });
+    fake.reply({ kind: 'stream', events, delayMs: 100 });
+    const res = await request(`${url}/ak/${key.raw_key}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-test' },
+      body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const chunks: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      res.body.on('data', (c: Buffer) => chunks.push(c));
+      res.body.on('end', resolve);
+      res.body.on('error', reject);
+    });
+    await new Promise<void>((resolve) => res.body.once('data', () => resolve()));
+    server.child.kill('SIGTERM');
+
+    await done;
+    expect(Buffer.concat(chunks).equals(encodeSse(events))).toBe(true); // the whole stream, message_stop included
+    expect(await server.exit).toBe(0);
+    expect(server.output()).toContain('shutdown complete');
+
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const rows = await database.db.select().from(usageEvents);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ outcome: 'completed', stream: true, userId: user.id });
+    } finally {
+      await database.close();
+    }
+  });
+});
