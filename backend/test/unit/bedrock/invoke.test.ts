@@ -23,8 +23,8 @@ describe('buildInvokeBody', () => {
     // The capture differs from the first-party request only in the environment text, which names
     // the model id Claude Code was configured with.
     const expected = structuredClone(bedrockCapture.body) as AnthropicRequest;
-    const systemMessage = expected.messages[1]!.content as Array<{ text: string }>;
-    systemMessage[0]!.text = (turn1.messages[1]!.content as Array<{ text: string }>)[0]!.text;
+    const systemMessage = expected.messages[1]!.content as unknown as Array<{ text: string }>;
+    systemMessage[0]!.text = (turn1.messages[1]!.content as unknown as Array<{ text: string }>)[0]!.text;
     expect(body).toEqual(expected);
     expect(removed).toEqual(['context_management', 'messages[1].output_config']);
     expect(droppedBetas).toContain('effort-2025-11-24');

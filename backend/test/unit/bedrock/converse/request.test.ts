@@ -32,7 +32,7 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
 
   it('translates turn 1: system with cache points, the system-role message, tools, thinking and effort', () => {
     const { input, notes, droppedBetas } = build(turn1, { betas: parseBetaHeader(turn1Headers['anthropic-beta']) });
-    const system = turn1.system as Array<{ text: string }>;
+    const system = turn1.system as unknown as Array<{ text: string }>;
     expect(input.system).toEqual([
       { text: system[0]!.text },
       { text: system[1]!.text },
@@ -41,7 +41,7 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
       { cachePoint: { type: 'default' } },
     ]);
     expect(input.messages).toEqual([
-      { role: 'user', content: (turn1.messages[0]!.content as Array<{ text: string }>).map((b) => ({ text: b.text })) },
+      { role: 'user', content: (turn1.messages[0]!.content as unknown as Array<{ text: string }>).map((b) => ({ text: b.text })) },
       { role: 'system', content: [{ text: text((turn1.messages[1]!.content as unknown[])[0]) }, { cachePoint: { type: 'default' } }] },
     ]);
     expect(input.toolConfig?.tools).toHaveLength(12);

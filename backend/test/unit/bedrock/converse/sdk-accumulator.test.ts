@@ -38,7 +38,7 @@ const sdks = [
 
 /** The message the expected events describe, folded by hand. */
 function foldExpected(events: ConverseStreamFixture['expected']) {
-  const start = events[0] as { message: Record<string, unknown> };
+  const start = events[0] as unknown as { message: Record<string, unknown> };
   const content: Array<Record<string, unknown>> = [];
   const partial: Record<number, string> = {};
   let final: Record<string, unknown> = {};

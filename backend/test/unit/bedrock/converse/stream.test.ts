@@ -153,8 +153,8 @@ describe('createConverseStreamTranslator edge cases', () => {
   });
 
   it('gives every message a fresh msg_ id unless one is given', () => {
-    const a = run([start], { model: MODEL } as never).events[0] as { message: { id: string } };
-    const b = run([start], { model: MODEL } as never).events[0] as { message: { id: string } };
+    const a = run([start], { model: MODEL } as never).events[0] as unknown as { message: { id: string } };
+    const b = run([start], { model: MODEL } as never).events[0] as unknown as { message: { id: string } };
     expect(a.message.id).toMatch(/^msg_bdrk_01[0-9A-Za-z]{22}$/);
     expect(a.message.id).not.toBe(b.message.id);
   });
