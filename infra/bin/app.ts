@@ -8,8 +8,9 @@ import { createProxyApp } from '../lib/proxy-app.ts';
 try {
   const { app } = createProxyApp();
   // cdk-nag's AWS Solutions rules run at synthesis; any unacknowledged finding fails it. Each
-  // acknowledgement sits beside its resource with the reason.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // acknowledgement sits beside its resource with the reason, and is copied into the template's
+  // metadata (cdk_nag.rules_to_suppress) as an audit trail.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   app.synth();
 } catch (error) {
   if (!(error instanceof ContextError)) throw error;

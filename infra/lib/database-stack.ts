@@ -5,6 +5,8 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { RETIRED_ENGINE_VERSIONS } from './context.ts';
 
+export const RETIRED_ENGINE_WARNING = 'ccproxy:retired-engine-version';
+
 /** Database the app connects to; it appears as `dbname` in the generated secret. */
 export const DATABASE_NAME = 'claude_code_proxy';
 
@@ -29,7 +31,7 @@ export class DatabaseStack extends Stack {
     const engineVersion = rds.AuroraPostgresEngineVersion.of(props.engineVersion, '15');
     if (RETIRED_ENGINE_VERSIONS.includes(props.engineVersion)) {
       Annotations.of(this).addWarningV2(
-        'ccproxy:retired-engine-version',
+        RETIRED_ENGINE_WARNING,
         `Aurora PostgreSQL ${props.engineVersion} is no longer offered by Amazon RDS for new clusters; ` +
           'deploy a new cluster with -c databaseEngineVersion=<current 15.x>, e.g. 15.17.',
       );
@@ -63,10 +65,6 @@ export class DatabaseStack extends Stack {
         id: 'AwsSolutions-RDS10',
         reason:
           'Single dev environment that `cdk destroy --all` must remove; the default removal policy still takes a final snapshot.',
-      },
-      {
-        id: 'AwsSolutions-RDS11',
-        reason: 'Port 5432 is reachable only from the proxy tasks\u2019 security group; a non-default port adds nothing.',
       },
     );
     // The generated secret itself (the cluster exposes its attachment as `secret`).

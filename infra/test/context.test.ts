@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_KEYS, ContextError, parseContext, SEED_ENGINE_VERSION } from '../lib/context.ts';
+import { EXAMPLE_CONTEXT, makeApp } from './support/app.ts';
+
+const parse = (overrides: Record<string, unknown> = {}) => {
+  const context: Record<string, unknown> = { ...EXAMPLE_CONTEXT, ...overrides };
+  return parseContext((key) => context[key]);
+};
+
+/** The problems parseContext reports for these overrides (fails if it accepts them). */
+const problemsOf = (overrides: Record<string, unknown>): readonly string[] => {
+  try {
+    parse(overrides);
+  } catch (error) {
+    if (error instanceof ContextError) return error.problems;
+    throw error;
+  }
+  throw new Error(`accepted ${JSON.stringify(overrides)}`);
+};
+
+describe('the example context of cdk.json', () => {
+  it('is valid, and is what a plain `cdk synth` deploys', () => {
+    expect(parse()).toEqual({
+      account: '123456789012',
+      region: 'ap-northeast-2',
+      domainName: 'proxy.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      hostedZoneName: 'example.com',
+      alertEmail: 'alerts@example.com',
+      planApiKeySecretName: undefined,
+      databaseEngineVersion: SEED_ENGINE_VERSION,
+    });
+  });
+
+  it('pins the availability zones of its account and region, so synthesis needs no lookup', () => {
+    const azs = EXAMPLE_CONTEXT[`availability-zones:account=${String(EXAMPLE_CONTEXT.account)}:region=${String(EXAMPLE_CONTEXT.region)}`];
+    expect(Array.isArray(azs) && azs.length >= 2).toBe(true);
+  });
+
+  it('turns off CLI telemetry', () => {
+    expect(EXAMPLE_CONTEXT['cli-telemetry']).toBe(false);
+  });
+});
+
+describe('accepted values', () => {
+  it('normalises domain names (case, trailing dot) and accepts the zone apex', () => {
+    expect(parse({ domainName: 'Proxy.Corp.Example.', hostedZoneName: 'corp.example.' })).toMatchObject({
+      domainName: 'proxy.corp.example',
+      hostedZoneName: 'corp.example',
+    });
+    expect(parse({ domainName: 'example.com' }).domainName).toBe('example.com');
+  });
+
+  it('takes an optional Plan key secret name and a current engine version', () => {
+    expect(parse({ planApiKeySecretName: 'team/anthropic-key', databaseEngineVersion: '15.17' })).toMatchObject({
+      planApiKeySecretName: 'team/anthropic-key',
+      databaseEngineVersion: '15.17',
+    });
+  });
+
+  it('treats an empty optional value (-c planApiKeySecretName=) as unset', () => {
+    expect(parse({ planApiKeySecretName: '', databaseEngineVersion: '' })).toMatchObject({
+      planApiKeySecretName: undefined,
+      databaseEngineVersion: SEED_ENGINE_VERSION,
+    });
+  });
+});
+
+describe('rejected values', () => {
+  it.each([
+    ['account', '12345', /account: "12345" is not a 12-digit AWS account id/],
+    ['region', 'Seoul', /region: "Seoul" is not an AWS region/],
+    ['domainName', 'proxy_example', /domainName: "proxy_example" is not a domain name/],
+    ['domainName', 'https://proxy.example.com', /domainName: .* is not a domain name/],
+    ['hostedZoneId', 'z0123', /hostedZoneId: "z0123" is not a Route 53 hosted zone id/],
+    ['hostedZoneId', '/hostedzone/Z0123456789EXAMPLE', /without the "\/hostedzone\/" prefix/],
+    ['alertEmail', 'alerts.example.com', /alertEmail: "alerts.example.com" is not an e-mail address/],
+    ['planApiKeySecretName', 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:x', /the name, not an ARN/],
+    ['databaseEngineVersion', '16.4', /databaseEngineVersion: "16.4" is not an Aurora PostgreSQL 15 minor version/],
+  ])('%s = %s', (key, value, message) => {
+    const problems = problemsOf({ [key]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('rejects a domain outside the hosted zone', () => {
+    expect(problemsOf({ domainName: 'proxy.other.org' })).toEqual([
+      'domainName: "proxy.other.org" is not inside the hosted zone "example.com"',
+    ]);
+    expect(problemsOf({ domainName: 'notexample.com' })).toHaveLength(1);
+  });
+
+  it('rejects values that are not strings', () => {
+    expect(problemsOf({ account: 123456789012 })).toEqual(['account: must be a string, got 123456789012']);
+  });
+
+  it('lists every missing required key at once', () => {
+    const required = ['account', 'region', 'domainName', 'hostedZoneId', 'hostedZoneName', 'alertEmail'];
+    const problems = problemsOf(Object.fromEntries(CONTEXT_KEYS.map((key) => [key, undefined])));
+    expect(problems).toEqual(required.map((key) => `${key}: missing`));
+  });
+
+  it('stops the app before any stack is built, with a message naming the key', () => {
+    expect(() => makeApp({ alertEmail: 'nobody' })).toThrow(ContextError);
+    expect(() => makeApp({ alertEmail: 'nobody' })).toThrow(
+      /^Invalid CDK context \(set it in infra\/cdk\.json or pass -c key=value\):\n {2}- alertEmail: "nobody" is not an e-mail address$/,
+    );
+  });
+});

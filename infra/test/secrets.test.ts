@@ -1,0 +1,61 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ProxyStacks } from '../lib/proxy-app.ts';
+import { makeApp, onlyResource, templatesOf } from './support/app.ts';
+
+let stacks: ProxyStacks;
+let secrets: Template;
+
+beforeAll(() => {
+  stacks = makeApp().stacks;
+  secrets = templatesOf(stacks).secrets;
+});
+
+describe('KMS key', () => {
+  it('rotates, and is retained when the stack is destroyed (the database holds data only it decrypts)', () => {
+    const key = onlyResource(secrets, 'AWS::KMS::Key');
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  it('is named alias/claude-code-proxy', () => {
+    const keyId = Object.keys(secrets.findResources('AWS::KMS::Key'))[0];
+    secrets.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/claude-code-proxy',
+      TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+  });
+});
+
+describe('secrets', () => {
+  it('creates exactly the two secrets of the seed', () => {
+    secrets.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+
+  it('generates the admin credentials as {"username":"admin","password":<generated>}', () => {
+    secrets.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'claude-code-proxy/admin-credentials',
+      GenerateSecretString: { SecretStringTemplate: '{"username":"admin"}', GenerateStringKey: 'password' },
+    });
+  });
+
+  it('generates the key hasher secret as 64 characters without punctuation', () => {
+    secrets.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'claude-code-proxy/key-hasher-secret',
+      GenerateSecretString: Match.objectEquals({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+  });
+});
+
+describe('default Plan key', () => {
+  it('is absent unless the context names a secret', () => {
+    expect(stacks.secrets.planApiKey).toBeUndefined();
+  });
+
+  it('references the named secret without creating or owning it', () => {
+    const withKey = makeApp({ planApiKeySecretName: 'team/anthropic-key' }).stacks;
+    const arn = JSON.stringify(withKey.secrets.resolve(withKey.secrets.planApiKey?.secretArn));
+    expect(arn).toBe('"arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:team/anthropic-key"');
+    templatesOf(withKey).secrets.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+});
