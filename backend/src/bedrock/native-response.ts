@@ -65,7 +65,10 @@ export interface NativeStreamTranslator {
    * one SSE event from the Messages endpoint. Returns the events to write now.
    */
   push(payload: Uint8Array | string): SseEvent[];
-  /** The upstream stream ended; flushes a held `message_delta`. */
+  /**
+   * The upstream stream ended. Flushes a held `message_delta`; a stream cut before `message_stop`
+   * ends with an `error` event, so the client retries instead of keeping a truncated answer.
+   */
   finish(): SseEvent[];
   /** The upstream failed after the stream began (an SDK exception): an Anthropic `error` event. */
   fail(err: unknown): SseEvent[];
@@ -152,7 +155,10 @@ export function createNativeStreamTranslator(options: NativeTranslationOptions):
     },
     finish() {
       const out: SseEvent[] = [];
+      if (done) return out;
       flushDelta(out);
+      const cut = { name: 'InternalServerException', message: 'Amazon Bedrock ended the stream before the message was complete' };
+      out.push(sseEventOf(toAnthropicError(mapBedrockError(cut))));
       done = true;
       return out;
     },

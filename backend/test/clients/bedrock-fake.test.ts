@@ -147,6 +147,24 @@ describe('the AWS SDK against the fake Bedrock', () => {
     expect(err).toBeInstanceOf(ModelStreamErrorException);
   });
 
+  it('a socket dropped mid-stream ends the Anthropic stream with an error event, never a clean stop', async () => {
+    fake.reply('converse-stream', { frames: readFixture<ConverseStreamFixture>('bedrock/converse-stream/text.json').frames, destroyAfterFrames: 2, frameDelayMs: 30 });
+    const out = await client.send(new ConverseStreamCommand({ modelId: MODEL_ID, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }));
+    const translator = createConverseStreamTranslator({ model: 'claude-opus-5-5' });
+    const events = [];
+    try {
+      for await (const event of out.stream ?? []) events.push(...translator.push(event));
+      events.push(...translator.finish());
+    } catch (err) {
+      events.push(...translator.fail(err));
+    }
+    // How many frames the SDK hands over before the reset surfaces is timing; the ending is not.
+    const names = events.map((e) => e.event);
+    expect(names[0]).toBe('message_start');
+    expect(names.at(-1)).toBe('error');
+    expect(names).not.toContain('message_stop');
+  });
+
   it('the fake refuses what Bedrock refuses, as a ValidationException', async () => {
     const err = await rejection(
       client.send(

@@ -80,9 +80,17 @@ describe('createNativeStreamTranslator', () => {
     expect(usage).toEqual({ inputTokens: 3, outputTokens: 2, cacheReadTokens: 0, cacheWrite5mTokens: 1000, cacheWrite1hTokens: 500 });
   });
 
-  it('flushes a held message_delta when the stream ends without message_stop', () => {
-    const { out } = feed([start({ input_tokens: 1, output_tokens: 1 }), ...text, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }]);
-    expect(out.at(-1)!.event).toBe('message_delta');
+  it('ends a stream cut before message_stop with an error event, after what did arrive', () => {
+    const { out, usage } = feed([start({ input_tokens: 1, output_tokens: 1 }), ...text, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }]);
+    expect(out.slice(-2).map((e) => e.event)).toEqual(['message_delta', 'error']);
+    expect(JSON.parse(out.at(-1)!.data)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(usage.outputTokens).toBe(2);
+  });
+
+  it('adds nothing at finish after message_stop', () => {
+    const translator = createNativeStreamTranslator({ model: MODEL });
+    translator.push('{"type":"message_stop"}');
+    expect(translator.finish()).toEqual([]);
   });
 
   it('turns a mid-stream exception into one Anthropic error event and ignores what follows', () => {
