@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usageEvents } from '../../src/db/schema.ts';
+import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type Reply } from '../fakes/anthropic.ts';
+import { cachedUsage, messageToEvents, textMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { ensureClaudeCode } from '../support/claude-code.ts';
+
+let claude: string;
+let fake: FakeAnthropic;
+let proxy: TestApp;
+let key: { rawKey: string; userId: string };
+// A local "HTTP proxy" that refuses everything: any traffic Claude Code sends anywhere but the proxy lands here.
+let trap: net.Server;
+let strayConnections = 0;
+let trapPort: number;
+
+beforeAll(async () => {
+  claude = await ensureClaudeCode();
+  fake = await startFakeAnthropic();
+  proxy = await startTestApp({ PLAN_API_URL: fake.url });
+  key = await proxy.createKey();
+  trap = net.createServer((socket) => {
+    strayConnections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  trapPort = (trap.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  await proxy?.close();
+  await fake?.close();
+  trap?.close();
+});
+
+function runClaude(env: Record<string, string>, prompt = 'say hi'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-home-'));
+  return new Promise((resolve) => {
+    const child = spawn(claude, ['-p', prompt], {
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: home,
+        TERM: 'dumb',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        DISABLE_AUTOUPDATER: '1',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        HTTPS_PROXY: `http://127.0.0.1:${trapPort}`,
+        HTTP_PROXY: `http://127.0.0.1:${trapPort}`,
+        NO_PROXY: '127.0.0.1,localhost',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      fs.rmSync(home, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('Claude Code CLI through the proxy', () => {
+  it('prints the upstream reply with the key in ANTHROPIC_BASE_URL, and the turn is recorded', async () => {
+    const usage = cachedUsage({ inputTokens: 21, outputTokens: 9, cacheReadTokens: 0, cacheWrite5mTokens: 5800, cacheWrite1hTokens: 0 });
+    fake.reply((req) => streamReply(textMessage({ model: modelOf(req), text: 'Hi from the fake upstream, via the proxy.', usage })));
+    const before = fake.requests.length;
+    const run = await runClaude({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/${key.rawKey}`, ANTHROPIC_API_KEY: 'sk-ant-api03-developer-own' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('Hi from the fake upstream, via the proxy.');
+    expect(run.code).toBe(0);
+
+    const seen = fake.requests.slice(before).find((r) => r.url.startsWith('/v1/messages'))!;
+    expect(seen.url).toBe('/v1/messages?beta=true');
+    expect(seen.headers['x-api-key']).toBe('sk-ant-api03-developer-own');
+    expect(seen.headers['user-agent']).toMatch(/^claude-cli\//);
+    const body = seen.json as { model: string; stream: boolean; tools: unknown[]; messages: { role: string }[] };
+    expect(body.stream).toBe(true);
+    expect(body.tools.length).toBeGreaterThan(0);
+    expect(body.messages.some((m) => m.role === 'system')).toBe(true); // 2026 role passes through
+
+    await proxy.flushUsage();
+    const rows = await proxy.database.db.select().from(usageEvents).where(eq(usageEvents.userId, key.userId));
+    expect(rows.at(-1)).toMatchObject({ provider: 'plan', outcome: 'completed', stream: true, inputTokens: 21, outputTokens: 9, cacheWrite5mTokens: 5800 });
+    expect(strayConnections).toBe(0);
+  });
+
+  it('works with ANTHROPIC_AUTH_TOKEN and the key in a custom header instead of the URL', async () => {
+    fake.reply((req) => streamReply(textMessage({ model: modelOf(req), text: 'Header route works.' })));
+    const before = fake.requests.length;
+    const run = await runClaude({
+      ANTHROPIC_BASE_URL: proxy.url,
+      ANTHROPIC_AUTH_TOKEN: 'sk-ant-oat01-plan-token',
+      ANTHROPIC_CUSTOM_HEADERS: `x-proxy-key: ${key.rawKey}`,
+    });
+    expect(run.stdout.trim()).toBe('Header route works.');
+    expect(run.code).toBe(0);
+    const seen = fake.requests.slice(before).find((r) => r.url.startsWith('/v1/messages'))!;
+    expect(seen.headers.authorization).toBe('Bearer sk-ant-oat01-plan-token');
+    expect(seen.headers['x-proxy-key']).toBeUndefined();
+    expect(strayConnections).toBe(0);
+  });
+
+  it('shows Claude Code a clear failure for a revoked key', async () => {
+    const before = fake.requests.length;
+    const run = await runClaude({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/ak_${'0'.repeat(43)}`, ANTHROPIC_API_KEY: 'sk-x' });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/401|Invalid or inactive access key|authentication/i);
+    expect(fake.requests.length).toBe(before);
+  });
+});
+
+const modelOf = (req: RecordedRequest) => (req.json as { model: string }).model;
+const streamReply = (message: AnthropicMessage): Reply => ({ kind: 'stream', events: messageToEvents(message, { textChunks: 3 }) });

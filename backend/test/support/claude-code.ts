@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const VERSION = '2.1.332';
+// ~400 MB: kept out of the product's dependencies and installed once into a cache folder on demand.
+const CACHE = process.env.CLAUDE_CODE_CACHE ?? path.resolve(import.meta.dirname, '../../../.cache/claude-code');
+
+/** Path to the Claude Code CLI binary, installing @anthropic-ai/claude-code from the npm registry if needed. */
+export async function ensureClaudeCode(): Promise<string> {
+  const bin = path.join(CACHE, 'node_modules/@anthropic-ai/claude-code/bin/claude.exe');
+  const installed = path.join(CACHE, 'node_modules/@anthropic-ai/claude-code/package.json');
+  if (fs.existsSync(bin) && fs.existsSync(installed) && (JSON.parse(fs.readFileSync(installed, 'utf8')) as { version: string }).version === VERSION) {
+    return bin;
+  }
+  fs.mkdirSync(CACHE, { recursive: true });
+  // Its own package.json, so npm does not treat the cache as part of this repository's workspaces.
+  fs.writeFileSync(path.join(CACHE, 'package.json'), JSON.stringify({ name: 'claude-code-cache', private: true }));
+  await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--no-save', `@anthropic-ai/claude-code@${VERSION}`], {
+    cwd: CACHE,
+    timeout: 240_000,
+  });
+  if (!fs.existsSync(bin)) {
+    // npm may skip the postinstall that links the platform binary; use the platform package directly.
+    const platform = path.join(CACHE, `node_modules/@anthropic-ai/claude-code-${process.platform}-${process.arch}`);
+    const candidates = fs.existsSync(platform) ? fs.readdirSync(platform, { recursive: true }).map(String).filter((f) => /(^|\/)claude(\.exe)?$/.test(f)) : [];
+    if (!candidates[0]) throw new Error(`Claude Code ${VERSION} installed into ${CACHE} without a binary for ${process.platform}-${process.arch}`);
+    return path.join(platform, candidates[0]);
+  }
+  return bin;
+}
