@@ -1,4 +1,9 @@
-import { bigint, boolean, char, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, customType, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
 
 // Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
 
@@ -56,5 +61,21 @@ export const usageEvents = pgTable('usage_events', {
   upstreamRequestId: text('upstream_request_id'),
 });
 
-export const schema = { users, accessKeys, usageEvents };
+export const bedrockKeys = pgTable('bedrock_keys', {
+  accessKeyId: uuid('access_key_id').primaryKey().references(() => accessKeys.id, { onDelete: 'cascade' }),
+  encryptedKey: bytea('encrypted_key').notNull(),
+  last4: text('last4').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const modelMappings = pgTable('model_mappings', {
+  model: text('model').primaryKey(),
+  baseId: text('base_id').notNull(),
+  geographies: text('geographies').array().notNull().default([]),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings };
 export type Schema = typeof schema;

@@ -17,10 +17,10 @@ describe(`migrations on ${testDatabaseKind()}`, () => {
   afterAll(() => database.dispose());
 
   it('apply every migration to an empty database exactly once, even when started concurrently', async () => {
-    expect(readMigrations().map((m) => m.version)).toEqual(['0001_init']);
+    expect(readMigrations().map((m) => m.version)).toEqual(['0001_init', '0002_bedrock']);
     // Several tasks starting at once: the advisory lock lets one apply, the others find it done.
     const runs = await Promise.all([migrate(database), migrate(database), migrate(database)]);
-    expect(runs.flat()).toEqual(['0001_init']);
+    expect(runs.flat()).toEqual(['0001_init', '0002_bedrock']);
     expect(await migrate(database)).toEqual([]);
     expect(await isMigrated(database)).toBe(true);
   });
