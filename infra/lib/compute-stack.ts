@@ -62,7 +62,8 @@ export class ComputeStack extends Stack {
 
     this.cluster = new ecs.Cluster(this, 'ProxyCluster', {
       vpc: props.vpc,
-      // Per-task CPU/memory/network metrics; the dashboard's service graphs need only AWS/ECS.
+      // Per-task CPU, memory and network metrics for diagnosis (the dashboard graphs the
+      // service-level AWS/ECS metrics, which exist without it).
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
 
