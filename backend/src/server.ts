@@ -21,7 +21,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     bodyLimit: MAX_BODY_BYTES,
-    keepAliveTimeout: 65_000, // above the ALB's idle timeout, so the ALB closes idle connections first
+    keepAliveTimeout: 610_000, // above the ALB's idle timeout (600 s in infra), so the ALB closes idle connections first
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
