@@ -75,6 +75,8 @@ function rowForStatus(status: number): ExceptionRow {
       return { status: 529, type: 'overloaded_error', code: 'BEDROCK_HTTP_503' };
     case 504:
       return { status: 504, type: 'timeout_error', code: 'BEDROCK_HTTP_504' };
+    case 529:
+      return { status: 529, type: 'overloaded_error', code: 'BEDROCK_HTTP_529' };
     default:
       if (status >= 500) return { status: 500, type: 'api_error', code: `BEDROCK_HTTP_${status}` };
       if (status >= 400) return { status: 400, type: 'invalid_request_error', code: `BEDROCK_HTTP_${status}` };
@@ -163,14 +165,46 @@ export function mapBedrockError(err: unknown): BedrockFailure {
     return { ...rowForStatus(status), message, exception: name && name !== 'Error' ? name : null };
   }
 
+  // Transport failures get a message of our own: Node's names Bedrock's address, not the problem.
+  // The AWS SDK names ECONNRESET and EPIPE `TimeoutError`, so the code is looked at first.
   const code = field(err, 'code');
-  if (name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
-    return { status: 504, type: 'timeout_error', code: 'BEDROCK_TIMEOUT', message, exception: null };
-  }
   if (typeof code === 'string' && NETWORK_CODES.has(code)) {
-    return { status: 502, type: 'api_error', code: 'BEDROCK_UNREACHABLE', message, exception: null };
+    return { status: 502, type: 'api_error', code: 'BEDROCK_UNREACHABLE', message: `Could not reach Amazon Bedrock (${code})`, exception: null };
+  }
+  if (name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+    const detail = typeof code === 'string' ? ` (${code})` : '';
+    return { status: 504, type: 'timeout_error', code: 'BEDROCK_TIMEOUT', message: `Amazon Bedrock did not answer in time${detail}`, exception: null };
   }
   return { status: 500, type: 'api_error', code: 'BEDROCK_UNKNOWN', message, exception: name && name !== 'Error' ? name : null };
+}
+
+/** Anthropic `error.type` → the status Anthropic sends it with (protocol.md §1.8). */
+const STATUS_OF_TYPE: Readonly<Record<AnthropicErrorType, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/**
+ * An Anthropic-shaped `error` (the Messages endpoint's in-stream `event: error`) as a failure.
+ * An unknown type counts as `api_error`.
+ */
+export function failureFromAnthropicError(type: unknown, message: unknown): BedrockFailure {
+  const known = typeof type === 'string' && type in STATUS_OF_TYPE ? (type as AnthropicErrorType) : 'api_error';
+  return {
+    status: STATUS_OF_TYPE[known],
+    type: known,
+    message: typeof message === 'string' && message !== '' ? message : 'Amazon Bedrock reported an error',
+    code: 'BEDROCK_STREAM_ERROR',
+    exception: null,
+  };
 }
 
 /** The Anthropic `error` body / SSE event for a failure (`{type:"error", error:{type, message}}`). */

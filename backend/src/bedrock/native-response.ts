@@ -9,7 +9,7 @@
  */
 
 import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../accounting/usage.ts';
-import { BedrockTranslationError, mapBedrockError, toAnthropicError } from './errors.ts';
+import { BedrockTranslationError, failureFromAnthropicError, mapBedrockError, toAnthropicError, type BedrockFailure } from './errors.ts';
 import { sseEventOf, type SseEvent } from './sse.ts';
 
 const METRICS_KEY = 'amazon-bedrock-invocationMetrics';
@@ -74,6 +74,10 @@ export interface NativeStreamTranslator {
   fail(err: unknown): SseEvent[];
   /** Tokens so far, cache reads and writes included. */
   usage(): TokenUsage;
+  /** The `stop_reason` of the `message_delta`, once it came. */
+  stopReason(): string | null;
+  /** Why the stream ended with an `error` event (`finish` on a cut stream, `fail`, an upstream `error`). */
+  failure(): BedrockFailure | undefined;
 }
 
 export function createNativeStreamTranslator(options: NativeTranslationOptions): NativeStreamTranslator {
@@ -82,6 +86,14 @@ export function createNativeStreamTranslator(options: NativeTranslationOptions):
   const reported: AnthropicUsage = {};
   let heldDelta: { event: Record<string, unknown>; raw: string } | null = null;
   let done = false;
+  let stopReason: string | null = null;
+  let failure: BedrockFailure | undefined;
+
+  function failWith(out: SseEvent[], next: BedrockFailure): void {
+    failure = next;
+    out.push(sseEventOf(toAnthropicError(next)));
+    done = true;
+  }
 
   function record(wire: unknown): void {
     if (!wire || typeof wire !== 'object') return;
@@ -128,11 +140,23 @@ export function createNativeStreamTranslator(options: NativeTranslationOptions):
           out.push(sseEventOf({ ...event, type, message: { ...message, model: options.model } }));
           break;
         }
-        case 'message_delta':
+        case 'message_delta': {
           record(event.usage);
+          const reason = (event.delta as { stop_reason?: unknown } | undefined)?.stop_reason;
+          if (typeof reason === 'string') stopReason = reason;
           flushDelta(out);
           heldDelta = { event, raw };
           break;
+        }
+        case 'error': {
+          // The Messages endpoint reports a failure after the stream began as Anthropic does.
+          const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
+          heldDelta = null;
+          failure = failureFromAnthropicError(error.type, error.message);
+          out.push({ event: type, data: raw });
+          done = true;
+          break;
+        }
         case 'message_stop': {
           const metrics = event[METRICS_KEY] as InvocationMetrics | undefined;
           const patch = metrics && typeof metrics === 'object' ? missingFromMetrics(metrics) : {};
@@ -158,18 +182,19 @@ export function createNativeStreamTranslator(options: NativeTranslationOptions):
       if (done) return out;
       flushDelta(out);
       const cut = { name: 'InternalServerException', message: 'Amazon Bedrock ended the stream before the message was complete' };
-      out.push(sseEventOf(toAnthropicError(mapBedrockError(cut))));
-      done = true;
+      failWith(out, mapBedrockError(cut));
       return out;
     },
     fail(err) {
       const out: SseEvent[] = [];
       heldDelta = null;
-      if (!done) out.push(sseEventOf(toAnthropicError(mapBedrockError(err))));
+      if (!done) failWith(out, mapBedrockError(err));
       done = true;
       return out;
     },
     usage: () => ({ ...usage }),
+    stopReason: () => stopReason,
+    failure: () => failure,
   };
 }
 

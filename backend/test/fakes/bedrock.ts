@@ -62,6 +62,10 @@ export interface RecordedBedrockRequest {
   body: Buffer;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
+  /** The client's port: equal across requests when a pooled connection was reused. */
+  remotePort: number | undefined;
+  /** Settles when the exchange is over: `finished` (response sent) or `closed` (connection gone first). */
+  ended: Promise<'finished' | 'closed'>;
 }
 
 export interface FakeBedrock {
@@ -362,11 +366,18 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      void serve(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks), res);
+      void serve(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks), res, req.socket.remotePort);
     });
   });
 
-  async function serve(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, res: ServerResponse): Promise<void> {
+  async function serve(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    res: ServerResponse,
+    remotePort: number | undefined,
+  ): Promise<void> {
     const requestId = `00000000-0000-4000-8000-${String(++requestCounter).padStart(12, '0')}`;
     const found = route(method, url);
     let json: unknown;
@@ -376,7 +387,11 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
       json = undefined;
     }
     const modelId = found?.operation === 'messages' ? String((json as { model?: unknown } | undefined)?.model ?? '') : found?.modelId ?? null;
-    requests.push({ operation: found?.operation ?? null, modelId, method, url, headers, body, json });
+    const ended = new Promise<'finished' | 'closed'>((resolve) => {
+      res.once('finish', () => resolve('finished'));
+      res.once('close', () => resolve(res.writableFinished ? 'finished' : 'closed'));
+    });
+    requests.push({ operation: found?.operation ?? null, modelId, method, url, headers, body, json, remotePort, ended });
     if (!found) return sendError(res, { name: 'UnknownOperationException', message: `No route for ${method} ${url}`, status: 404 }, requestId);
 
     const reply = queues.get(found.operation)?.shift() ?? queues.get('*')?.shift() ?? defaultReply(found.operation, json);

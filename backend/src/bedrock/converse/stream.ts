@@ -16,7 +16,7 @@
 import type { ConverseStreamOutput, ContentBlockDelta } from '@aws-sdk/client-bedrock-runtime';
 import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../accounting/usage.ts';
 import type { AnthropicStopReason, AnthropicStreamEvent, AnthropicWireUsage } from '../anthropic-wire.ts';
-import { mapBedrockError, toAnthropicError } from '../errors.ts';
+import { mapBedrockError, toAnthropicError, type BedrockFailure } from '../errors.ts';
 import { sseEventOf, type SseEvent } from '../sse.ts';
 import { converseCitationToAnthropic } from './citations.ts';
 import { newMessageId } from './message-id.ts';
@@ -39,6 +39,10 @@ export interface ConverseStreamTranslator {
   fail(err: unknown): SseEvent[];
   /** Tokens reported so far (all zero until `metadata`). */
   usage(): TokenUsage;
+  /** The Anthropic `stop_reason` sent in `message_delta`, once sent. */
+  stopReason(): AnthropicStopReason | null;
+  /** Why the stream ended with an `error` event, if it did. */
+  failure(): BedrockFailure | undefined;
 }
 
 type BlockKind = 'text' | 'thinking' | 'redacted_thinking' | 'tool_use';
@@ -79,6 +83,8 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
   let nextIndex = 0;
   let stop: { reason: AnthropicStopReason; sequence: string | null } | null = null;
   let finalUsage: AnthropicWireUsage | null = null;
+  let sentStopReason: AnthropicStopReason | null = null;
+  let failure: BedrockFailure | undefined;
   let out: SseEvent[] = [];
 
   const emit = (event: AnthropicStreamEvent) => out.push(sseEventOf(event));
@@ -127,6 +133,7 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
   function endMessage(): void {
     close();
     const wire = finalUsage ?? ZERO_USAGE;
+    sentStopReason = stop?.reason ?? 'end_turn';
     emit({
       type: 'message_delta',
       delta: { stop_reason: stop?.reason ?? 'end_turn', stop_sequence: stop?.sequence ?? null },
@@ -137,7 +144,8 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
   }
 
   function failWith(err: unknown): void {
-    emit(toAnthropicError(mapBedrockError(err)));
+    failure = mapBedrockError(err);
+    emit(toAnthropicError(failure));
     open = null;
     finished = true;
   }
@@ -239,5 +247,7 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
       return drain();
     },
     usage: () => ({ ...usage }),
+    stopReason: () => sentStopReason,
+    failure: () => failure,
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BedrockTranslationError, exceptionNameFromHeader, mapBedrockError, toAnthropicError } from '../../../src/bedrock/errors.ts';
+import {
+  BedrockTranslationError,
+  exceptionNameFromHeader,
+  failureFromAnthropicError,
+  mapBedrockError,
+  toAnthropicError,
+} from '../../../src/bedrock/errors.ts';
 
 /** What the AWS SDK throws: a named error with `$metadata.httpStatusCode` (none when thrown mid-stream). */
 function sdkError(name: string, status?: number, message = `${name} message`) {
@@ -84,5 +90,33 @@ describe('toAnthropicError', () => {
     const failure = mapBedrockError(sdkError('ThrottlingException', 429, 'Rate exceeded'));
     expect(toAnthropicError(failure, 'req_1')).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate exceeded' }, request_id: 'req_1' });
     expect(toAnthropicError(failure)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate exceeded' } });
+  });
+});
+
+describe('transport failures', () => {
+  it('name the problem, not the address Node put in its message', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:443'), { code: 'ECONNREFUSED' });
+    expect(mapBedrockError(refused).message).toBe('Could not reach Amazon Bedrock (ECONNREFUSED)');
+  });
+
+  it('count a reset the AWS SDK calls TimeoutError as unreachable', () => {
+    const reset = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    expect(mapBedrockError(reset)).toMatchObject({ status: 502, code: 'BEDROCK_UNREACHABLE' });
+  });
+
+  it('map an HTTP 529 (the Messages endpoint) to overloaded', () => {
+    expect(mapBedrockError({ status: 529, message: 'Overloaded' })).toMatchObject({ status: 529, type: 'overloaded_error' });
+  });
+});
+
+describe('failureFromAnthropicError', () => {
+  it.each([
+    ['overloaded_error', 529],
+    ['rate_limit_error', 429],
+    ['invalid_request_error', 400],
+    ['api_error', 500],
+    ['something_new', 500],
+  ])('%s → %i', (type, status) => {
+    expect(failureFromAnthropicError(type, 'm')).toMatchObject({ status, message: 'm', code: 'BEDROCK_STREAM_ERROR' });
   });
 });

@@ -1,0 +1,419 @@
+/**
+ * What the proxy's router calls to serve one request from Amazon Bedrock (design §5, issue 3 §5).
+ *
+ * `send()` translates the client's parsed body for the configured mode, calls Bedrock through the
+ * shared clients (client.ts), and answers in Anthropic's exact shape: the `model` the client asked
+ * for, a real `msg_` id, SSE with `event:` lines, usage with cache reads and writes.
+ *
+ * - Everything that fails before the answer starts — translation (unknown model, content Bedrock
+ *   cannot carry), HTTP errors, throttling, connect errors, and an exception frame that arrives
+ *   as the first stream event — rejects with `BedrockCallError` (`beforeFirstByte: true`): the
+ *   first stream event is pulled before `send()` resolves, so an immediately throttled stream is
+ *   still a clean HTTP error the router can fall back from or pass on.
+ * - After that, `events` never throws: a mid-stream failure is yielded as one `event: error` and
+ *   is readable from `failure()`; the iterable ends after `message_stop` (or the error).
+ * - The call's signal aborts Bedrock at once and releases the connection; so does leaving the
+ *   `events` loop early (`break` / `return()`).
+ */
+
+import {
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+  type ConverseStreamOutput,
+  type ResponseStream,
+} from '@aws-sdk/client-bedrock-runtime';
+import type { Dispatcher } from 'undici';
+import type { TokenUsage } from '../accounting/usage.ts';
+import type { AnthropicRequest } from './anthropic-wire.ts';
+import { parseBetaHeader } from './betas.ts';
+import { BedrockConfigError, createBedrockClients, type BedrockAuth, type BedrockClientOptions } from './client.ts';
+import { buildConverseRequest } from './converse/request.ts';
+import { translateConverseResponse } from './converse/response.ts';
+import { createConverseStreamTranslator } from './converse/stream.ts';
+import { exceptionNameFromHeader, mapBedrockError, type BedrockFailure } from './errors.ts';
+import { buildInvokeBody } from './invoke.ts';
+import { buildMessagesRequest } from './messages.ts';
+import { resolveBedrockModel, type ModelMapping } from './models.ts';
+import { createNativeStreamTranslator, translateNativeResponse } from './native-response.ts';
+import { createSseParser, formatSseEvent, type SseEvent } from './sse.ts';
+
+export type BedrockMode = 'invoke' | 'converse' | 'messages';
+
+export interface BedrockCall {
+  /** The client's parsed body (parsed once by the route; not parsed again here). */
+  request: AnthropicRequest;
+  /** The client's `anthropic-beta` header, as received. */
+  betaHeader: string | string[] | undefined;
+  stream: boolean;
+  /** The decrypted Bedrock API key (Bearer); null only when `auth` is `sigv4` (then SigV4 signs). */
+  apiKey: string | null;
+  /** The access key's Bedrock region. */
+  region: string;
+  /** Admin override rows (may be empty); they win over the shipped defaults. */
+  mappings: readonly ModelMapping[];
+  /** Fires when the client went away: Bedrock is aborted at once. */
+  signal: AbortSignal;
+}
+
+/** What the proxy records. */
+export interface BedrockOutcome {
+  /** The Bedrock model id called (profile-prefixed id or ARN). */
+  servedModel: string;
+  /** Bedrock's `x-amzn-requestid`, when it sent one. */
+  upstreamRequestId: string | null;
+  /** Client beta values Bedrock did not get (for metrics). */
+  droppedBetas: readonly string[];
+  /** Tokens so far (final once a stream has ended), cache reads and writes included. */
+  usage(): TokenUsage;
+  /** Anthropic `stop_reason`, once known. */
+  stopReason(): string | null;
+  /**
+   * Why the stream broke off: the client got an `error` event (or, with code `BEDROCK_ABORTED`,
+   * nothing more because the client left or the consumer stopped early). Undefined if it completed.
+   */
+  failure(): BedrockFailure | undefined;
+}
+
+export type BedrockResponse =
+  /** An Anthropic Message JSON body, to send with status 200. */
+  | (BedrockOutcome & { kind: 'json'; body: string })
+  /**
+   * Serialised SSE text, each string one or more whole events (`event: …\ndata: …\n\n`), to send
+   * with status 200 and `content-type: text/event-stream`. Iterate once; it never throws.
+   */
+  | (BedrockOutcome & { kind: 'stream'; events: AsyncIterable<string> });
+
+export interface BedrockUpstream {
+  send(call: BedrockCall): Promise<BedrockResponse>;
+  close(): Promise<void>;
+}
+
+export interface BedrockUpstreamOptions extends Omit<BedrockClientOptions, 'auth' | 'endpoint'> {
+  mode: BedrockMode;
+  /** `BEDROCK_ENDPOINT`. */
+  endpoint?: string;
+  auth: BedrockAuth;
+}
+
+/**
+ * A Bedrock failure before the client got a byte; `failure` is the Anthropic error to answer with.
+ * It deliberately carries no `cause`: an AWS SDK error holds the raw response, whose request
+ * headers include the Bearer key, and a logger would print it.
+ */
+export class BedrockCallError extends Error {
+  override readonly name = 'BedrockCallError';
+  readonly beforeFirstByte = true as const;
+  readonly code: string;
+  readonly status: number;
+
+  constructor(readonly failure: BedrockFailure) {
+    super(failure.message);
+    this.code = failure.code;
+    this.status = failure.status;
+  }
+}
+
+const ABORTED: BedrockFailure = {
+  status: 499,
+  type: 'api_error',
+  code: 'BEDROCK_ABORTED',
+  message: 'The client closed the connection',
+  exception: null,
+};
+
+const KEY_MISSING: BedrockFailure = {
+  status: 403,
+  type: 'permission_error',
+  code: 'BEDROCK_KEY_MISSING',
+  message: 'This access key has no Amazon Bedrock API key; ask an administrator to add one',
+  exception: null,
+};
+
+/** The route's signal, linked to one of our own, which also fires when we stop reading. */
+interface CallAbort {
+  signal: AbortSignal;
+  /** Stops the Bedrock call (idempotent). */
+  abort(): void;
+  clientGone(): boolean;
+  unlink(): void;
+}
+
+function linkAbort(signal: AbortSignal): CallAbort {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    abort: () => controller.abort(),
+    clientGone: () => signal.aborted,
+    unlink: () => signal.removeEventListener('abort', onAbort),
+  };
+}
+
+function callError(err: unknown, link: CallAbort): BedrockCallError {
+  if (err instanceof BedrockCallError) return err;
+  if (link.clientGone()) return new BedrockCallError(ABORTED);
+  if (err instanceof BedrockConfigError) {
+    return new BedrockCallError({ status: 500, type: 'api_error', code: err.code, message: err.message, exception: null });
+  }
+  return new BedrockCallError(mapBedrockError(err));
+}
+
+/** The common face of the native and Converse stream translators. */
+interface StreamTranslator {
+  finish(): SseEvent[];
+  fail(err: unknown): SseEvent[];
+  usage(): TokenUsage;
+  stopReason(): string | null;
+  failure(): BedrockFailure | undefined;
+}
+
+interface Served {
+  servedModel: string;
+  upstreamRequestId: string | null;
+  droppedBetas: readonly string[];
+}
+
+const serialise = (events: readonly SseEvent[]) => events.map(formatSseEvent).join('');
+
+function jsonResponse(served: Served, body: string, usage: TokenUsage, stopReason: unknown): BedrockResponse {
+  return {
+    kind: 'json',
+    body,
+    ...served,
+    usage: () => ({ ...usage }),
+    stopReason: () => (typeof stopReason === 'string' ? stopReason : null),
+    failure: () => undefined,
+  };
+}
+
+/**
+ * Pulls until the first Anthropic event is ready (a failure there rejects), then hands the rest
+ * out lazily, one upstream event's worth at a time, so the route's backpressure reaches Bedrock.
+ */
+async function openStream<T>(
+  source: AsyncIterable<T>,
+  apply: (item: T) => SseEvent[],
+  translator: StreamTranslator,
+  link: CallAbort,
+  served: Served,
+): Promise<BedrockResponse> {
+  const iterator = source[Symbol.asyncIterator]();
+  let first: SseEvent[] = [];
+  let ended = false;
+  try {
+    while (first.length === 0) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        first = translator.finish();
+        break;
+      }
+      first = apply(next.value);
+    }
+  } catch (err) {
+    link.abort();
+    link.unlink();
+    throw callError(err, link);
+  }
+  const early = translator.failure();
+  if (early) {
+    link.abort();
+    link.unlink();
+    throw new BedrockCallError(link.clientGone() ? ABORTED : early);
+  }
+
+  let stopped: BedrockFailure | undefined;
+  let started = false;
+
+  async function* events(): AsyncGenerator<string, void, undefined> {
+    started = true;
+    let settled = ended;
+    try {
+      yield serialise(first);
+      while (!settled) {
+        let out: SseEvent[];
+        try {
+          const next = await iterator.next();
+          if (next.done) {
+            settled = true;
+            out = translator.finish();
+          } else {
+            out = apply(next.value);
+          }
+        } catch (err) {
+          if (link.clientGone()) return; // finally: aborted
+          settled = true;
+          out = translator.fail(err);
+        }
+        if (translator.failure()) {
+          settled = true;
+          link.abort(); // nothing more is wanted from this connection
+        }
+        if (out.length > 0) yield serialise(out);
+      }
+    } finally {
+      if (!settled) {
+        // The client left, or the consumer stopped iterating: stop Bedrock and free the socket.
+        stopped = ABORTED;
+        link.abort();
+      }
+      link.unlink();
+    }
+  }
+
+  const generator = events();
+  const iterable: AsyncIterableIterator<string> = {
+    next: () => generator.next(),
+    async return() {
+      // A generator never started skips its `finally`: release the stream here instead.
+      if (!started && !ended) {
+        stopped = ABORTED;
+        link.abort();
+        link.unlink();
+      }
+      return generator.return(undefined);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+
+  return {
+    kind: 'stream',
+    events: iterable,
+    ...served,
+    usage: () => translator.usage(),
+    stopReason: () => translator.stopReason(),
+    failure: () => stopped ?? translator.failure(),
+  };
+}
+
+/** SSE events from an undici body (the Messages endpoint). */
+async function* sseEvents(body: Dispatcher.ResponseData['body']): AsyncGenerator<SseEvent> {
+  const parser = createSseParser();
+  for await (const chunk of body as AsyncIterable<Buffer>) yield* parser.push(chunk);
+  yield* parser.end();
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+/** A non-2xx answer from the Messages endpoint: AWS's error shape, or Anthropic's. */
+function messagesHttpFailure(status: number, headers: Dispatcher.ResponseData['headers'], text: string): BedrockFailure {
+  let message = '';
+  try {
+    const body = JSON.parse(text) as { message?: unknown; Message?: unknown; error?: { message?: unknown } };
+    const m = body.message ?? body.Message ?? body.error?.message;
+    if (typeof m === 'string') message = m;
+  } catch {
+    // not JSON: the status alone classifies it
+  }
+  const name = exceptionNameFromHeader(headerValue(headers['x-amzn-errortype']));
+  return mapBedrockError({ status, message: message || `Amazon Bedrock answered HTTP ${status}`, ...(name ? { name } : {}) });
+}
+
+export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockUpstream {
+  const { mode, ...clientOptions } = options;
+  if (mode === 'messages' && options.auth === 'sigv4') {
+    throw new BedrockConfigError(
+      "BEDROCK_API=messages needs BEDROCK_AUTH=bearer: the proxy signs Bedrock's Messages endpoint only with Bedrock API keys",
+    );
+  }
+  const clients = createBedrockClients(clientOptions);
+
+  async function invoke(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
+    const built = buildInvokeBody(call.request, { betas });
+    const client = clients.runtime(call.region, call.apiKey);
+    const input = { modelId, body: JSON.stringify(built.body), contentType: 'application/json', accept: 'application/json' };
+    const model = call.request.model;
+    if (!call.stream) {
+      const out = await client.send(new InvokeModelCommand(input), { abortSignal: link.signal });
+      const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
+      const translated = translateNativeResponse(out.body, { model });
+      return jsonResponse(served, translated.json, translated.usage, translated.message.stop_reason);
+    }
+    const out = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: link.signal });
+    const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
+    const translator = createNativeStreamTranslator({ model });
+    const apply = (item: ResponseStream): SseEvent[] => {
+      if (item.chunk?.bytes) return translator.push(item.chunk.bytes);
+      // The SDK throws modelled exceptions itself; a member that still arrives is one too.
+      const member = Object.entries(item).find(([key, value]) => key !== 'chunk' && key !== '$unknown' && value);
+      if (member) return translator.fail({ name: member[0], message: (member[1] as { message?: string }).message });
+      return [];
+    };
+    return openStream(out.body ?? emptyStream<ResponseStream>(), apply, translator, link, served);
+  }
+
+  async function converse(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
+    const built = buildConverseRequest(call.request, { modelId, betas });
+    const client = clients.runtime(call.region, call.apiKey);
+    const model = call.request.model;
+    if (!call.stream) {
+      const out = await client.send(new ConverseCommand(built.input), { abortSignal: link.signal });
+      const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
+      const translated = translateConverseResponse(out, { model });
+      return jsonResponse(served, JSON.stringify(translated.message), translated.usage, translated.message.stop_reason);
+    }
+    const out = await client.send(new ConverseStreamCommand(built.input), { abortSignal: link.signal });
+    const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
+    const translator = createConverseStreamTranslator({ model });
+    const apply = (event: ConverseStreamOutput) => translator.push(event);
+    return openStream(out.stream ?? emptyStream<ConverseStreamOutput>(), apply, translator, link, served);
+  }
+
+  async function messages(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
+    const built = buildMessagesRequest(call.request, { modelId, betas, host: 'runtime' });
+    if (call.stream) built.body.stream = true;
+    else delete built.body.stream;
+    const res = await clients.messages({
+      region: call.region,
+      apiKey: call.apiKey as string, // checked in send(): messages mode is bearer-only
+      body: JSON.stringify(built.body),
+      headers: built.headers,
+      stream: call.stream,
+      signal: link.signal,
+    });
+    const served = { servedModel: modelId, upstreamRequestId: headerValue(res.headers['x-amzn-requestid']), droppedBetas: built.droppedBetas };
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const text = await res.body.text().catch(() => '');
+      throw new BedrockCallError(messagesHttpFailure(res.statusCode, res.headers, text));
+    }
+    const model = call.request.model;
+    if (!call.stream) {
+      const translated = translateNativeResponse(await res.body.text(), { model });
+      return jsonResponse(served, translated.json, translated.usage, translated.message.stop_reason);
+    }
+    const translator = createNativeStreamTranslator({ model });
+    return openStream(sseEvents(res.body), (event) => translator.push(event.data), translator, link, served);
+  }
+
+  const byMode = { invoke, converse, messages } as const;
+
+  return {
+    async send(call) {
+      const link = linkAbort(call.signal);
+      try {
+        if (call.apiKey === null && (options.auth !== 'sigv4' || mode === 'messages')) throw new BedrockCallError(KEY_MISSING);
+        const { modelId } = resolveBedrockModel(call.request.model, call.region, call.mappings);
+        const betas = parseBetaHeader(call.betaHeader);
+        const response = await byMode[mode](call, modelId, betas, link);
+        if (response.kind === 'json') link.unlink();
+        return response;
+      } catch (err) {
+        link.unlink();
+        throw callError(err, link);
+      }
+    },
+    close: () => clients.close(),
+  };
+}
+
+async function* emptyStream<T>(): AsyncGenerator<T> {
+  // Bedrock answered 200 without a body: the translator's finish() reports the cut stream.
+}
