@@ -1,23 +1,35 @@
 import path from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { UsageRecorder } from './accounting/recorder.ts';
 import { createAccessKeyRepository } from './db/access-key-repository.ts';
+import { createBedrockKeyRepository } from './db/bedrock-key-repository.ts';
 import type { Database } from './db/client.ts';
 import { isMigrated } from './db/migrate.ts';
 import { createUsageRepository } from './db/usage-repository.ts';
 import { createUserRepository } from './db/user-repository.ts';
 import type { Logger } from './observability/logger.ts';
-import { createAccessKeyResolver } from './proxy/access-keys.ts';
+import { createAccessKeyResolver, type AccessKeyResolver } from './proxy/access-keys.ts';
+import { createBedrockKeyStore, type BedrockKeyStore } from './proxy/bedrock-keys.ts';
+import { createBedrockUpstream } from './bedrock/upstream.ts';
+import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-breaker.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
 import type { Secrets } from './security/dev-secrets.ts';
+import { createEnvelope, kmsKeyRegion } from './security/envelope.ts';
 import { deriveJwtKey } from './security/jwt.ts';
 import { buildServer } from './server.ts';
 
 export interface App {
   server: FastifyInstance;
   recorder: UsageRecorder;
+  /** Decrypted Bedrock API keys by access key id (cached; admin changes invalidate it). */
+  bedrockKeys: BedrockKeyStore;
+  /** The proxy's access-key cache (tests read the routing strategy it holds). */
+  resolver: AccessKeyResolver;
+  /** Per-access-key circuit breakers (state for the admin API and metrics). */
+  breakers: CircuitBreakers;
   /** Stops accepting, lets in-flight requests finish (up to the drain time), flushes usage, closes upstreams. */
   close(): Promise<void>;
 }
@@ -29,6 +41,19 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   const users = createUserRepository(database.db);
   const resolver = createAccessKeyResolver({ isWellFormed: isAccessKeyFormat, hash: hashKey, lookup: (hash) => accessKeys.findUsable(hash) });
   const plan = createPlanUpstream({ baseUrl: config.planApiUrl, firstByteTimeoutMs: config.planFirstByteTimeoutMs });
+  const bedrock = createBedrockUpstream({ mode: config.bedrockApi, auth: config.bedrockAuth, endpoint: config.bedrockEndpoint });
+  const breakers = createCircuitBreakers({
+    threshold: config.circuitFailureThreshold,
+    windowMs: 60_000,
+    resetMs: config.circuitResetTimeoutMs,
+  });
+  // KMS in the key's own region (from its ARN), else the task's, else the Bedrock default.
+  const kms = config.kmsKeyId
+    ? new KMSClient({ region: kmsKeyRegion(config.kmsKeyId) ?? process.env.AWS_REGION ?? config.bedrockRegion, ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}) })
+    : undefined;
+  const envelope = createEnvelope({ kmsKeyId: config.kmsKeyId, kmsClient: kms, localKey: secrets.localEncryptionKey ?? config.localEncryptionKey });
+  const bedrockKeyRows = createBedrockKeyRepository(database.db);
+  const bedrockKeys = createBedrockKeyStore({ repository: bedrockKeyRows, envelope });
   const recorder = new UsageRecorder({
     repository: createUsageRepository(database.db),
     spillFile: path.join(config.dataDir, 'usage-spill.jsonl'),
@@ -38,11 +63,26 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
 
   const server = await buildServer({
     logger,
-    proxy: { resolver, plan, recorder, planApiKey: config.planApiKey },
+    proxy: {
+      resolver,
+      plan,
+      bedrock,
+      bedrockKeys,
+      bedrockAuth: config.bedrockAuth,
+      bedrockRegion: config.bedrockRegion,
+      modelMappings: () => [], // admin-edited rows arrive with the admin API (model_mappings)
+      breakers,
+      recorder,
+      planApiKey: config.planApiKey,
+      pingIntervalMs: config.streamPingIntervalMs,
+    },
     admin: {
       users,
       accessKeys,
       resolver,
+      bedrockKeys: bedrockKeyRows,
+      envelope,
+      bedrockKeyCache: bedrockKeys,
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
@@ -53,6 +93,9 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   return {
     server,
     recorder,
+    bedrockKeys,
+    resolver,
+    breakers,
     async close() {
       // Streams still running may finish (up to the drain time); a keep-alive connection whose
       // response ended after close() began would otherwise hold the server open, so sweep idle ones.
@@ -63,6 +106,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       clearInterval(sweep);
       await recorder.close();
       await plan.close();
+      await bedrock.close();
+      kms?.destroy();
     },
   };
 }

@@ -12,9 +12,13 @@ Commands:
   login [--username admin]            log in; the password is read from standard input
   users add <name> [--description d]  create a user
   users list [--limit n] [--offset n] list users
+  users set <user> [--routing plan_first|bedrock_only|plan_only] [--name n] [--description d] [--budget usd|none]
+                                      change a user (id or name); --budget none removes the budget
   keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once
   keys list <user>                    list a user's access keys
   keys revoke <key id>                revoke an access key at once
+  keys bedrock <key id> [--delete]    set the access key's Bedrock API key, read from standard input
+                                      (never from arguments); --delete removes it
 
 Options:
   --url <url>   the proxy (default $CCPROXY_URL or http://127.0.0.1:$PORT, port 8000)
@@ -53,7 +57,7 @@ function tokenFor(url: string): string {
   return saved.token;
 }
 
-async function api<T>(g: Globals, method: 'GET' | 'POST' | 'DELETE', pathname: string, body?: unknown, auth = true): Promise<T> {
+async function api<T>(g: Globals, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', pathname: string, body?: unknown, auth = true): Promise<T> {
   let res: Dispatcher.ResponseData;
   try {
     res = await request(`${g.url}${pathname}`, {
@@ -117,8 +121,16 @@ interface User {
   name: string;
   status: string;
   routing_strategy: string;
+  monthly_budget_usd: string | null;
   created_at: string;
 }
+interface BedrockKeyStatus {
+  access_key_id: string;
+  last4: string;
+  updated_at: string;
+}
+
+const ROUTING = ['plan_first', 'bedrock_only', 'plan_only'];
 interface AccessKey {
   id: string;
   key_prefix: string;
@@ -165,6 +177,10 @@ async function main(argv: string[]): Promise<void> {
       limit: { type: 'string', default: '50' },
       offset: { type: 'string', default: '0' },
       'bedrock-region': { type: 'string' },
+      name: { type: 'string' },
+      routing: { type: 'string' },
+      budget: { type: 'string' },
+      delete: { type: 'boolean', default: false },
     },
   });
   const [group, action, arg] = positionals;
@@ -196,6 +212,33 @@ async function main(argv: string[]): Promise<void> {
     case 'users list': {
       const page = await api<{ items: User[]; total: number }>(g, 'GET', `/admin/users?limit=${values.limit}&offset=${values.offset}`);
       return out(g, page, `${table(page.items as unknown as Record<string, unknown>[], ['id', 'name', 'status', 'routing_strategy', 'created_at'])}\n${page.total} user(s)`);
+    }
+    case 'users set': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      const changes: Record<string, unknown> = {};
+      if (values.routing !== undefined) {
+        if (!ROUTING.includes(values.routing)) throw new CliError(`--routing must be one of ${ROUTING.join(', ')} (got "${values.routing}")`);
+        changes.routing_strategy = values.routing;
+      }
+      if (values.name !== undefined) changes.name = values.name;
+      if (values.description !== undefined) changes.description = values.description === '' ? null : values.description;
+      if (values.budget !== undefined) changes.monthly_budget_usd = ['none', ''].includes(values.budget.toLowerCase()) ? null : values.budget;
+      if (Object.keys(changes).length === 0) throw new CliError('nothing to change: give --routing, --name, --description or --budget');
+      const updated = await api<User>(g, 'PATCH', `/admin/users/${user.id}`, changes);
+      const budget = updated.monthly_budget_usd === null ? 'none' : `$${updated.monthly_budget_usd}`;
+      return out(g, updated, `Updated user ${updated.name} (${updated.id}): routing ${updated.routing_strategy}, monthly budget ${budget}`);
+    }
+    case 'keys bedrock': {
+      const id = need(arg, 'access key id');
+      if (positionals.length > 3) throw new CliError('the Bedrock API key is read from standard input, never from arguments');
+      if (values.delete) {
+        await api(g, 'DELETE', `/admin/access-keys/${id}/bedrock-key`);
+        return out(g, { access_key_id: id, configured: false }, `Removed the Bedrock API key of access key ${id}`);
+      }
+      const bedrockApiKey = (await readSecret(`Bedrock API key for access key ${id}: `)).trim();
+      if (!bedrockApiKey) throw new CliError('no Bedrock API key on standard input');
+      const status = await api<BedrockKeyStatus>(g, 'PUT', `/admin/access-keys/${id}/bedrock-key`, { bedrock_api_key: bedrockApiKey });
+      return out(g, status, `Bedrock API key set for access key ${id} (ends in …${status.last4})`);
     }
     case 'keys issue': {
       const user = await findUser(g, need(arg, 'user id or name'));

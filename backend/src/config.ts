@@ -16,6 +16,19 @@ export interface Config {
   planApiKey: string | undefined;
   planFirstByteTimeoutMs: number;
   shutdownDrainMs: number;
+  /** KMS key wrapping Bedrock keys' data keys; unset: LOCAL_ENCRYPTION_KEY. */
+  kmsKeyId: string | undefined;
+  /** Override of the KMS URL (tests, VPC endpoints). */
+  kmsEndpoint: string | undefined;
+  /** 32 bytes for local envelope encryption; dev generates one (security/dev-secrets.ts). */
+  localEncryptionKey: Buffer | undefined;
+  bedrockRegion: string;
+  bedrockApi: 'invoke' | 'converse' | 'messages';
+  bedrockEndpoint: string | undefined;
+  bedrockAuth: 'bearer' | 'sigv4';
+  circuitFailureThreshold: number;
+  circuitResetTimeoutMs: number;
+  streamPingIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +133,36 @@ function adminCredentials(raw: string): { username: string; password: string } {
   return { username: v.username, password: v.password };
 }
 
+// us-east-1, ap-northeast-2, eu-central-1, us-gov-west-1, cn-north-1 …
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+function awsRegion(raw: string): string {
+  const value = raw.trim();
+  if (!AWS_REGION.test(value)) throw new ConfigError(`must be an AWS region like ap-northeast-2 (got "${raw}")`);
+  return value;
+}
+
+function kmsKeyId(raw: string): string {
+  const value = raw.trim();
+  const ok =
+    /^alias\/[A-Za-z0-9/_-]+$/.test(value) ||
+    /^(mrk-)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/.test(value) ||
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/.test(value);
+  if (!ok) throw new ConfigError(`must be a KMS key id, key ARN, alias/<name> or alias ARN (got "${raw}")`);
+  return value;
+}
+
+/** 32 bytes as 64 hex digits or base64 (standard or url-safe). The value is a secret: never echoed. */
+export function parseEncryptionKey(raw: string): Buffer {
+  const value = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(value) || /^[A-Za-z0-9_-]{43}=?$/.test(value)) {
+    const key = Buffer.from(value.replace(/=$/, ''), value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+    if (key.length === 32) return key;
+  }
+  throw new ConfigError('must be 32 bytes as base64 (44 characters, e.g. `openssl rand -base64 32`) or as 64 hex digits');
+}
+
 const baseDir = () => process.env.INIT_CWD ?? process.cwd();
 
 /** One row per variable: the README's configuration table is this table. */
@@ -137,6 +180,16 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'PLAN_API_KEY', key: 'planApiKey', default: undefined, doc: 'Anthropic key used when the client sends no credential', parse: (raw) => raw },
   { env: 'PLAN_FIRST_BYTE_TIMEOUT', key: 'planFirstByteTimeoutMs', default: '60', doc: 'seconds to wait for Anthropic\'s first byte', parse: seconds },
   { env: 'SHUTDOWN_DRAIN_SECONDS', key: 'shutdownDrainMs', default: '120', doc: 'seconds in-flight streams may finish after SIGTERM', parse: seconds },
+  { env: 'KMS_KEY_ID', key: 'kmsKeyId', default: undefined, doc: 'KMS key (id, ARN or alias) wrapping the data keys of stored Bedrock keys; unset: LOCAL_ENCRYPTION_KEY', parse: kmsKeyId },
+  { env: 'KMS_ENDPOINT', key: 'kmsEndpoint', default: undefined, doc: 'override the KMS URL (tests, VPC endpoints)', parse: httpUrl },
+  { env: 'LOCAL_ENCRYPTION_KEY', key: 'localEncryptionKey', default: undefined, doc: '32 bytes (base64 or 64 hex) for local envelope encryption; dev: generated; required outside dev unless KMS_KEY_ID is set', parse: parseEncryptionKey },
+  { env: 'BEDROCK_REGION', key: 'bedrockRegion', default: 'ap-northeast-2', doc: 'Bedrock region for keys without one of their own', parse: awsRegion },
+  { env: 'BEDROCK_API', key: 'bedrockApi', default: 'invoke', doc: '`invoke` (native body), `converse` (Converse API) or `messages` (Bedrock\'s Anthropic Messages endpoint)', parse: oneOf(['invoke', 'converse', 'messages'] as const) },
+  { env: 'BEDROCK_ENDPOINT', key: 'bedrockEndpoint', default: undefined, doc: 'override the Bedrock URL (tests, VPC endpoints)', parse: httpUrl },
+  { env: 'BEDROCK_AUTH', key: 'bedrockAuth', default: 'bearer', doc: '`bearer` (the access key\'s Bedrock API key) or `sigv4` (the task role)', parse: oneOf(['bearer', 'sigv4'] as const) },
+  { env: 'CIRCUIT_FAILURE_THRESHOLD', key: 'circuitFailureThreshold', default: '3', doc: 'failures that open an access key\'s circuit breaker', parse: integer(1, 1000) },
+  { env: 'CIRCUIT_RESET_TIMEOUT', key: 'circuitResetTimeoutMs', default: '1800', doc: 'seconds an open breaker waits before one probe goes to Anthropic', parse: seconds },
+  { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },
 ];
 
 /** Reads and validates the environment. Throws ConfigError("NAME: what is wrong") on the first bad value. */
@@ -163,6 +216,9 @@ export function loadConfig(env: Env = process.env): Config {
       ['ADMIN_CREDENTIALS', result.adminCredentials],
     ] as const) {
       if (!present) throw new ConfigError(`${name}: required when ENVIRONMENT=${result.environment} (only dev generates it)`);
+    }
+    if (!result.kmsKeyId && !result.localEncryptionKey) {
+      throw new ConfigError(`LOCAL_ENCRYPTION_KEY: required when ENVIRONMENT=${result.environment} unless KMS_KEY_ID is set (only dev generates it)`);
     }
   }
   return result;

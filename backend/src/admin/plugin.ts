@@ -1,12 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessKeyRepository } from '../db/access-key-repository.ts';
+import type { BedrockKeyRepository } from '../db/bedrock-key-repository.ts';
 import type { UserRepository } from '../db/user-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver } from '../proxy/access-keys.ts';
+import type { Envelope } from '../security/envelope.ts';
 import { signAdminToken, verifyAdminToken } from '../security/jwt.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { accessKeyRoutes } from './access-keys.ts';
+import { bedrockKeyRoutes } from './bedrock-keys.ts';
 import { AdminError, unauthorized } from './errors.ts';
 import { LoginBody, LoginResponse } from './schemas.ts';
 import { userRoutes } from './users.ts';
@@ -15,6 +18,11 @@ export interface AdminDeps {
   users: UserRepository;
   accessKeys: AccessKeyRepository;
   resolver: AccessKeyResolver;
+  bedrockKeys: BedrockKeyRepository;
+  /** Encrypts a Bedrock key for its access key before it is stored. */
+  envelope: Pick<Envelope, 'encrypt'>;
+  /** The proxy's decrypted-key cache (proxy/bedrock-keys.ts): told at once about every change. */
+  bedrockKeyCache: { invalidate(accessKeyId: string): void };
   hashKey: (raw: string) => string;
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
@@ -52,6 +60,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     });
     await guarded.register(userRoutes, deps);
     await guarded.register(accessKeyRoutes, deps);
+    await guarded.register(bedrockKeyRoutes, deps);
   });
 }
 
@@ -82,10 +91,11 @@ function sendAdminError(reply: FastifyReply, err: FastifyError | AdminError, req
 function validationMessage(err: FastifyError): string {
   const first = err.validation?.[0];
   if (!first) return err.message;
-  const params = first.params as { missingProperty?: string; additionalProperty?: string };
+  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
   const field = params.missingProperty ?? params.additionalProperty ?? (path || err.validationContext || 'body');
   if (params.missingProperty) return `${field}: is required`;
   if (params.additionalProperty) return `${field}: is not a known field`;
+  if (params.allowedValues) return `${field}: must be one of ${params.allowedValues.join(', ')}`;
   return `${field}: ${first.message ?? 'is invalid'}`;
 }

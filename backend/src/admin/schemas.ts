@@ -20,10 +20,16 @@ export const Page = Type.Object({
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });
 
+/**
+ * A string or null. One multi-type keyword rather than a union: in a union, Ajv's type coercion
+ * turns null into "" in the string branch before the null branch is tried.
+ */
+const NullableString = (options: { maxLength: number }) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
+
 export const CreateUserBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    description: Type.Optional(NullableString({ maxLength: 2000 })),
   },
   { additionalProperties: false },
 );
@@ -58,3 +64,41 @@ export const AccessKey = Type.Object({
   rotation_expires_at: Type.Union([Type.String(), Type.Null()]),
 });
 export const IssuedKey = Type.Intersect([AccessKey, Type.Object({ raw_key: Type.String() })]);
+
+export const RoutingStrategy = Type.Enum(['plan_first', 'bedrock_only', 'plan_only']);
+
+// A non-negative USD amount as numeric(14,4) holds it: a decimal string (kept exact) or a JSON number;
+// null clears it. One multi-type keyword rather than a union, so Ajv's type coercion cannot turn
+// null or 0 into a string (or 0 into null); the route checks the amount and says what is wrong in words.
+export const BudgetUsd = Type.Unsafe<string | number | null>({
+  type: ['string', 'number', 'null'],
+  maxLength: 32,
+  description: 'USD from 0 to 9999999999 with at most 4 decimals, e.g. "250" or 99.5; null: no budget',
+});
+
+export const UpdateUserBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(NullableString({ maxLength: 2000 })),
+    routing_strategy: Type.Optional(RoutingStrategy),
+    monthly_budget_usd: Type.Optional(BudgetUsd),
+  },
+  { additionalProperties: false },
+);
+
+export const PutBedrockKeyBody = Type.Object(
+  // Bedrock API keys: long-term ones are ~130 characters, short-term (pre-signed) ones well over 1000.
+  { bedrock_api_key: Type.String({ minLength: 16, maxLength: 16_384 }) },
+  { additionalProperties: false },
+);
+
+/** What the API says about a stored Bedrock key: never the key, only its last four characters. */
+export const BedrockKeyStatus = Type.Object({
+  access_key_id: Type.String(),
+  configured: Type.Literal(true),
+  last4: Type.String(),
+  /** How its data key is wrapped: `kms` or `local` (LOCAL_ENCRYPTION_KEY). */
+  encryption: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});

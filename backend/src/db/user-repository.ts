@@ -3,11 +3,14 @@ import type { Db } from './client.ts';
 import { users } from './schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
+export type UserChanges = Partial<Pick<UserRow, 'name' | 'description' | 'routingStrategy' | 'monthlyBudgetUsd'>>;
 
 export interface UserRepository {
   create(input: { name: string; description: string | null }): Promise<UserRow>;
   list(page: { limit: number; offset: number }): Promise<{ items: UserRow[]; total: number }>;
   get(id: string): Promise<UserRow | null>;
+  /** Applies the given fields to a live (not deleted) user; null when there is none. */
+  update(id: string, changes: UserChanges): Promise<UserRow | null>;
 }
 
 export function createUserRepository(db: Db): UserRepository {
@@ -26,6 +29,14 @@ export function createUserRepository(db: Db): UserRepository {
     },
     async get(id) {
       const [row] = await db.select().from(users).where(and(eq(users.id, id), live)).limit(1);
+      return row ?? null;
+    },
+    async update(id, changes) {
+      const [row] = await db
+        .update(users)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(and(eq(users.id, id), live))
+        .returning();
       return row ?? null;
     },
   };

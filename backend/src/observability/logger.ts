@@ -18,6 +18,10 @@ const REDACT_PATHS = [
   'access_token',
   'raw_key',
   '*.raw_key',
+  'bedrock_api_key',
+  '*.bedrock_api_key',
+  'bedrockApiKey',
+  '*.bedrockApiKey',
 ];
 
 const KEY_IN_PATH = /\/ak\/([^/?#]{1,8})[^/?#]*/g;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.ts';
+import { parseEncryptionKey, type Config } from '../config.ts';
 import { hashPassword, isPasswordHash } from './passwords.ts';
 
 /** The secrets the server runs with, after dev defaults are filled in. Only hashes of passwords. */
@@ -9,10 +9,13 @@ export interface Secrets {
   keyHasherSecret: string;
   jwtSecret: string | undefined;
   admin: { username: string; passwordHash: string };
+  /** Wraps the data keys of stored Bedrock keys when KMS_KEY_ID is unset (32 bytes). */
+  localEncryptionKey?: Buffer | undefined;
 }
 
 interface DevSecretsFile {
   keyHasherSecret?: string;
+  localEncryptionKey?: string;
   admin?: { username: string; passwordHash: string };
 }
 
@@ -37,6 +40,19 @@ export async function resolveSecrets(config: Config, announce: (message: string)
     keyHasherSecret = stored.keyHasherSecret;
   }
 
+  // Dev generates a local key unless KMS wraps the data keys; one generated earlier stays in use, so
+  // Bedrock keys stored with it keep decrypting.
+  let localEncryptionKey = config.localEncryptionKey;
+  if (!localEncryptionKey && config.environment === 'dev') {
+    if (!stored.localEncryptionKey && !config.kmsKeyId) {
+      stored.localEncryptionKey = randomBytes(32).toString('base64');
+      changed = true;
+      announce(`Generated LOCAL_ENCRYPTION_KEY into ${file}`);
+    }
+    if (stored.localEncryptionKey) localEncryptionKey = parseEncryptionKey(stored.localEncryptionKey);
+  }
+  if (!localEncryptionKey && !config.kmsKeyId) throw new Error('LOCAL_ENCRYPTION_KEY: required unless KMS_KEY_ID is set');
+
   let admin: Secrets['admin'];
   if (config.adminCredentials) {
     const { username, password } = config.adminCredentials;
@@ -60,5 +76,5 @@ export async function resolveSecrets(config: Config, announce: (message: string)
     fs.mkdirSync(config.dataDir, { recursive: true });
     fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
-  return { keyHasherSecret, jwtSecret: config.jwtSecret, admin };
+  return { keyHasherSecret, jwtSecret: config.jwtSecret, admin, localEncryptionKey };
 }

@@ -80,3 +80,63 @@ describe('ccproxy CLI', () => {
     expect(down.stderr).toMatch(/cannot reach http:\/\/127.0.0.1:9: ECONNREFUSED/);
   });
 });
+
+describe('ccproxy keys bedrock and users set', () => {
+  const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1jbGktdGVzdC1rZXktbW5vcA==';
+  let userId: string;
+  let keyId: string;
+
+  beforeAll(async () => {
+    if ((await cli(['users', 'list'])).code !== 0) await cli(['login'], `${ADMIN_PASSWORD}\n`);
+    userId = (JSON.parse((await cli(['users', 'add', 'erin', '--json'])).stdout) as { id: string }).id;
+    keyId = (JSON.parse((await cli(['keys', 'issue', 'erin', '--json'])).stdout) as { id: string }).id;
+  });
+
+  it('sets the Bedrock API key from standard input and shows only its last four characters', async () => {
+    const set = await cli(['keys', 'bedrock', keyId], `${BEDROCK_KEY}\n`);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(`Bedrock API key set for access key ${keyId} (ends in …${BEDROCK_KEY.slice(-4)})\n`);
+    expect(set.stdout + set.stderr).not.toContain(BEDROCK_KEY);
+    expect(await proxy.app.bedrockKeys.get(keyId)).toBe(BEDROCK_KEY);
+
+    const json = await cli(['keys', 'bedrock', keyId, '--json'], BEDROCK_KEY);
+    expect(JSON.parse(json.stdout)).toMatchObject({ access_key_id: keyId, configured: true, last4: BEDROCK_KEY.slice(-4) });
+    expect(json.stdout).not.toContain(BEDROCK_KEY);
+    expect(proxy.logText()).not.toContain(BEDROCK_KEY);
+  });
+
+  it('never takes the key from arguments, and says so when standard input is empty', async () => {
+    const argv = await cli(['keys', 'bedrock', keyId, BEDROCK_KEY]);
+    expect(argv.code).toBe(1);
+    expect(argv.stderr).toMatch(/read from standard input, never from arguments/);
+    const empty = await cli(['keys', 'bedrock', keyId], '');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no Bedrock API key on standard input/);
+    expect((await cli(['keys', 'bedrock', keyId], 'short\n')).stderr).toMatch(/400: bedrock_api_key: /);
+  });
+
+  it('--delete removes it', async () => {
+    const removed = await cli(['keys', 'bedrock', keyId, '--delete']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/Removed the Bedrock API key/);
+    expect(await proxy.app.bedrockKeys.get(keyId)).toBeNull();
+    expect((await cli(['keys', 'bedrock', keyId, '--delete'])).stderr).toMatch(/404: .*has no Bedrock key/);
+  });
+
+  it('users set changes the routing strategy and budget by user name', async () => {
+    const set = await cli(['users', 'set', 'erin', '--routing', 'bedrock_only', '--budget', '150']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(`Updated user erin (${userId}): routing bedrock_only, monthly budget $150.0000\n`);
+    const user = JSON.parse((await cli(['users', 'set', userId, '--budget', 'none', '--description', 'data team', '--json'])).stdout) as Record<string, unknown>;
+    expect(user).toMatchObject({ id: userId, routing_strategy: 'bedrock_only', monthly_budget_usd: null, description: 'data team' });
+    const renamed = await cli(['users', 'set', 'erin', '--name', 'erin-b', '--routing', 'plan_first']);
+    expect(renamed.stdout).toMatch(/Updated user erin-b .*routing plan_first/);
+  });
+
+  it('users set explains bad input', async () => {
+    expect((await cli(['users', 'set', 'erin-b', '--routing', 'sometimes'])).stderr).toMatch(/--routing must be one of plan_first, bedrock_only, plan_only/);
+    expect((await cli(['users', 'set', 'erin-b'])).stderr).toMatch(/nothing to change/);
+    expect((await cli(['users', 'set', 'erin-b', '--budget=-3'])).stderr).toMatch(/400: monthly_budget_usd: /);
+    expect((await cli(['users', 'set', 'nobody', '--routing', 'plan_only'])).stderr).toMatch(/no user named "nobody"/);
+  });
+});

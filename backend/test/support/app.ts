@@ -15,6 +15,8 @@ import { openTestDatabase, type TestDatabase } from './db.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 const KEY_HASHER_SECRET = 'test-key-hasher-secret-0123456789abcdef';
+/** 32 bytes as base64, for local envelope encryption of Bedrock keys (override with LOCAL_ENCRYPTION_KEY). */
+export const LOCAL_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 let adminHash: Promise<string> | undefined;
 
@@ -45,10 +47,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     PLAN_API_URL: 'http://127.0.0.1:9',
+    LOCAL_ENCRYPTION_KEY,
     ...env,
   });
   adminHash ??= hashPassword(ADMIN_PASSWORD);
-  const secrets: Secrets = { keyHasherSecret: KEY_HASHER_SECRET, jwtSecret: undefined, admin: { username: 'admin', passwordHash: await adminHash } };
+  const secrets: Secrets = { keyHasherSecret: KEY_HASHER_SECRET, jwtSecret: undefined, admin: { username: 'admin', passwordHash: await adminHash }, localEncryptionKey: config.localEncryptionKey };
   const logs: Record<string, unknown>[] = [];
   let text = '';
   const sink = new Writable({

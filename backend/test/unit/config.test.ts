@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseDatabaseUrl } from '../../src/config.ts';
 
-const prodSecrets = { ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'x'.repeat(64), ADMIN_CREDENTIALS: '{"username":"admin","password":"pw"}' };
+const prodSecrets = { ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'x'.repeat(64), ADMIN_CREDENTIALS: '{"username":"admin","password":"pw"}', KMS_KEY_ID: 'alias/claude-code-proxy' };
 
 describe('configuration', () => {
   it('has working defaults in dev', () => {
@@ -59,5 +59,83 @@ describe('DATABASE_URL', () => {
 
   it('defaults the port and database name', () => {
     expect(parseDatabaseUrl('{"username":"u","password":"p","host":"h"}')).toBe('postgres://u:p@h:5432/postgres');
+  });
+});
+
+describe('Bedrock, envelope encryption and circuit breaker settings', () => {
+  const hexKey = 'ab'.repeat(32);
+  const base64Key = Buffer.alloc(32, 9).toString('base64');
+
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      kmsKeyId: undefined,
+      kmsEndpoint: undefined,
+      localEncryptionKey: undefined,
+      bedrockRegion: 'ap-northeast-2',
+      bedrockApi: 'invoke',
+      bedrockEndpoint: undefined,
+      bedrockAuth: 'bearer',
+      circuitFailureThreshold: 3,
+      circuitResetTimeoutMs: 1_800_000,
+    });
+  });
+
+  it('reads every value', () => {
+    const config = loadConfig({
+      KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/3f9d1c7e-0b1a-4c55-9d0e-6a2b8c4d1e01',
+      KMS_ENDPOINT: 'http://127.0.0.1:4566/',
+      LOCAL_ENCRYPTION_KEY: hexKey,
+      BEDROCK_REGION: 'us-west-2',
+      BEDROCK_API: 'Converse',
+      BEDROCK_ENDPOINT: 'https://bedrock-runtime.vpce.example.com/',
+      BEDROCK_AUTH: 'sigv4',
+      CIRCUIT_FAILURE_THRESHOLD: '5',
+      CIRCUIT_RESET_TIMEOUT: '90',
+    });
+    expect(config).toMatchObject({
+      kmsEndpoint: 'http://127.0.0.1:4566',
+      bedrockRegion: 'us-west-2',
+      bedrockApi: 'converse',
+      bedrockEndpoint: 'https://bedrock-runtime.vpce.example.com',
+      bedrockAuth: 'sigv4',
+      circuitFailureThreshold: 5,
+      circuitResetTimeoutMs: 90_000,
+    });
+    expect(config.localEncryptionKey).toEqual(Buffer.from(hexKey, 'hex'));
+    expect(loadConfig({ LOCAL_ENCRYPTION_KEY: base64Key }).localEncryptionKey).toEqual(Buffer.alloc(32, 9));
+    expect(loadConfig({ LOCAL_ENCRYPTION_KEY: Buffer.alloc(32, 0xfb).toString('base64url') }).localEncryptionKey).toEqual(Buffer.alloc(32, 0xfb));
+    for (const id of ['alias/claude-code-proxy', '3f9d1c7e-0b1a-4c55-9d0e-6a2b8c4d1e01', 'mrk-1234abcd12ab34cd56ef1234567890ab', 'arn:aws:kms:eu-west-1:123456789012:alias/proxy']) {
+      expect(loadConfig({ KMS_KEY_ID: id }).kmsKeyId).toBe(id);
+    }
+  });
+
+  it.each([
+    [{ KMS_KEY_ID: 'my key' }, /^KMS_KEY_ID: must be a KMS key id, key ARN, alias\/<name> or alias ARN \(got "my key"\)$/],
+    [{ KMS_ENDPOINT: 'kms.local' }, /^KMS_ENDPOINT: must be an http\(s\) URL/],
+    [{ LOCAL_ENCRYPTION_KEY: 'too-short' }, /^LOCAL_ENCRYPTION_KEY: must be 32 bytes as base64 \(44 characters, e\.g\. `openssl rand -base64 32`\) or as 64 hex digits$/],
+    [{ LOCAL_ENCRYPTION_KEY: 'ab'.repeat(16) }, /^LOCAL_ENCRYPTION_KEY: must be 32 bytes/],
+    [{ LOCAL_ENCRYPTION_KEY: Buffer.alloc(24).toString('base64') }, /^LOCAL_ENCRYPTION_KEY: must be 32 bytes/],
+    [{ BEDROCK_REGION: 'Seoul' }, /^BEDROCK_REGION: must be an AWS region like ap-northeast-2 \(got "Seoul"\)$/],
+    [{ BEDROCK_REGION: 'us-east' }, /^BEDROCK_REGION: must be an AWS region/],
+    [{ BEDROCK_API: 'chat' }, /^BEDROCK_API: must be one of invoke, converse, messages \(got "chat"\)$/],
+    [{ BEDROCK_ENDPOINT: 'bedrock.local:443' }, /^BEDROCK_ENDPOINT: must be an http\(s\) URL/],
+    [{ BEDROCK_AUTH: 'iam' }, /^BEDROCK_AUTH: must be one of bearer, sigv4 \(got "iam"\)$/],
+    [{ CIRCUIT_FAILURE_THRESHOLD: '0' }, /^CIRCUIT_FAILURE_THRESHOLD: must be an integer from 1 to 1000 \(got "0"\)$/],
+    [{ CIRCUIT_FAILURE_THRESHOLD: '2.5' }, /^CIRCUIT_FAILURE_THRESHOLD: must be an integer/],
+    [{ CIRCUIT_RESET_TIMEOUT: 'never' }, /^CIRCUIT_RESET_TIMEOUT: must be a number of seconds greater than 0/],
+  ])('rejects %o with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a bad LOCAL_ENCRYPTION_KEY', () => {
+    const almost = `${'c'.repeat(40)}secret`;
+    expect(() => loadConfig({ LOCAL_ENCRYPTION_KEY: almost })).toThrow(expect.objectContaining({ message: expect.not.stringContaining(almost) }));
+  });
+
+  it('outside dev needs LOCAL_ENCRYPTION_KEY unless KMS_KEY_ID is set', () => {
+    const { KMS_KEY_ID: _kms, ...withoutKms } = prodSecrets;
+    expect(() => loadConfig(withoutKms)).toThrow(/^LOCAL_ENCRYPTION_KEY: required when ENVIRONMENT=prod unless KMS_KEY_ID is set/);
+    expect(loadConfig({ ...withoutKms, LOCAL_ENCRYPTION_KEY: hexKey }).localEncryptionKey).toHaveLength(32);
+    expect(loadConfig(prodSecrets).kmsKeyId).toBe('alias/claude-code-proxy');
   });
 });

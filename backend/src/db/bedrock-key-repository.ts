@@ -1,0 +1,38 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { bedrockKeys } from './schema.ts';
+
+export type BedrockKeyRow = typeof bedrockKeys.$inferSelect;
+
+/** The Bedrock API key of an access key (1:1), only ever as the envelope blob (security/envelope.ts). */
+export interface BedrockKeyRepository {
+  /** Inserts, or replaces the blob and last four of an existing row (created_at kept, rotated_at now). */
+  upsert(input: { accessKeyId: string; encryptedKey: Buffer; last4: string }): Promise<BedrockKeyRow>;
+  get(accessKeyId: string): Promise<BedrockKeyRow | null>;
+  /** True when a row was deleted. */
+  delete(accessKeyId: string): Promise<boolean>;
+}
+
+export function createBedrockKeyRepository(db: Db): BedrockKeyRepository {
+  return {
+    async upsert({ accessKeyId, encryptedKey, last4 }) {
+      const [row] = await db
+        .insert(bedrockKeys)
+        .values({ accessKeyId, encryptedKey, last4 })
+        .onConflictDoUpdate({
+          target: bedrockKeys.accessKeyId,
+          set: { encryptedKey, last4, rotatedAt: sql`now()` },
+        })
+        .returning();
+      return row!;
+    },
+    async get(accessKeyId) {
+      const [row] = await db.select().from(bedrockKeys).where(eq(bedrockKeys.accessKeyId, accessKeyId)).limit(1);
+      return row ?? null;
+    },
+    async delete(accessKeyId) {
+      const rows = await db.delete(bedrockKeys).where(eq(bedrockKeys.accessKeyId, accessKeyId)).returning({ accessKeyId: bedrockKeys.accessKeyId });
+      return rows.length > 0;
+    },
+  };
+}
