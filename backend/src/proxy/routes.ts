@@ -1,37 +1,60 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { emptyUsage } from '../accounting/usage.ts';
+import { emptyUsage, type TokenUsage } from '../accounting/usage.ts';
 import type { UsageEvent, UsageOutcome } from '../accounting/usage-event.ts';
 import type { UsageRecorder } from '../accounting/recorder.ts';
+import type { AnthropicRequest } from '../bedrock/anthropic-wire.ts';
+import { mapBedrockError } from '../bedrock/errors.ts';
+import type { ModelMapping } from '../bedrock/models.ts';
+import { BedrockCallError, type BedrockUpstream } from '../bedrock/upstream.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver, KeyContext } from './access-keys.ts';
-import { anthropicErrorBody, anthropicErrorEvent, ProxyError } from './anthropic-errors.ts';
+import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErrorType } from './anthropic-errors.ts';
+import type { CircuitBreakers } from './circuit-breaker.ts';
+import { Downstream } from './downstream.ts';
 import { clientResponseHeaders, headerValue, planRequestHeaders } from './headers.ts';
 import type { PlanUpstream } from './plan-upstream.ts';
+import { classifyPlanFailure, classifyPlanStatus, type FallbackReason, type PlanVerdict } from './router.ts';
 import { createJsonTap, createSseTap, type TapResult } from './sse-tap.ts';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 export interface ProxyDeps {
   resolver: AccessKeyResolver;
   plan: PlanUpstream;
+  bedrock: BedrockUpstream;
+  /** The access key's decrypted Bedrock API key, or null when none is registered. */
+  bedrockKeys: { get(accessKeyId: string): Promise<string | null> };
+  /** `sigv4`: the task role signs Bedrock calls, so no per-key Bedrock API key is needed. */
+  bedrockAuth: 'bearer' | 'sigv4';
+  bedrockRegion: string;
+  modelMappings: () => readonly ModelMapping[];
+  breakers: CircuitBreakers;
   recorder: UsageRecorder;
   logger: Logger;
   planApiKey: string | undefined;
+  pingIntervalMs: number;
 }
 
 type Endpoint = UsageEvent['endpoint'];
 
 /** Everything known about one request while it is served; becomes its UsageEvent at the end. */
-interface Attempt {
+interface Ctx {
+  deps: ProxyDeps;
+  request: FastifyRequest;
   requestId: string;
   occurredAt: Date;
   startedAt: number;
   key: KeyContext;
   endpoint: Endpoint;
-  model: string | null;
+  body: Buffer;
+  parsed: AnthropicRequest;
   stream: boolean;
+  down: Downstream;
+  abort: AbortController;
+  provider: 'plan' | 'bedrock';
+  fallbackReason: FallbackReason | null;
 }
 
 const ROUTES: [string, Endpoint][] = [
@@ -87,61 +110,258 @@ async function handle(
     return sendError(reply, requestId, new ProxyError('PROXY_KEY_UNKNOWN', 401, 'authentication_error', 'Invalid or inactive access key'));
   }
 
-  const attempt: Attempt = { requestId, occurredAt: new Date(), startedAt, key, endpoint, model: null, stream: false };
-  const body = request.body;
-  const invalid = inspectBody(body, attempt);
-  if (invalid) {
-    record(deps, attempt, { status: invalid.status, outcome: 'rejected', errorType: invalid.anthropicType });
-    return sendError(reply, requestId, invalid);
+  reply.hijack();
+  const res = reply.raw;
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const down = new Downstream(res, startedAt);
+  const body = request.body as Buffer | undefined;
+  const parsed = parseBody(body);
+  const ctx: Ctx = {
+    deps,
+    request,
+    requestId,
+    occurredAt: new Date(),
+    startedAt,
+    key,
+    endpoint,
+    body: body ?? Buffer.alloc(0),
+    parsed: parsed instanceof ProxyError ? ({} as AnthropicRequest) : parsed,
+    stream: !(parsed instanceof ProxyError) && endpoint === 'messages' && parsed.stream === true,
+    down,
+    abort,
+    provider: 'plan',
+    fallbackReason: null,
+  };
+  if (parsed instanceof ProxyError) {
+    record(ctx, { status: parsed.status, outcome: 'rejected', errorType: parsed.anthropicType, code: parsed.code });
+    return writeError(ctx, parsed);
+  }
+  if (ctx.stream) down.startPings(deps.pingIntervalMs);
+  try {
+    await route(ctx);
+  } catch (err) {
+    deps.logger.error({ err, reqId: requestId }, 'proxy request failed');
+    const error = new ProxyError('PROXY_INTERNAL', 500, 'api_error', 'Internal proxy error');
+    record(ctx, { status: 500, outcome: 'failed', errorType: error.anthropicType, code: error.code });
+    if (!down.closed) writeError(ctx, error);
+  }
+}
+
+/** Picks the upstream(s) from the user's routing strategy and the key's circuit breaker. */
+async function route(ctx: Ctx): Promise<void> {
+  const { deps, key } = ctx;
+  if (ctx.endpoint === 'count_tokens' && key.routingStrategy === 'bedrock_only') {
+    // Claude Code falls back to a local estimate on a 404 here; Bedrock routing has no Anthropic credential to count with.
+    const error = new ProxyError('PROXY_COUNT_TOKENS_UNAVAILABLE', 404, 'not_found_error', 'count_tokens is not available for bedrock_only routing');
+    record(ctx, { status: 404, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
+    return writeError(ctx, error);
+  }
+  if (key.routingStrategy === 'bedrock_only' && ctx.endpoint === 'messages') {
+    const credential = await bedrockCredential(ctx);
+    if (!credential) {
+      const error = new ProxyError(
+        'PROXY_NO_BEDROCK_KEY',
+        403,
+        'permission_error',
+        'This access key routes to Amazon Bedrock (bedrock_only) but has no Bedrock API key registered; ask an admin to register one',
+      );
+      record(ctx, { status: 403, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
+      return writeError(ctx, error);
+    }
+    return serveBedrock(ctx, credential.apiKey, null);
   }
 
-  const abort = new AbortController();
-  const res = reply.raw;
-  const onClientClose = () => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.on('close', onClientClose);
+  const mayFallBack = key.routingStrategy === 'plan_first' && ctx.endpoint === 'messages';
+  let decision = mayFallBack ? deps.breakers.decide(key.accessKeyId) : 'try';
+  if (decision === 'skip') {
+    const credential = await bedrockCredential(ctx);
+    if (credential) return serveBedrock(ctx, credential.apiKey, 'circuit_open');
+    decision = 'try'; // nowhere else to go: Anthropic it is
+  }
 
-  let upstream: Dispatcher.ResponseData;
+  const attempt = await tryPlan(ctx);
+  if (attempt.kind === 'aborted') {
+    if (decision === 'probe') deps.breakers.release(key.accessKeyId);
+    return record(ctx, { status: 499, outcome: 'aborted' });
+  }
+  if (attempt.verdict.action === 'relay') {
+    if (mayFallBack) deps.breakers.success(key.accessKeyId);
+    return attempt.kind === 'response' ? relayPlan(ctx, attempt.response, attempt.errorBody) : undefined;
+  }
+  if (mayFallBack) {
+    deps.breakers.failure(key.accessKeyId, attempt.verdict.reason, attempt.verdict.openCircuit);
+    const credential = await bedrockCredential(ctx);
+    if (credential && !ctx.down.closed) return serveBedrock(ctx, credential.apiKey, attempt.verdict.reason);
+  }
+  // No fallback possible: the client gets Anthropic's answer as it was.
+  if (attempt.kind === 'response') return relayPlan(ctx, attempt.response, attempt.errorBody);
+  record(ctx, { status: attempt.error.status, outcome: 'upstream_error', errorType: attempt.error.anthropicType, code: attempt.error.code });
+  return writeError(ctx, attempt.error);
+}
+
+type PlanAttempt =
+  | { kind: 'response'; response: Dispatcher.ResponseData; errorBody: Buffer | undefined; verdict: PlanVerdict }
+  | { kind: 'failure'; error: ProxyError; verdict: PlanVerdict }
+  | { kind: 'aborted' };
+
+/** Sends the client's bytes to Anthropic. Error answers are read whole (they are small) so they can be judged. */
+async function tryPlan(ctx: Ctx): Promise<PlanAttempt> {
+  const { request } = ctx;
+  let response: Dispatcher.ResponseData;
   try {
-    upstream = await deps.plan.send({
+    response = await ctx.deps.plan.send({
       path: request.url.slice(request.url.indexOf('/v1/')),
-      headers: planRequestHeaders(request.headers, deps.planApiKey),
-      body: body as Buffer,
-      signal: abort.signal,
+      headers: planRequestHeaders(request.headers, ctx.deps.planApiKey),
+      body: ctx.body,
+      signal: ctx.abort.signal,
     });
   } catch (err) {
-    if (abort.signal.aborted) {
-      record(deps, attempt, { status: 499, outcome: 'aborted' });
-      return reply.hijack();
+    if (ctx.abort.signal.aborted) return { kind: 'aborted' };
+    const error = err instanceof ProxyError ? err : new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', 'Could not reach Anthropic');
+    return { kind: 'failure', error, verdict: classifyPlanFailure(error) };
+  }
+  if (response.statusCode < 400) return { kind: 'response', response, errorBody: undefined, verdict: { action: 'relay' } };
+  let errorBody: Buffer;
+  try {
+    errorBody = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
+  } catch {
+    if (ctx.abort.signal.aborted) return { kind: 'aborted' };
+    errorBody = Buffer.alloc(0);
+  }
+  return { kind: 'response', response, errorBody, verdict: classifyPlanStatus(response.statusCode, response.headers, errorBody.toString('utf8')) };
+}
+
+/** Anthropic's answer to the client, byte for byte, while a tap reads its usage. */
+function relayPlan(ctx: Ctx, upstream: Dispatcher.ResponseData, errorBody: Buffer | undefined): Promise<void> {
+  const { down } = ctx;
+  const isSse = (headerValue(upstream.headers['content-type']) ?? '').includes('text/event-stream');
+  const tap = isSse ? createSseTap() : createJsonTap();
+  const upstreamRequestId = headerValue(upstream.headers['request-id']) ?? null;
+  const status = upstream.statusCode;
+  const outcomeFor = (o: UsageOutcome): UsageOutcome => (status >= 400 && o === 'completed' ? 'upstream_error' : o);
+  const finish = (outcome: UsageOutcome) =>
+    record(ctx, { status, outcome: outcomeFor(outcome), errorType: tap.result().errorType ?? null, tap: tap.result(), upstreamRequestId });
+
+  if (errorBody) {
+    tap.push(errorBody);
+    if (down.committed) down.end(errorAsEvent(errorBody, ctx.requestId)); // pings already promised a 200 stream
+    else {
+      down.commit(status, { ...clientResponseHeaders(upstream.headers), 'request-id': upstreamRequestId ?? ctx.requestId });
+      down.end(errorBody);
     }
-    const error = err instanceof ProxyError ? err : new ProxyError('PROXY_INTERNAL', 500, 'api_error', 'Internal proxy error');
-    record(deps, attempt, { status: error.status, outcome: 'upstream_error', errorType: error.anthropicType, code: error.code });
-    return sendError(reply, requestId, error);
+    finish('completed');
+    return Promise.resolve();
   }
 
-  reply.hijack();
   const headers = clientResponseHeaders(upstream.headers);
-  headers['request-id'] ??= requestId;
-  res.writeHead(upstream.statusCode, headers);
-  relay(upstream, res, abort, (outcome, tap, ttfbMs) => {
-    const failed = upstream.statusCode >= 400;
-    record(deps, attempt, {
-      status: upstream.statusCode,
-      outcome: failed && outcome === 'completed' ? 'upstream_error' : outcome,
-      errorType: tap.errorType ?? null,
-      tap,
-      ttfbMs,
-      upstreamRequestId: headerValue(upstream.headers['request-id']) ?? null,
+  headers['request-id'] ??= ctx.requestId;
+  down.commit(status, headers);
+  const body = upstream.body;
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const end = (outcome: UsageOutcome) => {
+      if (done) return;
+      done = true;
+      finish(outcome);
+      resolve();
+    };
+    body.on('data', (chunk: Buffer) => {
+      tap.push(chunk);
+      const drained = down.write(chunk);
+      if (drained) {
+        body.pause();
+        void drained.then(() => body.resume());
+      }
     });
+    body.on('end', () => {
+      down.end();
+      end('completed');
+    });
+    body.on('error', () => {
+      if (ctx.abort.signal.aborted) return end('aborted');
+      // Anthropic broke off mid-stream. Between events the client gets an error event (Claude Code
+      // then retries without streaming, which can fall back); mid-event only a cut is honest.
+      if (isSse && tap.atEventBoundary() && !down.closed) down.end(anthropicErrorEvent('api_error', 'The upstream connection was lost mid-stream', ctx.requestId));
+      else down.destroy();
+      end('failed');
+    });
+    ctx.abort.signal.addEventListener('abort', () => end('aborted'), { once: true });
   });
 }
 
-/** Checks the body is a JSON object with a model; notes model and stream. Returns the error to send, if any. */
-function inspectBody(body: unknown, attempt: Attempt): ProxyError | undefined {
-  if (!Buffer.isBuffer(body) || body.length === 0) {
-    return new ProxyError('PROXY_BAD_JSON', 400, 'invalid_request_error', 'Request body is empty; expected a JSON object');
+/** The Bedrock credential to use: a key's API key, null for SigV4, undefined when this key has none. */
+async function bedrockCredential(ctx: Ctx): Promise<{ apiKey: string | null } | undefined> {
+  if (ctx.deps.bedrockAuth === 'sigv4') return { apiKey: null };
+  try {
+    const apiKey = await ctx.deps.bedrockKeys.get(ctx.key.accessKeyId);
+    return apiKey ? { apiKey } : undefined;
+  } catch (err) {
+    ctx.deps.logger.error({ err, reqId: ctx.requestId, keyPrefix: ctx.key.keyPrefix }, 'Bedrock key unavailable');
+    return undefined;
   }
+}
+
+/** Serves the request from Bedrock, translated back so the client sees what Anthropic would have sent. */
+async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: FallbackReason | null): Promise<void> {
+  const { deps, down } = ctx;
+  ctx.provider = 'bedrock';
+  ctx.fallbackReason = fallbackReason;
+  let response;
+  try {
+    response = await deps.bedrock.send({
+      request: ctx.parsed,
+      betaHeader: ctx.request.headers['anthropic-beta'],
+      stream: ctx.stream,
+      apiKey,
+      region: ctx.key.bedrockRegion ?? deps.bedrockRegion,
+      mappings: deps.modelMappings(),
+      signal: ctx.abort.signal,
+    });
+  } catch (err) {
+    if (ctx.abort.signal.aborted) return record(ctx, { status: 499, outcome: 'aborted' });
+    const failure = err instanceof BedrockCallError ? err.failure : mapBedrockError(err);
+    // Only the mapped failure is logged: a raw SDK error holds the request, Bearer key included.
+    if (failure.status >= 500) deps.logger.warn({ reqId: ctx.requestId, code: failure.code, status: failure.status, message: failure.message }, 'Bedrock call failed');
+    // After a fallback both upstreams have failed: tell the client not to multiply the attempts.
+    const error = new ProxyError(failure.code, failure.status, failure.type as AnthropicErrorType, failure.message, fallbackReason ? { 'x-should-retry': 'false' } : {});
+    record(ctx, { status: failure.status, outcome: 'upstream_error', errorType: failure.type, code: failure.code });
+    return writeError(ctx, error);
+  }
+
+  const upstreamRequestId = response.upstreamRequestId;
+  const result = (outcome: UsageOutcome) => {
+    const failure = response.failure();
+    record(ctx, {
+      status: 200,
+      outcome: failure && outcome === 'completed' ? 'failed' : outcome,
+      errorType: failure?.type ?? null,
+      usage: response.usage(),
+      servedModel: response.servedModel,
+      stopReason: response.stopReason(),
+      upstreamRequestId,
+    });
+  };
+  if (response.kind === 'json') {
+    down.commit(200, { 'content-type': 'application/json', 'request-id': ctx.requestId });
+    down.end(response.body);
+    return result('completed');
+  }
+  down.commitEventStream({ 'request-id': ctx.requestId });
+  for await (const text of response.events) {
+    if (down.closed) break;
+    await down.write(text);
+  }
+  if (ctx.abort.signal.aborted) return result('aborted');
+  down.end();
+  result('completed');
+}
+
+/** Parses the body once: a JSON object with a model. Returns the error to send otherwise. */
+function parseBody(body: Buffer | undefined): AnthropicRequest | ProxyError {
+  if (!body || body.length === 0) return new ProxyError('PROXY_BAD_JSON', 400, 'invalid_request_error', 'Request body is empty; expected a JSON object');
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -151,68 +371,45 @@ function inspectBody(body: unknown, attempt: Attempt): ProxyError | undefined {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return new ProxyError('PROXY_BAD_JSON', 400, 'invalid_request_error', 'Request body must be a JSON object');
   }
-  const fields = parsed as { model?: unknown; stream?: unknown };
-  if (typeof fields.model !== 'string' || fields.model === '') {
+  const model = (parsed as { model?: unknown }).model;
+  if (typeof model !== 'string' || model === '') {
     return new ProxyError('PROXY_MODEL_MISSING', 400, 'invalid_request_error', 'model: Field required (a non-empty string)');
   }
-  attempt.model = fields.model;
-  attempt.stream = attempt.endpoint === 'messages' && fields.stream === true;
-  return undefined;
+  return parsed as AnthropicRequest;
 }
 
-/**
- * Streams the upstream body to the client unchanged, with backpressure, while a tap reads usage.
- * Calls `done` exactly once: when the client has everything, when it went away, or when the upstream
- * broke off (then an SSE client gets an `error` event if we are between events, else the connection
- * is cut: a half event cannot be closed cleanly, and a fabricated message_stop would lie).
- */
-function relay(
-  upstream: Dispatcher.ResponseData,
-  res: ServerResponse,
-  abort: AbortController,
-  done: (outcome: UsageOutcome, tap: TapResult, ttfbMs: number | null) => void,
-): void {
-  const isSse = (headerValue(upstream.headers['content-type']) ?? '').includes('text/event-stream');
-  const tap = isSse ? createSseTap() : createJsonTap();
-  const body = upstream.body;
-  const started = performance.now();
-  let ttfbMs: number | null = null;
-  let finished = false;
-  const finish = (outcome: UsageOutcome) => {
-    if (finished) return;
-    finished = true;
-    done(outcome, tap.result(), ttfbMs);
-  };
-  const resume = () => body.resume();
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
 
-  body.on('data', (chunk: Buffer) => {
-    ttfbMs ??= Math.round(performance.now() - started);
-    tap.push(chunk);
-    if (!res.write(chunk)) {
-      body.pause();
-      res.once('drain', resume);
-    }
-  });
-  body.on('end', () => {
-    res.end();
-    finish('completed');
-  });
-  body.on('error', () => {
-    if (abort.signal.aborted) return finish('aborted');
-    if (isSse && tap.atEventBoundary() && !res.writableEnded) {
-      const requestId = headerValue(res.getHeader('request-id') as string | undefined) ?? '';
-      res.end(anthropicErrorEvent('api_error', 'The upstream connection was lost mid-stream', requestId));
-    } else {
-      res.destroy();
-    }
-    finish('failed');
-  });
-  res.on('close', () => {
-    if (!res.writableFinished && !finished) {
-      abort.abort();
-      finish('aborted');
-    }
-  });
+/** An Anthropic error body re-told as an SSE error event (when a ping already committed a 200 stream). */
+function errorAsEvent(body: Buffer, requestId: string): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { type?: AnthropicErrorType; message?: string } };
+    if (parsed.error?.type) return anthropicErrorEvent(parsed.error.type, parsed.error.message ?? '', requestId);
+  } catch {
+    // not JSON
+  }
+  return anthropicErrorEvent('api_error', 'Anthropic returned an error', requestId);
+}
+
+/** The proxy's own error: a JSON response, or an SSE error event once the stream is committed. */
+function writeError(ctx: Ctx, error: ProxyError): void {
+  const { down } = ctx;
+  if (down.closed) return;
+  if (down.committed) return down.end(anthropicErrorEvent(error.anthropicType, error.message, ctx.requestId));
+  down.commit(error.status, { 'content-type': 'application/json', 'request-id': ctx.requestId, ...error.headers });
+  down.end(JSON.stringify(anthropicErrorBody(error.anthropicType, error.message, ctx.requestId)));
 }
 
 interface Outcome {
@@ -221,45 +418,50 @@ interface Outcome {
   errorType?: string | null;
   code?: string;
   tap?: TapResult;
-  ttfbMs?: number | null;
+  usage?: TokenUsage;
+  servedModel?: string;
+  stopReason?: string | null;
   upstreamRequestId?: string | null;
 }
 
 /** Exactly one usage event and one access log line per request. Never throws, never waits. */
-function record(deps: ProxyDeps, attempt: Attempt, o: Outcome): void {
-  const usage = o.tap?.usage ?? emptyUsage();
-  const counts = attempt.endpoint === 'count_tokens' ? emptyUsage() : usage; // count_tokens consumes nothing
+function record(ctx: Ctx, o: Outcome): void {
+  const usage = o.usage ?? o.tap?.usage ?? emptyUsage();
+  const counts = ctx.endpoint === 'count_tokens' ? emptyUsage() : usage; // count_tokens consumes nothing
+  const model = typeof ctx.parsed.model === 'string' ? ctx.parsed.model : null;
   const event: UsageEvent = {
-    requestId: attempt.requestId,
-    occurredAt: attempt.occurredAt,
-    userId: attempt.key.userId,
-    accessKeyId: attempt.key.accessKeyId,
-    endpoint: attempt.endpoint,
-    provider: 'plan',
-    isFallback: false,
-    fallbackReason: null,
-    requestedModel: attempt.model,
-    servedModel: o.tap?.model ?? (o.outcome === 'completed' ? attempt.model : null),
-    stream: attempt.stream,
+    requestId: ctx.requestId,
+    occurredAt: ctx.occurredAt,
+    userId: ctx.key.userId,
+    accessKeyId: ctx.key.accessKeyId,
+    endpoint: ctx.endpoint,
+    provider: ctx.provider,
+    isFallback: ctx.fallbackReason !== null,
+    fallbackReason: ctx.fallbackReason,
+    requestedModel: model,
+    servedModel: o.servedModel ?? o.tap?.model ?? (o.outcome === 'completed' ? model : null),
+    stream: ctx.stream,
     statusCode: o.status,
     outcome: o.outcome,
     errorType: o.errorType ?? null,
-    stopReason: o.tap?.stopReason ?? null,
+    stopReason: o.stopReason ?? o.tap?.stopReason ?? null,
     ...counts,
-    latencyMs: Math.round(performance.now() - attempt.startedAt),
-    ttfbMs: o.ttfbMs ?? null,
+    latencyMs: Math.round(performance.now() - ctx.startedAt),
+    ttfbMs: ctx.down.ttfbMs,
     upstreamRequestId: o.upstreamRequestId ?? null,
   };
-  deps.recorder.record(event);
-  deps.logger.info(
+  ctx.deps.recorder.record(event);
+  ctx.deps.logger.info(
     {
       reqId: event.requestId,
       upstreamRequestId: event.upstreamRequestId,
       userId: event.userId,
-      keyPrefix: attempt.key.keyPrefix,
+      keyPrefix: ctx.key.keyPrefix,
       provider: event.provider,
+      fallback: event.fallbackReason,
       endpoint: event.endpoint,
       model: event.requestedModel,
+      servedModel: event.servedModel,
       stream: event.stream,
       status: event.statusCode,
       outcome: event.outcome,
