@@ -14,6 +14,8 @@ import { createAccessKeyResolver, type AccessKeyResolver } from './proxy/access-
 import { createBedrockKeyStore, type BedrockKeyStore } from './proxy/bedrock-keys.ts';
 import { createBedrockUpstream } from './bedrock/upstream.ts';
 import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-breaker.ts';
+import { createModelMappingRepository } from './db/model-mapping-repository.ts';
+import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
 import type { Secrets } from './security/dev-secrets.ts';
@@ -30,6 +32,8 @@ export interface App {
   resolver: AccessKeyResolver;
   /** Per-access-key circuit breakers (state for the admin API and metrics). */
   breakers: CircuitBreakers;
+  /** Admin model-mapping rows held in memory; refresh() after a change. */
+  modelMappings: ModelMappingCache;
   /** Stops accepting, lets in-flight requests finish (up to the drain time), flushes usage, closes upstreams. */
   close(): Promise<void>;
 }
@@ -42,6 +46,10 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   const resolver = createAccessKeyResolver({ isWellFormed: isAccessKeyFormat, hash: hashKey, lookup: (hash) => accessKeys.findUsable(hash) });
   const plan = createPlanUpstream({ baseUrl: config.planApiUrl, firstByteTimeoutMs: config.planFirstByteTimeoutMs });
   const bedrock = createBedrockUpstream({ mode: config.bedrockApi, auth: config.bedrockAuth, endpoint: config.bedrockEndpoint });
+  const modelMappings = await createModelMappingCache({
+    load: () => createModelMappingRepository(database.db).list(),
+    onError: (err) => logger.warn({ err }, 'model mappings refresh failed; keeping the last ones'),
+  });
   const breakers = createCircuitBreakers({
     threshold: config.circuitFailureThreshold,
     windowMs: 60_000,
@@ -70,7 +78,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       bedrockKeys,
       bedrockAuth: config.bedrockAuth,
       bedrockRegion: config.bedrockRegion,
-      modelMappings: () => [], // admin-edited rows arrive with the admin API (model_mappings)
+      modelMappings: modelMappings.current,
       breakers,
       recorder,
       planApiKey: config.planApiKey,
@@ -83,6 +91,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       bedrockKeys: bedrockKeyRows,
       envelope,
       bedrockKeyCache: bedrockKeys,
+      breakers,
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
@@ -96,6 +105,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     bedrockKeys,
     resolver,
     breakers,
+    modelMappings,
     async close() {
       // Streams still running may finish (up to the drain time); a keep-alive connection whose
       // response ended after close() began would otherwise hold the server open, so sweep idle ones.
@@ -107,6 +117,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       await recorder.close();
       await plan.close();
       await bedrock.close();
+      modelMappings.stop();
       kms?.destroy();
     },
   };

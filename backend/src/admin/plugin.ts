@@ -10,6 +10,8 @@ import { signAdminToken, verifyAdminToken } from '../security/jwt.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { accessKeyRoutes } from './access-keys.ts';
 import { bedrockKeyRoutes } from './bedrock-keys.ts';
+import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
+import { circuitBreakerRoutes } from './circuit-breakers.ts';
 import { AdminError, unauthorized } from './errors.ts';
 import { LoginBody, LoginResponse } from './schemas.ts';
 import { userRoutes } from './users.ts';
@@ -23,6 +25,7 @@ export interface AdminDeps {
   envelope: Pick<Envelope, 'encrypt'>;
   /** The proxy's decrypted-key cache (proxy/bedrock-keys.ts): told at once about every change. */
   bedrockKeyCache: { invalidate(accessKeyId: string): void };
+  breakers: CircuitBreakers;
   hashKey: (raw: string) => string;
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
@@ -61,6 +64,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(userRoutes, deps);
     await guarded.register(accessKeyRoutes, deps);
     await guarded.register(bedrockKeyRoutes, deps);
+    await guarded.register(circuitBreakerRoutes, deps);
   });
 }
 

@@ -4,7 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { eq } from 'drizzle-orm';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { usageEvents } from '../../src/db/schema.ts';
+import { modelMappings, usageEvents } from '../../src/db/schema.ts';
 import { errorReply, startFakeAnthropic, type FakeAnthropic, type Reply } from '../fakes/anthropic.ts';
 import { cachedUsage, messageToEvents, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
 import { startFakeBedrock, type FakeBedrock, type FakeBedrockReply, type FakeFrame } from '../fakes/bedrock.ts';
@@ -176,6 +176,22 @@ describe.each(MODES)('Bedrock fallback, BEDROCK_API=%s', (mode) => {
     }
   });
 
+  it('falls back when Anthropic cannot be reached at all', async () => {
+    const unreachable = await startTestApp({ PLAN_API_URL: 'http://127.0.0.1:9', BEDROCK_ENDPOINT: bedrock.url, BEDROCK_API: mode });
+    try {
+      const k = await unreachable.createKey();
+      await registerBedrockKey(unreachable, k.accessKeyId);
+      const c = new Anthropic({ baseURL: `${unreachable.url}/ak/${k.rawKey}`, apiKey: 'sk-dev', maxRetries: 0 });
+      for (const stream of [true, false]) {
+        const message = stream ? await c.messages.stream(params).finalMessage() : await c.messages.create(params);
+        expect(message.content).toEqual([expect.objectContaining({ text: 'hello from bedrock' })]);
+        expect((await lastUsage(unreachable, k.accessKeyId)).fallbackReason).toBe('connect_error');
+      }
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('tells the client not to retry when Bedrock fails too', async () => {
     anthropic.reply(errorReply(529, 'overloaded_error', 'Overloaded'));
     bedrock.reply(bedrockOp(mode, false), { error: { name: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' } });
@@ -283,20 +299,6 @@ describe('routing and the circuit breaker', () => {
     expect(await lastUsage(proxy, key.accessKeyId)).toMatchObject({ provider: 'bedrock', isFallback: false, fallbackReason: null });
   });
 
-  it('falls back when Anthropic cannot be reached at all', async () => {
-    const unreachable = await startTestApp({ PLAN_API_URL: 'http://127.0.0.1:9', BEDROCK_ENDPOINT: bedrock.url });
-    try {
-      const key = await unreachable.createKey();
-      await registerBedrockKey(unreachable, key.accessKeyId);
-      const client = new Anthropic({ baseURL: `${unreachable.url}/ak/${key.rawKey}`, apiKey: 'sk-dev', maxRetries: 0 });
-      const message = await client.messages.stream(params).finalMessage();
-      expect(message.content).toEqual([expect.objectContaining({ text: 'hello from bedrock' })]);
-      expect((await lastUsage(unreachable, key.accessKeyId)).fallbackReason).toBe('connect_error');
-    } finally {
-      await unreachable.close();
-    }
-  });
-
   it('sends ping events while waiting for the first upstream byte, then falls back inside the same stream', async () => {
     const slow = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, PLAN_FIRST_BYTE_TIMEOUT: '0.6', STREAM_PING_INTERVAL: '0.2' });
     try {
@@ -333,6 +335,45 @@ describe('routing and the circuit breaker', () => {
     const text = await res.body.text().catch(() => '');
     expect(text).toContain('event: error');
     expect(bedrock.requests.length).toBe(before);
+  });
+
+  it('maps models through admin rows, and names a model Bedrock cannot serve', async () => {
+    const key = await proxy.createKey();
+    await registerBedrockKey(proxy, key.accessKeyId);
+    await setRouting(proxy, key.userId, 'bedrock_only');
+    await proxy.database.db.insert(modelMappings).values({ model: 'team-claude', baseId: 'anthropic.claude-team-v1:0', geographies: ['us', 'apac'] });
+    await proxy.app.modelMappings.refresh();
+    const mapped = await request(`${proxy.url}/ak/${key.rawKey}/v1/messages`, { method: 'POST', body: JSON.stringify({ ...params, model: 'team-claude' }) });
+    const message = (await mapped.body.json()) as { model: string };
+    expect(message.model).toBe('team-claude'); // the client sees the name it asked for
+    // BEDROCK_REGION defaults to ap-northeast-2, whose geography (apac) has a profile for this model.
+    expect(bedrock.requests.at(-1)!.modelId).toBe('apac.anthropic.claude-team-v1:0');
+    expect((await lastUsage(proxy, key.accessKeyId)).servedModel).toBe('apac.anthropic.claude-team-v1:0');
+
+    const unknown = await request(`${proxy.url}/ak/${key.rawKey}/v1/messages`, { method: 'POST', body: JSON.stringify({ ...params, model: 'gpt-4o' }) });
+    const body = (await unknown.body.json()) as { error: { type: string; message: string } };
+    expect(unknown.statusCode).toBe(400);
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message).toContain('gpt-4o');
+  });
+
+  it('shows breaker state to admins, who can reset it', async () => {
+    const key = await proxy.createKey();
+    await registerBedrockKey(proxy, key.accessKeyId);
+    anthropic.reply(errorReply(429, 'rate_limit_error', 'limit', { 'anthropic-ratelimit-unified-status': 'rejected' }));
+    await (await post(key.rawKey)).body.arrayBuffer();
+    const auth = { authorization: `Bearer ${await proxy.adminToken()}` };
+    const state = await request(`${proxy.url}/admin/circuit-breakers/${key.accessKeyId}`, { headers: auth });
+    expect(await state.body.json()).toMatchObject({ access_key_id: key.accessKeyId, state: 'open', reason: 'usage_limit', retry_at: expect.any(String) });
+    const list = (await (await request(`${proxy.url}/admin/circuit-breakers`, { headers: auth })).body.json()) as { items: { access_key_id: string }[] };
+    expect(list.items.map((i) => i.access_key_id)).toContain(key.accessKeyId);
+
+    const reset = await request(`${proxy.url}/admin/circuit-breakers/${key.accessKeyId}/reset`, { method: 'POST', headers: auth });
+    expect(reset.statusCode).toBe(204);
+    await reset.body.arrayBuffer();
+    const before = anthropic.requests.length;
+    await (await post(key.rawKey)).body.arrayBuffer();
+    expect(anthropic.requests.length).toBe(before + 1); // Anthropic is asked again
   });
 
   it('never logs the Bedrock key', () => {

@@ -17,10 +17,12 @@ describe(`migrations on ${testDatabaseKind()}`, () => {
   afterAll(() => database.dispose());
 
   it('apply every migration to an empty database exactly once, even when started concurrently', async () => {
-    expect(readMigrations().map((m) => m.version)).toEqual(['0001_init', '0002_bedrock']);
+    const versions = readMigrations().map((m) => m.version);
+    expect(versions[0]).toBe('0001_init');
+    expect(new Set(versions).size).toBe(versions.length);
     // Several tasks starting at once: the advisory lock lets one apply, the others find it done.
     const runs = await Promise.all([migrate(database), migrate(database), migrate(database)]);
-    expect(runs.flat()).toEqual(['0001_init', '0002_bedrock']);
+    expect(runs.flat()).toEqual(versions);
     expect(await migrate(database)).toEqual([]);
     expect(await isMigrated(database)).toBe(true);
   });
