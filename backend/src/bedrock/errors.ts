@@ -4,17 +4,9 @@
  * exception name, then HTTP status, then Node/undici error code — never by message text.
  */
 
-export type AnthropicErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'billing_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'request_too_large'
-  | 'rate_limit_error'
-  | 'api_error'
-  | 'timeout_error'
-  | 'overloaded_error';
+import type { AnthropicErrorType } from '../proxy/anthropic-errors.ts';
+
+export type { AnthropicErrorType };
 
 /** A Bedrock failure as the client should see it. `code` is stable for logs and metrics. */
 export interface BedrockFailure {

@@ -326,7 +326,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
     // Only the mapped failure is logged: a raw SDK error holds the request, Bearer key included.
     if (failure.status >= 500) deps.logger.warn({ reqId: ctx.requestId, code: failure.code, status: failure.status, message: failure.message }, 'Bedrock call failed');
     // After a fallback both upstreams have failed: tell the client not to multiply the attempts.
-    const error = new ProxyError(failure.code, failure.status, failure.type as AnthropicErrorType, failure.message, fallbackReason ? { 'x-should-retry': 'false' } : {});
+    const error = new ProxyError(failure.code, failure.status, failure.type, failure.message, fallbackReason ? { 'x-should-retry': 'false' } : {});
     record(ctx, { status: failure.status, outcome: 'upstream_error', errorType: failure.type, code: failure.code });
     return writeError(ctx, error);
   }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/ant
 import { buildMessage, messageToEvents, textMessage } from '../fakes/anthropic-messages.ts';
 import { converseTextFrames, startFakeBedrock, type FakeBedrock, type FakeBedrockReply } from '../fakes/bedrock.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { ensureClaudeCode } from '../support/claude-code.ts';
+import { ensureClaudeCode, runClaude } from '../support/claude-code.ts';
 
 // Claude Code pointed at the proxy while Anthropic answers nothing but 429: every turn, tool round
 // trips included, is served by the fake Bedrock, and Claude Code prints Bedrock's answer.
@@ -42,39 +41,9 @@ async function setup(mode: 'invoke' | 'converse'): Promise<{ anthropic: FakeAnth
   return { anthropic, bedrock, proxy, rawKey: key.rawKey };
 }
 
-function runClaude(baseUrl: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-home-'));
-  return new Promise((resolve) => {
-    const child = spawn(claude, args, {
-      cwd,
-      env: {
-        PATH: '/usr/bin:/bin',
-        HOME: home,
-        TERM: 'dumb',
-        ANTHROPIC_BASE_URL: baseUrl,
-        ANTHROPIC_API_KEY: 'sk-ant-api03-developer',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        DISABLE_AUTOUPDATER: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-        HTTPS_PROXY: 'http://127.0.0.1:9',
-        HTTP_PROXY: 'http://127.0.0.1:9',
-        NO_PROXY: '127.0.0.1,localhost',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    });
-  });
+function claudeVia(baseUrl: string, args: string[], cwd: string) {
+  // Nothing but the proxy may be reached: port 9 refuses any other traffic.
+  return runClaude(claude, { args, cwd, env: { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: 'sk-ant-api03-developer' }, trapProxy: 'http://127.0.0.1:9' });
 }
 
 /** Bedrock's answer asking to read a file, in the mode's wire form. */
@@ -115,7 +84,7 @@ describe.each(['invoke', 'converse'] as const)('Claude Code while Anthropic rate
     const { bedrock, proxy, rawKey } = await setup(mode);
     bedrock.reply(streamOp(mode), textReply(mode, 'Served by Amazon Bedrock.'));
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-cwd-'));
-    const run = await runClaude(`${proxy.url}/ak/${rawKey}`, ['-p', 'say hi'], cwd);
+    const run = await claudeVia(`${proxy.url}/ak/${rawKey}`, ['-p', 'say hi'], cwd);
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('Served by Amazon Bedrock.');
     expect(run.code).toBe(0);
@@ -129,7 +98,7 @@ describe.each(['invoke', 'converse'] as const)('Claude Code while Anthropic rate
     fs.writeFileSync(file, 'the secret word is pineapple\n');
     bedrock.reply(streamOp(mode), readToolReply(mode, file), textReply(mode, 'The file says the secret word is pineapple.'));
 
-    const run = await runClaude(`${proxy.url}/ak/${rawKey}`, ['-p', 'What does hello.txt say?', '--allowedTools', 'Read'], cwd);
+    const run = await claudeVia(`${proxy.url}/ak/${rawKey}`, ['-p', 'What does hello.txt say?', '--allowedTools', 'Read'], cwd);
     expect(run.stdout.trim()).toBe('The file says the secret word is pineapple.');
     expect(run.code).toBe(0);
 

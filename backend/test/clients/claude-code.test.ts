@@ -1,15 +1,11 @@
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvents } from '../../src/db/schema.ts';
 import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type Reply } from '../fakes/anthropic.ts';
 import { cachedUsage, messageToEvents, textMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { ensureClaudeCode } from '../support/claude-code.ts';
+import { ensureClaudeCode, runClaude } from '../support/claude-code.ts';
 
 let claude: string;
 let fake: FakeAnthropic;
@@ -38,37 +34,8 @@ afterAll(async () => {
   trap?.close();
 });
 
-function runClaude(env: Record<string, string>, prompt = 'say hi'): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-home-'));
-  return new Promise((resolve) => {
-    const child = spawn(claude, ['-p', prompt], {
-      env: {
-        PATH: '/usr/bin:/bin',
-        HOME: home,
-        TERM: 'dumb',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        DISABLE_AUTOUPDATER: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-        HTTPS_PROXY: `http://127.0.0.1:${trapPort}`,
-        HTTP_PROXY: `http://127.0.0.1:${trapPort}`,
-        NO_PROXY: '127.0.0.1,localhost',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    });
-  });
+function claudeP(env: Record<string, string>) {
+  return runClaude(claude, { args: ['-p', 'say hi'], env, trapProxy: `http://127.0.0.1:${trapPort}` });
 }
 
 describe('Claude Code CLI through the proxy', () => {
@@ -76,7 +43,7 @@ describe('Claude Code CLI through the proxy', () => {
     const usage = cachedUsage({ inputTokens: 21, outputTokens: 9, cacheReadTokens: 0, cacheWrite5mTokens: 5800, cacheWrite1hTokens: 0 });
     fake.reply((req) => streamReply(textMessage({ model: modelOf(req), text: 'Hi from the fake upstream, via the proxy.', usage })));
     const before = fake.requests.length;
-    const run = await runClaude({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/${key.rawKey}`, ANTHROPIC_API_KEY: 'sk-ant-api03-developer-own' });
+    const run = await claudeP({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/${key.rawKey}`, ANTHROPIC_API_KEY: 'sk-ant-api03-developer-own' });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('Hi from the fake upstream, via the proxy.');
     expect(run.code).toBe(0);
@@ -99,7 +66,7 @@ describe('Claude Code CLI through the proxy', () => {
   it('works with ANTHROPIC_AUTH_TOKEN and the key in a custom header instead of the URL', async () => {
     fake.reply((req) => streamReply(textMessage({ model: modelOf(req), text: 'Header route works.' })));
     const before = fake.requests.length;
-    const run = await runClaude({
+    const run = await claudeP({
       ANTHROPIC_BASE_URL: proxy.url,
       ANTHROPIC_AUTH_TOKEN: 'sk-ant-oat01-plan-token',
       ANTHROPIC_CUSTOM_HEADERS: `x-proxy-key: ${key.rawKey}`,
@@ -114,7 +81,7 @@ describe('Claude Code CLI through the proxy', () => {
 
   it('shows Claude Code a clear failure for a revoked key', async () => {
     const before = fake.requests.length;
-    const run = await runClaude({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/ak_${'0'.repeat(43)}`, ANTHROPIC_API_KEY: 'sk-x' });
+    const run = await claudeP({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/ak_${'0'.repeat(43)}`, ANTHROPIC_API_KEY: 'sk-x' });
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toMatch(/401|Invalid or inactive access key|authentication/i);
     expect(fake.requests.length).toBe(before);

@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -29,4 +30,48 @@ export async function ensureClaudeCode(): Promise<string> {
     return path.join(platform, candidates[0]);
   }
   return bin;
+}
+
+export interface ClaudeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `claude <args>` offline in a fresh HOME: only the proxy is reachable (anything else goes to
+ * `trapProxy`, a local port that refuses), no telemetry, no retries, killed after 90 s.
+ */
+export function runClaude(bin: string, options: { args: string[]; env: Record<string, string>; trapProxy: string; cwd?: string }): Promise<ClaudeRun> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-home-'));
+  return new Promise((resolve) => {
+    const child = spawn(bin, options.args, {
+      cwd: options.cwd ?? home,
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: home,
+        TERM: 'dumb',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        DISABLE_AUTOUPDATER: '1',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        HTTPS_PROXY: options.trapProxy,
+        HTTP_PROXY: options.trapProxy,
+        NO_PROXY: '127.0.0.1,localhost',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      fs.rmSync(home, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
