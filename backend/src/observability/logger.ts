@@ -2,33 +2,84 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-// The logger redacts, so no call site has to remember to.
-const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers["x-proxy-key"]',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'headers["x-proxy-key"]',
+// The logger redacts, so no call site has to remember to. Two layers:
+// 1. pino's own path redaction for fields we know hold secrets (headers, passwords, keys, tokens);
+// 2. a scrub of every finished line (`hooks.streamWrite`) for secret-shaped text wherever it ended
+//    up: an access key in an error message, a JWT in a URL, a password inside a logged body string.
+const SECRET_FIELDS = [
+  'authorization',
+  'x-api-key',
+  'x-proxy-key',
+  'x-amz-security-token',
+  'cookie',
+  'set-cookie',
   'password',
-  '*.password',
   'token',
-  '*.token',
   'access_token',
+  'refresh_token',
   'raw_key',
-  '*.raw_key',
+  'rawKey',
   'bedrock_api_key',
-  '*.bedrock_api_key',
   'bedrockApiKey',
-  '*.bedrockApiKey',
+  'apiKey',
+  'api_key',
+  'secret',
+  'secretAccessKey',
+  'sessionToken',
 ];
 
-const KEY_IN_PATH = /\/ak\/([^/?#]{1,8})[^/?#]*/g;
+const REDACT_PATHS = [
+  ...['req.headers', 'headers', 'request.headers'].flatMap((at) =>
+    ['authorization', 'x-api-key', 'x-proxy-key', 'x-amz-security-token', 'cookie', 'set-cookie'].map((h) => `${at}["${h}"]`),
+  ),
+  ...SECRET_FIELDS.flatMap((field) => [`["${field}"]`, `*["${field}"]`]),
+];
+
+const CENSOR = '[redacted]';
 
 /** "/ak/ak_abcdef…/v1/messages" → "/ak/ak_abcde…/v1/messages": enough to tell keys apart, never the key. */
 export function redactUrl(url: string): string {
   return url.replace(KEY_IN_PATH, (_m, head: string) => `/ak/${head}…`);
+}
+
+const KEY_IN_PATH = /\/ak\/([^/?#\s"\\]{1,8})[^/?#\s"\\]*/g;
+
+// Names whose string value is a secret wherever it appears in a line, also inside a JSON string that
+// was logged as text (`\"password\":\"…\"`). The value runs to its closing quote, or to the end of a
+// truncated string (a body cut short still hides its secret).
+const SECRET_NAME = String.raw`(?:password|passwd|secret|token|access_token|refresh_token|raw_key|api[_-]?key|x-api-key|x-proxy-key|authorization|bedrock_api_key|bedrockApiKey|apiKey|rawKey|secretAccessKey|sessionToken|client_secret|key_hasher_secret|jwt_secret|local_encryption_key)`;
+const QUOTED_SECRET = new RegExp(String.raw`("${SECRET_NAME}"\s*:\s*")((?:[^"\\]|\\.)*)`, 'gi');
+// Inside a JSON string, an inner string's escaped quote is \\\" and its escaped backslash \\\\.
+const ESCAPED_SECRET = new RegExp(String.raw`(\\"${SECRET_NAME}\\"\s*:\s*\\")((?:[^"\\]|\\\\\\\\|\\\\\\"|\\\\[^"\\])*)`, 'gi');
+
+/** Secret-shaped text, whatever field it sits in. Order matters: longer shapes first. */
+const SECRET_SHAPES: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
+  // JWTs (admin tokens): header.payload.signature, both JSON parts base64url of "{".
+  [/eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
+  // Amazon Bedrock API keys: long-term "ABSK…" and short-term "bedrock-api-key-…".
+  [/bedrock-api-key-[A-Za-z0-9+/=_-]{8,}/g, '[redacted-bedrock-key]'],
+  [/ABSK[A-Za-z0-9+/=_-]{16,}/g, '[redacted-bedrock-key]'],
+  // Anthropic keys and OAuth tokens (sk-ant-api03-…, sk-ant-oat01-…) and other sk- keys.
+  [/sk-ant-[A-Za-z0-9_-]{6,}/g, 'sk-ant-[redacted]'],
+  [/\bsk-[A-Za-z0-9_-]{20,}/g, 'sk-[redacted]'],
+  // Credentials in an Authorization value, however it was logged.
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, (_m, scheme: string) => `${scheme} ${CENSOR}`],
+  // user:password@ in URLs (database URLs in error messages).
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]+):[^\s@"\\/]+@/gi, (_m, head: string) => `${head}:${CENSOR}@`],
+  // Access keys: in /ak/ paths, and anywhere else in full ("ak_" + 43 characters) → their prefix.
+  [KEY_IN_PATH, (_m, head: string) => `/ak/${head}…`],
+  [/\bak_([A-Za-z0-9_-]{8})[A-Za-z0-9_-]{24,}/g, (_m, head: string) => `ak_${head}…`],
+  [QUOTED_SECRET, (_m, name: string) => `${name}${CENSOR}`],
+  [ESCAPED_SECRET, (_m, name: string) => `${name}${CENSOR}`],
+];
+
+/** Replaces every secret-shaped piece of a finished log line. The result is still one JSON line. */
+export function scrubSecrets(line: string): string {
+  let out = line;
+  for (const [pattern, replacement] of SECRET_SHAPES) {
+    out = out.replace(pattern, replacement as (substring: string, ...args: string[]) => string);
+  }
+  return out;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -37,12 +88,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
       formatters: { level: (label) => ({ level: label }) },
       serializers: {
         url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
         err: pino.stdSerializers.err,
       },
+      hooks: { streamWrite: scrubSecrets },
     },
     destination,
   );

@@ -19,3 +19,58 @@ describe('logger redaction', () => {
     expect(out).toContain('[redacted]');
   });
 });
+
+describe('scrubbing every finished line', () => {
+  const accessKey = `ak_${'Zq9'.repeat(14)}x`;
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiIsImF1ZCI6ImNjcHJveHkifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+  const bedrockLong = 'ABSKQmVkcm9ja0FQSUtleS1hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=';
+  const bedrockShort = 'bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29tLz9BY3Rpb249Q2FsbFdpdGhCZWFyZXJUb2tlbg==';
+  const anthropicKey = 'sk-ant-api03-Secr3tSecr3tSecr3tSecr3tSecr3t-AAAA';
+
+  function logged(write: (logger: ReturnType<typeof createLogger>) => void): string {
+    let out = '';
+    const sink = new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) });
+    write(createLogger('trace', sink));
+    for (const line of out.split('\n').filter(Boolean)) JSON.parse(line); // still one JSON document per line
+    return out;
+  }
+
+  it('finds secrets in any field and any text: messages, error stacks, logged bodies, URLs', () => {
+    const out = logged((logger) => {
+      logger.error({ err: new Error(`upstream said no to ${accessKey} with Bearer ${anthropicKey}`) }, 'failed');
+      logger.warn({ detail: `token ${jwt} rejected`, db: 'connect ECONNREFUSED postgres://proxy:s3cr3t-db-pw@10.0.0.5:5432/proxy' }, 'x');
+      logger.info({ body: JSON.stringify({ bedrock_api_key: bedrockLong, password: 'pa"ss\\word', nested: { raw_key: accessKey } }) }, 'body as text');
+      logger.info({ truncated: '{"username":"admin","password":"never-logged-pass' }, 'cut body');
+      logger.info({ sdk: { headers: { Authorization: `Bearer ${bedrockShort}` } } }, 'sdk request');
+      logger.info(`GET /ak/${accessKey}/v1/messages?x=1 failed`);
+      logger.info(`Bedrock answered 403 for key ${bedrockLong}`);
+    });
+    for (const secret of [accessKey, jwt, bedrockLong, bedrockShort, anthropicKey, 's3cr3t-db-pw', 'pa\\"ss', 'ss\\\\word', 'never-logged-pass']) {
+      expect(out).not.toContain(secret);
+    }
+    expect(out).toContain(`${accessKey.slice(0, 11)}…`); // the key's prefix stays, to tell keys apart
+    expect(out).toContain('postgres://proxy:[redacted]@10.0.0.5:5432/proxy');
+    expect(out).toContain('[redacted-jwt]');
+    expect(out).toContain('[redacted-bedrock-key]');
+  });
+
+  it('leaves an ordinary access line exactly as it was', () => {
+    const fields = {
+      reqId: 'req_0123456789abcdef0123456789abcdef',
+      upstreamRequestId: 'req_011CUxAbCdEfGhIjKlMnOp',
+      userId: '1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      keyPrefix: 'ak_AbCdEfGh',
+      provider: 'bedrock',
+      fallback: 'overloaded',
+      model: 'claude-sonnet-4-5',
+      servedModel: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      status: 200,
+      latencyMs: 1234,
+      ttfbMs: 321,
+      inputTokens: 12,
+      outputTokens: 340,
+    };
+    const out = logged((logger) => logger.info(fields, 'request'));
+    expect(JSON.parse(out)).toMatchObject(fields);
+  });
+});
