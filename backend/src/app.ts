@@ -1,9 +1,16 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { UsageRecorder } from './accounting/recorder.ts';
+import { createTransact } from './admin/transaction.ts';
+import { startSweeper, type Sweeper } from './admin/sweeper.ts';
+import { cacheCoherence } from './cache-coherence.ts';
 import { createAccessKeyRepository } from './db/access-key-repository.ts';
+import { createAdminTokenRepository } from './db/admin-token-repository.ts';
+import { createAuditRepository } from './db/audit-repository.ts';
+import { createChangeFeed, type ChangeFeed } from './db/change-feed.ts';
 import { createBedrockKeyRepository } from './db/bedrock-key-repository.ts';
 import type { Database } from './db/client.ts';
 import { isMigrated } from './db/migrate.ts';
@@ -34,6 +41,10 @@ export interface App {
   breakers: CircuitBreakers;
   /** Admin model-mapping rows held in memory; refresh() after a change. */
   modelMappings: ModelMappingCache;
+  /** Admin changes between processes (LISTEN/NOTIFY): this process hears the others' through it. */
+  changes: ChangeFeed;
+  /** Revokes rotated keys at the end of their grace period (tests call sweep()). */
+  sweeper: Sweeper;
   /** Stops accepting, lets in-flight requests finish (up to the drain time), flushes usage, closes upstreams. */
   close(): Promise<void>;
 }
@@ -62,6 +73,14 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   const envelope = createEnvelope({ kmsKeyId: config.kmsKeyId, kmsClient: kms, localKey: secrets.localEncryptionKey ?? config.localEncryptionKey });
   const bedrockKeyRows = createBedrockKeyRepository(database.db);
   const bedrockKeys = createBedrockKeyStore({ repository: bedrockKeyRows, envelope });
+  // Every admin change reaches this process's caches through the database, from whichever task made it.
+  const changes = createChangeFeed({ database, onError: (err, context) => logger.warn({ err }, `cache coherence: ${context}`) });
+  changes.subscribe(cacheCoherence({ resolver, bedrockKeys, breakers, modelMappings }));
+  await changes.start();
+  const transact = createTransact({ db: database.db, changes });
+  const adminTokens = createAdminTokenRepository(database.db);
+  // The old key already stops at its expiry; the sweep only has to record it, so a few seconds late is fine.
+  const sweeper = startSweeper({ transact, tokens: adminTokens, intervalMs: Math.min(5_000, Math.max(200, config.keyRotationGraceMs / 4)), logger });
   const recorder = new UsageRecorder({
     repository: createUsageRepository(database.db),
     spillFile: path.join(config.dataDir, 'usage-spill.jsonl'),
@@ -95,6 +114,13 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
+      transact,
+      audit: createAuditRepository(database.db),
+      tokens: adminTokens,
+      modelMappings: createModelMappingRepository(database.db),
+      keyRotationGraceMs: config.keyRotationGraceMs,
+      corsOrigins: config.corsOrigins,
+      version: packageVersion(),
     },
     isReady: () => isMigrated(database),
   });
@@ -106,6 +132,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     resolver,
     breakers,
     modelMappings,
+    changes,
+    sweeper,
     async close() {
       // Streams still running may finish (up to the drain time); a keep-alive connection whose
       // response ended after close() began would otherwise hold the server open, so sweep idle ones.
@@ -114,6 +142,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       await server.close();
       clearTimeout(drain);
       clearInterval(sweep);
+      await sweeper.stop();
+      await changes.close();
       await recorder.close();
       await plan.close();
       await bedrock.close();
@@ -121,4 +151,9 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       kms?.destroy();
     },
   };
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
 }

@@ -29,6 +29,10 @@ export interface Config {
   circuitFailureThreshold: number;
   circuitResetTimeoutMs: number;
   streamPingIntervalMs: number;
+  /** How long a rotated access key keeps working. */
+  keyRotationGraceMs: number;
+  /** Browser origins allowed to call the admin API; empty: same origin only. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -163,6 +167,23 @@ export function parseEncryptionKey(raw: string): Buffer {
   throw new ConfigError('must be 32 bytes as base64 (44 characters, e.g. `openssl rand -base64 32`) or as 64 hex digits');
 }
 
+/** Comma-separated origins (`https://admin.example.com,http://localhost:5173`): scheme, host, port; nothing else. */
+function origins(raw: string): string[] {
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      /* reported below */
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      throw new ConfigError(`must be a comma-separated list of origins like https://admin.example.com, without paths or "*" (got "${origin}")`);
+    }
+  }
+  return list;
+}
+
 const baseDir = () => process.env.INIT_CWD ?? process.cwd();
 
 /** One row per variable: the README's configuration table is this table. */
@@ -189,6 +210,8 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'BEDROCK_AUTH', key: 'bedrockAuth', default: 'bearer', doc: '`bearer` (the access key\'s Bedrock API key) or `sigv4` (the task role)', parse: oneOf(['bearer', 'sigv4'] as const) },
   { env: 'CIRCUIT_FAILURE_THRESHOLD', key: 'circuitFailureThreshold', default: '3', doc: 'failures that open an access key\'s circuit breaker', parse: integer(1, 1000) },
   { env: 'CIRCUIT_RESET_TIMEOUT', key: 'circuitResetTimeoutMs', default: '1800', doc: 'seconds an open breaker waits before one probe goes to Anthropic', parse: seconds },
+  { env: 'KEY_ROTATION_GRACE', key: 'keyRotationGraceMs', default: '300', doc: 'seconds a rotated access key keeps working before the server revokes it', parse: seconds },
+  { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', doc: 'comma-separated browser origins allowed to call the admin API; unset: same origin only', parse: origins },
   { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },
 ];
 

@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AccessKeyRow } from '../db/access-key-repository.ts';
 import { accessKeyPrefix, generateAccessKey } from '../security/access-key.ts';
-import { notFound } from './errors.ts';
+import { EnvelopeError } from '../security/envelope.ts';
+import { auditContext } from './audit.ts';
+import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { AccessKey, IdParams, IssueKeyBody, IssuedKey } from './schemas.ts';
+import { AccessKey, IdParams, IssueKeyBody, IssuedKey, NoContent, Region } from './schemas.ts';
 
-function keyJson(row: AccessKeyRow) {
+export function keyJson(row: AccessKeyRow, hasBedrockKey: boolean) {
   return {
     id: row.id,
     user_id: row.userId,
@@ -17,44 +20,168 @@ function keyJson(row: AccessKeyRow) {
     created_at: row.createdAt.toISOString(),
     revoked_at: row.revokedAt?.toISOString() ?? null,
     rotation_expires_at: row.rotationExpiresAt?.toISOString() ?? null,
+    has_bedrock_key: hasBedrockKey,
   };
 }
+
+const UpdateKeyBody = Type.Object(
+  { bedrock_region: Type.Union([Region, Type.Null()], { description: 'the key\'s own Bedrock region; null: BEDROCK_REGION' }) },
+  { additionalProperties: false },
+);
+
+const RotatedKey = Type.Intersect([
+  IssuedKey,
+  Type.Object({
+    replaces: Type.Object({ id: Type.String(), rotation_expires_at: Type.String() }, { description: 'the old key: it keeps working until then' }),
+  }),
+]);
 
 export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
+  /** A key and whether it has a Bedrock key, or 404. */
+  async function load(id: string) {
+    const row = await deps.accessKeys.get(id);
+    if (!row) throw notFound('access key');
+    return { row, hasBedrockKey: (await deps.bedrockKeys.configured([row.id])).has(row.id) };
+  }
+
   app.post(
     '/users/:id/access-keys',
-    { schema: { params: IdParams, body: Type.Optional(IssueKeyBody), response: { 201: IssuedKey } } },
+    { schema: { summary: 'Issue an access key; the raw key is in this response only', params: IdParams, body: Type.Optional(IssueKeyBody), response: { 201: IssuedKey } } },
     async (request, reply) => {
-      const user = await deps.users.get(request.params.id);
-      if (!user) throw notFound('user');
       const rawKey = generateAccessKey();
-      const row = await deps.accessKeys.create({
-        userId: user.id,
-        keyHash: deps.hashKey(rawKey),
-        keyPrefix: accessKeyPrefix(rawKey),
-        bedrockRegion: request.body?.bedrock_region ?? null,
+      const row = await deps.transact(auditContext(request), async (tx) => {
+        const user = await tx.users.get(request.params.id);
+        if (!user) throw notFound('user');
+        const created = await tx.accessKeys.create({
+          userId: user.id,
+          keyHash: deps.hashKey(rawKey),
+          keyPrefix: accessKeyPrefix(rawKey),
+          bedrockRegion: request.body?.bedrock_region ?? null,
+        });
+        await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: created.id, before: null, after: keyJson(created, false) });
+        return created;
       });
       // The raw key exists only in this response; the database keeps its HMAC.
-      return reply.code(201).send({ ...keyJson(row), raw_key: rawKey });
+      return reply.code(201).send({ ...keyJson(row, false), raw_key: rawKey });
     },
   );
 
   app.get(
     '/users/:id/access-keys',
-    { schema: { params: IdParams, response: { 200: Type.Object({ items: Type.Array(AccessKey) }) } } },
+    { schema: { summary: 'A user\'s access keys, newest first (never the keys themselves)', params: IdParams, response: { 200: Type.Object({ items: Type.Array(AccessKey) }) } } },
     async (request) => {
-      const user = await deps.users.get(request.params.id);
+      const user = await deps.users.getIncludingDeleted(request.params.id);
       if (!user) throw notFound('user');
-      return { items: (await deps.accessKeys.listByUser(user.id)).map(keyJson) };
+      const rows = await deps.accessKeys.listByUser(user.id);
+      const withBedrock = await deps.bedrockKeys.configured(rows.map((r) => r.id));
+      return { items: rows.map((r) => keyJson(r, withBedrock.has(r.id))) };
     },
   );
 
-  app.delete('/access-keys/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    const row = await deps.accessKeys.revoke(request.params.id);
-    if (!row) throw notFound('access key');
-    deps.resolver.invalidate((ctx) => ctx.accessKeyId === row.id);
-    return reply.code(204).send();
+  app.get('/access-keys/:id', { schema: { summary: 'One access key', params: IdParams, response: { 200: AccessKey } } }, async (request) => {
+    const { row, hasBedrockKey } = await load(request.params.id);
+    return keyJson(row, hasBedrockKey);
   });
+
+  app.patch(
+    '/access-keys/:id',
+    { schema: { summary: 'Set the key\'s own Bedrock region', params: IdParams, body: UpdateKeyBody, response: { 200: AccessKey } } },
+    async (request) => {
+      const { row, hasBedrockKey } = await load(request.params.id);
+      const after = await deps.transact(auditContext(request), async (tx) => {
+        const updated = await tx.accessKeys.setRegion(row.id, request.body.bedrock_region);
+        if (!updated) throw new AdminError(409, 'conflict_error', `access key ${row.id} is revoked`);
+        await tx.audit({ action: 'access_key.update', targetType: 'access_key', targetId: row.id, before: keyJson(row, hasBedrockKey), after: keyJson(updated, hasBedrockKey) });
+        tx.changed({ topic: 'access_key', id: row.id }); // the region is in the proxy's cached key context
+        return updated;
+      });
+      return keyJson(after, hasBedrockKey);
+    },
+  );
+
+  app.delete(
+    '/access-keys/:id',
+    { schema: { summary: 'Revoke a key: it stops working on every proxy task at once, and its Bedrock key is erased', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { row, hasBedrockKey } = await load(request.params.id);
+      if (row.status === 'revoked') return reply.code(204).send(null); // nothing changes, nothing to audit
+      await deps.transact(auditContext(request), async (tx) => {
+        const revoked = await tx.accessKeys.revokeIfLive(row.id);
+        if (!revoked) return; // revoked meanwhile by someone else, who audited it
+        const erased = await tx.bedrockKeys.delete(row.id);
+        await tx.audit({
+          action: 'access_key.revoke',
+          targetType: 'access_key',
+          targetId: row.id,
+          before: keyJson(row, hasBedrockKey),
+          after: { ...keyJson(revoked, false), bedrock_key_erased: erased },
+        });
+        tx.changed({ topic: 'access_key', id: row.id });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/access-keys/:id/rotate',
+    {
+      schema: {
+        summary: 'Rotate: a new key (raw, in this response only) with the same user, region and Bedrock key; the old one works until the grace period ends, then the server revokes it',
+        params: IdParams,
+        response: { 201: RotatedKey },
+      },
+    },
+    async (request, reply) => {
+      const { row: old } = await load(request.params.id);
+      if (old.status !== 'active') throw new AdminError(409, 'conflict_error', `access key ${old.id} is ${old.status}; only an active key can be rotated`);
+      const newId = randomUUID();
+      const bedrockKey = await copyBedrockKey(deps, old.id, newId);
+      const rawKey = generateAccessKey();
+      const expiresAt = new Date(Date.now() + deps.keyRotationGraceMs);
+      const { rotating, created } = await deps.transact(auditContext(request), async (tx) => {
+        const rotating = await tx.accessKeys.startRotation(old.id, expiresAt);
+        if (!rotating) throw new AdminError(409, 'conflict_error', `access key ${old.id} is no longer active; only an active key can be rotated`);
+        const created = await tx.accessKeys.create({ id: newId, userId: old.userId, keyHash: deps.hashKey(rawKey), keyPrefix: accessKeyPrefix(rawKey), bedrockRegion: old.bedrockRegion });
+        if (bedrockKey) await tx.bedrockKeys.upsert({ accessKeyId: newId, ...bedrockKey });
+        const hasBedrockKey = bedrockKey !== null;
+        await tx.audit({
+          action: 'access_key.rotate',
+          targetType: 'access_key',
+          targetId: old.id,
+          before: keyJson(old, hasBedrockKey),
+          after: { ...keyJson(rotating, hasBedrockKey), replaced_by: newId },
+        });
+        await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: newId, before: null, after: { ...keyJson(created, hasBedrockKey), rotated_from: old.id } });
+        // The old key's cached context has no expiry yet: every process must learn it.
+        tx.changed({ topic: 'access_key', id: old.id });
+        return { rotating, created };
+      });
+      return reply.code(201).send({
+        ...keyJson(created, bedrockKey !== null),
+        raw_key: rawKey,
+        replaces: { id: old.id, rotation_expires_at: rotating.rotationExpiresAt!.toISOString() },
+      });
+    },
+  );
+}
+
+/**
+ * The old key's Bedrock key, re-encrypted for the new access key id (the id is the envelope's
+ * additional authenticated data, so the blob itself cannot be copied). Null when there is none.
+ */
+async function copyBedrockKey(deps: AdminDeps, fromId: string, toId: string): Promise<{ encryptedKey: Buffer; last4: string } | null> {
+  const stored = await deps.bedrockKeys.get(fromId);
+  if (!stored) return null;
+  try {
+    const plaintext = await deps.envelope.decrypt(stored.encryptedKey, fromId);
+    return { encryptedKey: await deps.envelope.encrypt(plaintext, toId), last4: stored.last4 };
+  } catch (err) {
+    if (err instanceof EnvelopeError) {
+      deps.logger.error({ err, code: err.code, accessKeyId: fromId }, 'bedrock key could not be carried over to the rotated key');
+      throw new AdminError(503, 'api_error', `the Bedrock key of access key ${fromId} could not be re-encrypted for the new key (${err.code}); nothing was changed`);
+    }
+    throw err;
+  }
 }

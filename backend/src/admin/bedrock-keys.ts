@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BedrockKeyRow } from '../db/bedrock-key-repository.ts';
 import { blobScheme, EnvelopeError } from '../security/envelope.ts';
+import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { BedrockKeyStatus, IdParams, PutBedrockKeyBody } from './schemas.ts';
+import { BedrockKeyStatus, IdParams, NoContent, PutBedrockKeyBody } from './schemas.ts';
 
 // The Bedrock API key of an access key: set or replace, status, delete. The key goes in once and
 // never comes back out: responses carry its last four characters, the logger redacts the field.
@@ -31,7 +32,14 @@ export async function bedrockKeyRoutes(parent: FastifyInstance, deps: AdminDeps)
 
   app.put(
     '/access-keys/:id/bedrock-key',
-    { schema: { params: IdParams, body: PutBedrockKeyBody, response: { 200: BedrockKeyStatus } } },
+    {
+      schema: {
+        summary: 'Set or replace the access key\'s Bedrock API key (stored envelope-encrypted, never shown again)',
+        params: IdParams,
+        body: PutBedrockKeyBody,
+        response: { 200: BedrockKeyStatus },
+      },
+    },
     async (request) => {
       const key = await accessKey(request.params.id);
       if (key.status === 'revoked') {
@@ -51,24 +59,36 @@ export async function bedrockKeyRoutes(parent: FastifyInstance, deps: AdminDeps)
         }
         throw err;
       }
-      const row = await deps.bedrockKeys.upsert({ accessKeyId: key.id, encryptedKey, last4: bedrockApiKey.slice(-4) });
-      deps.bedrockKeyCache.invalidate(key.id);
+      const row = await deps.transact(auditContext(request), async (tx) => {
+        const before = await tx.bedrockKeys.get(key.id);
+        const after = await tx.bedrockKeys.upsert({ accessKeyId: key.id, encryptedKey, last4: bedrockApiKey.slice(-4) });
+        await tx.audit({ action: 'bedrock_key.set', targetType: 'bedrock_key', targetId: key.id, before: before && statusJson(before), after: statusJson(after) });
+        tx.changed({ topic: 'bedrock_key', id: key.id });
+        return after;
+      });
       return statusJson(row);
     },
   );
 
-  app.get('/access-keys/:id/bedrock-key', { schema: { params: IdParams, response: { 200: BedrockKeyStatus } } }, async (request) => {
-    const key = await accessKey(request.params.id);
-    const row = await deps.bedrockKeys.get(key.id);
-    if (!row) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key; set one with PUT {"bedrock_api_key": …}`);
-    return statusJson(row);
-  });
+  app.get(
+    '/access-keys/:id/bedrock-key',
+    { schema: { summary: 'Whether a Bedrock key is set: its last four characters and dates, never the key', params: IdParams, response: { 200: BedrockKeyStatus } } },
+    async (request) => {
+      const key = await accessKey(request.params.id);
+      const row = await deps.bedrockKeys.get(key.id);
+      if (!row) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key; set one with PUT {"bedrock_api_key": …}`);
+      return statusJson(row);
+    },
+  );
 
-  app.delete('/access-keys/:id/bedrock-key', { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete('/access-keys/:id/bedrock-key', { schema: { summary: 'Erase the access key\'s Bedrock key', params: IdParams, response: { 204: NoContent } } }, async (request, reply) => {
     const key = await accessKey(request.params.id);
-    const deleted = await deps.bedrockKeys.delete(key.id);
-    deps.bedrockKeyCache.invalidate(key.id);
-    if (!deleted) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key`);
-    return reply.code(204).send();
+    await deps.transact(auditContext(request), async (tx) => {
+      const before = await tx.bedrockKeys.get(key.id);
+      if (!before || !(await tx.bedrockKeys.delete(key.id))) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key`);
+      await tx.audit({ action: 'bedrock_key.delete', targetType: 'bedrock_key', targetId: key.id, before: statusJson(before), after: null });
+      tx.changed({ topic: 'bedrock_key', id: key.id });
+    });
+    return reply.code(204).send(null);
   });
 }

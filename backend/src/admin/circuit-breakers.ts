@@ -2,9 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { CircuitSnapshot } from '../proxy/circuit-breaker.ts';
+import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { IdParams } from './schemas.ts';
+import { IdParams, NoContent } from './schemas.ts';
 
 const Breaker = Type.Object({
   access_key_id: Type.String(),
@@ -30,18 +31,28 @@ function breakerJson(s: CircuitSnapshot) {
 export async function circuitBreakerRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/circuit-breakers', { schema: { response: { 200: Type.Object({ items: Type.Array(Breaker) }) } } }, async () => ({
+  app.get('/circuit-breakers', { schema: { summary: 'Circuit breakers of this task that are not closed or have counted failures', response: { 200: Type.Object({ items: Type.Array(Breaker) }) } } }, async () => ({
     items: deps.breakers.list().map(breakerJson),
   }));
 
-  app.get('/circuit-breakers/:id', { schema: { params: IdParams, response: { 200: Breaker } } }, async (request) => {
+  app.get('/circuit-breakers/:id', { schema: { summary: 'The breaker of one access key on this task', params: IdParams, response: { 200: Breaker } } }, async (request) => {
     if (!(await deps.accessKeys.get(request.params.id))) throw notFound('access key');
     return breakerJson(deps.breakers.snapshot(request.params.id));
   });
 
-  app.post('/circuit-breakers/:id/reset', { schema: { params: IdParams } }, async (request, reply) => {
-    if (!(await deps.accessKeys.get(request.params.id))) throw notFound('access key');
-    deps.breakers.reset(request.params.id);
-    return reply.code(204).send();
-  });
+  app.post(
+    '/circuit-breakers/:id/reset',
+    { schema: { summary: 'Close the access key\'s breaker on every task: its next request tries Anthropic again', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const id = request.params.id;
+      if (!(await deps.accessKeys.get(id))) throw notFound('access key');
+      const before = breakerJson(deps.breakers.snapshot(id));
+      await deps.transact(auditContext(request), async (tx) => {
+        // The state is per task; "before" is this task's view, and the reset reaches every task.
+        await tx.audit({ action: 'circuit_breaker.reset', targetType: 'circuit_breaker', targetId: id, before, after: { ...before, state: 'closed', failures: 0, reason: null, opened_at: null, retry_at: null } });
+        tx.changed({ topic: 'circuit_breaker', id });
+      });
+      return reply.code(204).send(null);
+    },
+  );
 }

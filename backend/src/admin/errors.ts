@@ -1,3 +1,13 @@
+import { Type } from 'typebox';
+
+/** The body of every admin error. */
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    type: Type.String(),
+    message: Type.String({ description: 'for validation errors, starts with the field: "name: is required"' }),
+  }),
+});
+
 /** Admin API error: `{"error":{"type","message"}}` with the status it names. */
 export class AdminError extends Error {
   override name = 'AdminError';

@@ -1,19 +1,27 @@
+import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { AccessKeyRepository } from '../db/access-key-repository.ts';
+import type { AdminTokenRepository } from '../db/admin-token-repository.ts';
+import type { AuditRepository } from '../db/audit-repository.ts';
 import type { BedrockKeyRepository } from '../db/bedrock-key-repository.ts';
+import type { ModelMappingRepository } from '../db/model-mapping-repository.ts';
 import type { UserRepository } from '../db/user-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver } from '../proxy/access-keys.ts';
 import type { Envelope } from '../security/envelope.ts';
-import { signAdminToken, verifyAdminToken } from '../security/jwt.ts';
-import { verifyPassword } from '../security/passwords.ts';
 import { accessKeyRoutes } from './access-keys.ts';
+import { auditLogRoutes } from './audit-log.ts';
+import { adminGuard, authRoutes, sessionRoutes } from './auth.ts';
 import { bedrockKeyRoutes } from './bedrock-keys.ts';
 import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
-import { AdminError, unauthorized } from './errors.ts';
-import { LoginBody, LoginResponse } from './schemas.ts';
+import { AdminError } from './errors.ts';
+import { createLoginLimiter } from './login-limiter.ts';
+import { modelMappingRoutes } from './model-mappings.ts';
+import { registerOpenApi } from './openapi.ts';
+import type { Transact } from './transaction.ts';
 import { userRoutes } from './users.ts';
 
 export interface AdminDeps {
@@ -21,8 +29,8 @@ export interface AdminDeps {
   accessKeys: AccessKeyRepository;
   resolver: AccessKeyResolver;
   bedrockKeys: BedrockKeyRepository;
-  /** Encrypts a Bedrock key for its access key before it is stored. */
-  envelope: Pick<Envelope, 'encrypt'>;
+  /** Encrypts a Bedrock key for its access key before it is stored (and re-encrypts it for a rotated key). */
+  envelope: Pick<Envelope, 'encrypt' | 'decrypt'>;
   /** The proxy's decrypted-key cache (proxy/bedrock-keys.ts): told at once about every change. */
   bedrockKeyCache: { invalidate(accessKeyId: string): void };
   breakers: CircuitBreakers;
@@ -30,6 +38,18 @@ export interface AdminDeps {
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
   logger: Logger;
+  /** Runs a change with its audit entry and cross-process cache news in one transaction (transaction.ts). */
+  transact: Transact;
+  audit: AuditRepository;
+  /** Admin tokens ended by logout. */
+  tokens: AdminTokenRepository;
+  modelMappings: ModelMappingRepository;
+  /** How long a rotated access key keeps working (KEY_ROTATION_GRACE). */
+  keyRotationGraceMs: number;
+  /** Browser origins other than the server's own allowed to call the API (CORS_ORIGINS). */
+  corsOrigins: readonly string[];
+  /** Shown in the OpenAPI document. */
+  version: string;
 }
 
 declare module 'fastify' {
@@ -43,28 +63,29 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
   const { prefix: _prefix, ...deps } = options; // the prefix applies here only, not again to the nested plugins
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err: FastifyError, request, reply) => sendAdminError(reply, err, request, deps.logger));
+  // First, so the document sees every admin route registered after it (and nothing else).
+  await registerOpenApi(app, { version: deps.version });
+  // No CORS_ORIGINS: same origin only (no CORS headers at all, preflights get 404).
+  if (deps.corsOrigins.length) {
+    await app.register(cors, { origin: [...deps.corsOrigins], credentials: true, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
+  }
 
-  app.post('/auth/login', { schema: { body: LoginBody, response: { 200: LoginResponse } } }, async (request) => {
-    const { username, password } = request.body;
-    // Always hash, even for a wrong username, so timing does not tell which part was wrong.
-    const passwordOk = await verifyPassword(password, deps.admin.passwordHash);
-    if (!passwordOk || username !== deps.admin.username) throw unauthorized('invalid username or password');
-    const { token, expiresAt } = await signAdminToken(deps.jwtKey, username);
-    return { access_token: token, token_type: 'bearer' as const, expires_at: expiresAt.toISOString() };
-  });
+  await app.register(authRoutes, { ...deps, loginLimiter: createLoginLimiter() });
 
   await app.register(async (guarded) => {
-    guarded.addHook('onRequest', async (request: FastifyRequest) => {
-      const header = request.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-      const admin = token ? await verifyAdminToken(deps.jwtKey, token) : null;
-      if (!admin) throw unauthorized();
-      request.admin = admin;
-    });
+    guarded.addHook('onRequest', adminGuard(deps));
+    await guarded.register(sessionRoutes);
+    guarded.get(
+      '/openapi.json',
+      { schema: { summary: 'This document (OpenAPI 3.1)', response: { 200: Type.Unknown({ description: 'the OpenAPI 3.1 document' }) } } },
+      async () => guarded.swagger(),
+    );
     await guarded.register(userRoutes, deps);
     await guarded.register(accessKeyRoutes, deps);
     await guarded.register(bedrockKeyRoutes, deps);
     await guarded.register(circuitBreakerRoutes, deps);
+    await guarded.register(modelMappingRoutes, deps);
+    await guarded.register(auditLogRoutes, deps);
   });
 }
 

@@ -12,6 +12,9 @@ export const LoginResponse = Type.Object({
   expires_at: Type.String(),
 });
 
+/** A 204 answer: no body. */
+export const NoContent = Type.Null({ description: 'No content' });
+
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export type IdParams = Static<typeof IdParams>;
 
@@ -43,7 +46,18 @@ export const User = Type.Object({
   monthly_budget_usd: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   updated_at: Type.String(),
+  deleted_at: Type.Union([Type.String(), Type.Null()]),
 });
+
+export const UserStatus = Type.Enum(['active', 'inactive', 'deleted']);
+export const UserListQuery = Type.Object(
+  {
+    ...Page.properties,
+    status: Type.Optional(UserStatus),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive part of the name' })),
+  },
+  { additionalProperties: false },
+);
 
 // AWS region names, e.g. us-east-1, ap-northeast-2, eu-central-1, us-gov-west-1.
 export const Region = Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 30 });
@@ -62,6 +76,7 @@ export const AccessKey = Type.Object({
   created_at: Type.String(),
   revoked_at: Type.Union([Type.String(), Type.Null()]),
   rotation_expires_at: Type.Union([Type.String(), Type.Null()]),
+  has_bedrock_key: Type.Boolean(),
 });
 export const IssuedKey = Type.Intersect([AccessKey, Type.Object({ raw_key: Type.String() })]);
 

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { UserChanges, UserRow } from '../db/user-repository.ts';
+import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { CreateUserBody, IdParams, Page, UpdateUserBody, User } from './schemas.ts';
+import { CreateUserBody, IdParams, NoContent, UpdateUserBody, User, UserListQuery } from './schemas.ts';
 
 export function userJson(row: UserRow) {
   return {
@@ -16,15 +17,20 @@ export function userJson(row: UserRow) {
     monthly_budget_usd: row.monthlyBudgetUsd,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
+    deleted_at: row.deletedAt?.toISOString() ?? null,
   };
 }
 
 export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/users', { schema: { body: CreateUserBody, response: { 201: User } } }, async (request, reply) => {
+  app.post('/users', { schema: { summary: 'Create a user', body: CreateUserBody, response: { 201: User } } }, async (request, reply) => {
     try {
-      const row = await deps.users.create({ name: request.body.name.trim(), description: request.body.description ?? null });
+      const row = await deps.transact(auditContext(request), async (tx) => {
+        const created = await tx.users.create({ name: request.body.name.trim(), description: request.body.description ?? null });
+        await tx.audit({ action: 'user.create', targetType: 'user', targetId: created.id, before: null, after: userJson(created) });
+        return created;
+      });
       return reply.code(201).send(userJson(row));
     } catch (err) {
       if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `name: a user named "${request.body.name}" already exists`);
@@ -32,40 +38,114 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
     }
   });
 
-  app.get('/users', { schema: { querystring: Page, response: { 200: Type.Object({ items: Type.Array(User), total: Type.Integer() }) } } }, async (request) => {
-    const { items, total } = await deps.users.list(request.query);
-    return { items: items.map(userJson), total };
-  });
+  app.get(
+    '/users',
+    {
+      schema: {
+        summary: 'List users (oldest first); without status, every user not deleted',
+        querystring: UserListQuery,
+        response: { 200: Type.Object({ items: Type.Array(User), total: Type.Integer() }) },
+      },
+    },
+    async (request) => {
+      const { items, total } = await deps.users.list(request.query);
+      return { items: items.map(userJson), total };
+    },
+  );
 
-  app.get('/users/:id', { schema: { params: IdParams, response: { 200: User } } }, async (request) => {
-    const row = await deps.users.get(request.params.id);
+  app.get('/users/:id', { schema: { summary: 'One user (deleted ones too)', params: IdParams, response: { 200: User } } }, async (request) => {
+    const row = await deps.users.getIncludingDeleted(request.params.id);
     if (!row) throw notFound('user');
     return userJson(row);
   });
 
-  app.patch('/users/:id', { schema: { params: IdParams, body: UpdateUserBody, response: { 200: User } } }, async (request) => {
-    const body = request.body;
-    const changes: UserChanges = {};
-    if (body.name !== undefined) changes.name = body.name.trim();
-    if (body.description !== undefined) changes.description = body.description;
-    if (body.routing_strategy !== undefined) changes.routingStrategy = body.routing_strategy;
-    if (body.monthly_budget_usd !== undefined) changes.monthlyBudgetUsd = budget(body.monthly_budget_usd);
-    if (Object.keys(changes).length === 0) {
-      throw new AdminError(400, 'invalid_request_error', 'body: give at least one of name, description, routing_strategy, monthly_budget_usd');
-    }
-    if (changes.name === '') throw new AdminError(400, 'invalid_request_error', 'name: must not be blank');
-    let row: UserRow | null;
-    try {
-      row = await deps.users.update(request.params.id, changes);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `name: a user named "${changes.name}" already exists`);
-      throw err;
-    }
-    if (!row) throw notFound('user');
-    // Cached key contexts carry the routing strategy: the proxy must see the change on the next request.
-    deps.resolver.invalidate((ctx) => ctx.userId === row.id);
-    return userJson(row);
-  });
+  app.patch(
+    '/users/:id',
+    { schema: { summary: 'Change name, description, routing strategy or monthly budget', params: IdParams, body: UpdateUserBody, response: { 200: User } } },
+    async (request) => {
+      const body = request.body;
+      const changes: UserChanges = {};
+      if (body.name !== undefined) changes.name = body.name.trim();
+      if (body.description !== undefined) changes.description = body.description;
+      if (body.routing_strategy !== undefined) changes.routingStrategy = body.routing_strategy;
+      if (body.monthly_budget_usd !== undefined) changes.monthlyBudgetUsd = budget(body.monthly_budget_usd);
+      if (Object.keys(changes).length === 0) {
+        throw new AdminError(400, 'invalid_request_error', 'body: give at least one of name, description, routing_strategy, monthly_budget_usd');
+      }
+      if (changes.name === '') throw new AdminError(400, 'invalid_request_error', 'name: must not be blank');
+      try {
+        const row = await deps.transact(auditContext(request), async (tx) => {
+          const before = await tx.users.get(request.params.id);
+          if (!before) throw notFound('user');
+          const after = (await tx.users.update(before.id, changes))!;
+          await tx.audit({ action: 'user.update', targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
+          // Cached key contexts carry the routing strategy: every process must see the change on its next request.
+          tx.changed({ topic: 'user', id: after.id });
+          return after;
+        });
+        return userJson(row);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `name: a user named "${changes.name}" already exists`);
+        throw err;
+      }
+    },
+  );
+
+  // Deactivation keeps the keys (the proxy refuses them while the user is inactive), so
+  // reactivation gives the user back exactly the keys they had.
+  for (const [verb, from, to] of [
+    ['deactivate', 'active', 'inactive'],
+    ['reactivate', 'inactive', 'active'],
+  ] as const) {
+    app.post(
+      `/users/:id/${verb}`,
+      {
+        schema: {
+          summary: verb === 'deactivate' ? 'Deactivate: the user\'s keys stop working until reactivated' : 'Reactivate: the user\'s unrevoked keys work again',
+          params: IdParams,
+          response: { 200: User },
+        },
+      },
+      async (request) => {
+        const row = await deps.transact(auditContext(request), async (tx) => {
+          const before = await tx.users.get(request.params.id);
+          if (!before) throw notFound('user');
+          const after = await tx.users.setStatus(before.id, from, to);
+          if (!after) throw new AdminError(409, 'conflict_error', `status: user ${before.id} is ${before.status}, not ${from}`);
+          await tx.audit({ action: `user.${verb}`, targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
+          tx.changed({ topic: 'user', id: after.id });
+          return after;
+        });
+        return userJson(row);
+      },
+    );
+  }
+
+  app.delete(
+    '/users/:id',
+    { schema: { summary: 'Soft delete: the user is marked deleted, every key revoked and its Bedrock key erased; usage stays', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await deps.transact(auditContext(request), async (tx) => {
+        const before = await tx.users.get(request.params.id);
+        if (!before) throw notFound('user');
+        const after = (await tx.users.softDelete(before.id))!;
+        const revoked = await tx.accessKeys.revokeAllOfUser(before.id);
+        // A revoked key can never be used again, so the Bedrock keys it held are secrets with no use left.
+        const erased: string[] = [];
+        for (const key of revoked) if (await tx.bedrockKeys.delete(key.id)) erased.push(key.id);
+        await tx.audit({
+          action: 'user.delete',
+          targetType: 'user',
+          targetId: before.id,
+          before: userJson(before),
+          after: { ...userJson(after), revoked_access_key_ids: revoked.map((k) => k.id), erased_bedrock_key_ids: erased },
+        });
+        tx.changed({ topic: 'user', id: before.id });
+        for (const key of revoked) tx.changed({ topic: 'access_key', id: key.id });
+      });
+      return reply.code(204).send(null);
+    },
+  );
 }
 
 /** A budget as PostgreSQL numeric text: "250", "99.5"; null clears it. */

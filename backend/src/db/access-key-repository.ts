@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { KeyContext } from '../proxy/access-keys.ts';
 import type { Db } from './client.ts';
 import { accessKeys, users } from './schema.ts';
@@ -8,10 +8,21 @@ export type AccessKeyRow = typeof accessKeys.$inferSelect;
 export interface AccessKeyRepository {
   /** The usable key with this hash: active, or rotating and not yet expired, of an active user. */
   findUsable(keyHash: string): Promise<KeyContext | null>;
-  create(input: { userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
+  /** `id` may be chosen up front (a rotated key's Bedrock key is encrypted for it before the insert). */
+  create(input: { id?: string; userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
   listByUser(userId: string): Promise<AccessKeyRow[]>;
   get(id: string): Promise<AccessKeyRow | null>;
   revoke(id: string): Promise<AccessKeyRow | null>;
+  /** Revokes a key that is not revoked yet; null when there is none (unknown or already revoked). */
+  revokeIfLive(id: string): Promise<AccessKeyRow | null>;
+  /** Revokes every key of the user not revoked yet; returns them. */
+  revokeAllOfUser(userId: string): Promise<AccessKeyRow[]>;
+  /** active → rotating until `expiresAt`; null when the key is not active. */
+  startRotation(id: string, expiresAt: Date): Promise<AccessKeyRow | null>;
+  /** Rotating keys whose grace period is over → revoked (as of their expiry); returns them. */
+  revokeExpiredRotations(now?: Date): Promise<AccessKeyRow[]>;
+  /** The key's own Bedrock region (null: BEDROCK_REGION); null when the key is unknown or revoked. */
+  setRegion(id: string, bedrockRegion: string | null): Promise<AccessKeyRow | null>;
 }
 
 export function createAccessKeyRepository(db: Db): AccessKeyRepository {
@@ -64,6 +75,47 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
         .where(and(eq(accessKeys.id, id), isNull(accessKeys.revokedAt)))
         .returning();
       return row ?? (await this.get(id));
+    },
+    async revokeIfLive(id) {
+      const now = new Date();
+      const [row] = await db
+        .update(accessKeys)
+        .set({ status: 'revoked', revokedAt: now, updatedAt: now })
+        .where(and(eq(accessKeys.id, id), isNull(accessKeys.revokedAt)))
+        .returning();
+      return row ?? null;
+    },
+    revokeAllOfUser(userId) {
+      const now = new Date();
+      return db
+        .update(accessKeys)
+        .set({ status: 'revoked', revokedAt: now, updatedAt: now })
+        .where(and(eq(accessKeys.userId, userId), isNull(accessKeys.revokedAt)))
+        .returning();
+    },
+    async startRotation(id, expiresAt) {
+      const [row] = await db
+        .update(accessKeys)
+        .set({ status: 'rotating', rotationExpiresAt: expiresAt, updatedAt: new Date() })
+        .where(and(eq(accessKeys.id, id), eq(accessKeys.status, 'active')))
+        .returning();
+      return row ?? null;
+    },
+    revokeExpiredRotations(now = new Date()) {
+      // One UPDATE: when several tasks sweep at once, each expired key is returned to exactly one.
+      return db
+        .update(accessKeys)
+        .set({ status: 'revoked', revokedAt: sql`${accessKeys.rotationExpiresAt}`, updatedAt: now })
+        .where(and(eq(accessKeys.status, 'rotating'), lte(accessKeys.rotationExpiresAt, now)))
+        .returning();
+    },
+    async setRegion(id, bedrockRegion) {
+      const [row] = await db
+        .update(accessKeys)
+        .set({ bedrockRegion, updatedAt: new Date() })
+        .where(and(eq(accessKeys.id, id), isNull(accessKeys.revokedAt)))
+        .returning();
+      return row ?? null;
     },
   };
 }

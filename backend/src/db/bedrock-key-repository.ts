@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { bedrockKeys } from './schema.ts';
 
@@ -11,6 +11,8 @@ export interface BedrockKeyRepository {
   get(accessKeyId: string): Promise<BedrockKeyRow | null>;
   /** True when a row was deleted. */
   delete(accessKeyId: string): Promise<boolean>;
+  /** Which of these access keys have a Bedrock key. */
+  configured(accessKeyIds: readonly string[]): Promise<Set<string>>;
 }
 
 export function createBedrockKeyRepository(db: Db): BedrockKeyRepository {
@@ -33,6 +35,11 @@ export function createBedrockKeyRepository(db: Db): BedrockKeyRepository {
     async delete(accessKeyId) {
       const rows = await db.delete(bedrockKeys).where(eq(bedrockKeys.accessKeyId, accessKeyId)).returning({ accessKeyId: bedrockKeys.accessKeyId });
       return rows.length > 0;
+    },
+    async configured(accessKeyIds) {
+      if (accessKeyIds.length === 0) return new Set();
+      const rows = await db.select({ id: bedrockKeys.accessKeyId }).from(bedrockKeys).where(inArray(bedrockKeys.accessKeyId, [...accessKeyIds]));
+      return new Set(rows.map((r) => r.id));
     },
   };
 }

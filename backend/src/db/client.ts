@@ -5,6 +5,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { createPgListener, createPgliteListener, type NotificationListener } from './notification-listener.ts';
 import { schema, type Schema } from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -19,6 +20,8 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** LISTEN for pg_notify (cache coherence across processes: db/change-feed.ts). */
+  notifications: NotificationListener;
   close(): Promise<void>;
   /** PGlite only: the whole database as a tarball (tests clone a migrated one). */
   dump?(): Promise<Blob>;
@@ -59,6 +62,7 @@ async function openPostgres(options: { url: string; searchPath?: string; poolSiz
         client.release();
       }
     },
+    notifications: createPgListener({ url: options.url }),
     close: () => pool.end(),
   };
 }
@@ -98,6 +102,7 @@ async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Pr
       releaseLock();
     },
     dump: () => client.dumpDataDir('none'),
+    notifications: createPgliteListener(client),
   };
 }
 

@@ -1,11 +1,20 @@
-import { asc } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { BedrockGeography, ModelMapping } from '../bedrock/models.ts';
 import type { Db } from './client.ts';
 import { modelMappings } from './schema.ts';
 
+export type ModelMappingRow = typeof modelMappings.$inferSelect;
+
 export interface ModelMappingRepository {
   /** Every admin row, as the override mappings the Bedrock model resolver takes. */
   list(): Promise<ModelMapping[]>;
+  /** Every admin row with its timestamps (the admin API). */
+  rows(): Promise<ModelMappingRow[]>;
+  get(model: string): Promise<ModelMappingRow | null>;
+  /** Inserts the row, or replaces base id and geographies of an existing one. */
+  upsert(input: { model: string; baseId: string; geographies: BedrockGeography[] }): Promise<ModelMappingRow>;
+  /** The deleted row, or null when there was none. */
+  delete(model: string): Promise<ModelMappingRow | null>;
 }
 
 export function createModelMappingRepository(db: Db): ModelMappingRepository {
@@ -13,6 +22,25 @@ export function createModelMappingRepository(db: Db): ModelMappingRepository {
     async list() {
       const rows = await db.select().from(modelMappings).orderBy(asc(modelMappings.model));
       return rows.map((r) => ({ model: r.model, baseId: r.baseId, geographies: r.geographies as BedrockGeography[] }));
+    },
+    rows() {
+      return db.select().from(modelMappings).orderBy(asc(modelMappings.model));
+    },
+    async get(model) {
+      const [row] = await db.select().from(modelMappings).where(eq(modelMappings.model, model)).limit(1);
+      return row ?? null;
+    },
+    async upsert({ model, baseId, geographies }) {
+      const [row] = await db
+        .insert(modelMappings)
+        .values({ model, baseId, geographies })
+        .onConflictDoUpdate({ target: modelMappings.model, set: { baseId, geographies, updatedAt: new Date() } })
+        .returning();
+      return row!;
+    },
+    async delete(model) {
+      const [row] = await db.delete(modelMappings).where(eq(modelMappings.model, model)).returning();
+      return row ?? null;
     },
   };
 }

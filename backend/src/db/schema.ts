@@ -77,5 +77,24 @@ export const modelMappings = pgTable('model_mappings', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings };
+export const adminAuditLog = pgTable('admin_audit_log', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: text('target_id'),
+  before: jsonb('before'),
+  after: jsonb('after'),
+  ip: text('ip'),
+  requestId: text('request_id'),
+});
+
+export const adminTokenRevocations = pgTable('admin_token_revocations', {
+  jti: text('jti').primaryKey(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations };
 export type Schema = typeof schema;

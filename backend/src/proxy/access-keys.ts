@@ -47,13 +47,18 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
   const known = new Map<string, Entry>();
   const unknown = new Map<string, number>(); // hash → time of the miss
   const inflight = new Map<string, Promise<KeyContext | null>>();
+  // Bumped by invalidate: a lookup that started before it may have read the old row, so its answer
+  // is handed to its waiters but not cached.
+  let generation = 0;
 
   function load(hash: string): Promise<KeyContext | null> {
     let pending = inflight.get(hash);
     if (!pending) {
+      const startedIn = generation;
       pending = options
         .lookup(hash)
         .then((value) => {
+          if (startedIn !== generation) return value;
           if (value) {
             known.set(hash, { value, fetchedAt: now() });
             unknown.delete(hash);
@@ -64,7 +69,9 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
           }
           return value;
         })
-        .finally(() => inflight.delete(hash));
+        .finally(() => {
+          if (inflight.get(hash) === pending) inflight.delete(hash);
+        });
       inflight.set(hash, pending);
     }
     return pending;
@@ -92,6 +99,8 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
     invalidate(match) {
       for (const [hash, entry] of known) if (entry.value && match(entry.value)) known.delete(hash);
       unknown.clear();
+      generation++;
+      inflight.clear(); // the next resolve reads the row again instead of joining a stale read
     },
   };
 }

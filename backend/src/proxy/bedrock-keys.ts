@@ -9,6 +9,8 @@ export interface BedrockKeyStore {
   get(accessKeyId: string): Promise<string | null>;
   /** Forget the cached key at once (admin set, replaced or deleted it). */
   invalidate(accessKeyId: string): void;
+  /** Forget every cached key (changes may have been missed: cache-coherence.ts). */
+  invalidateAll(): void;
 }
 
 export interface BedrockKeyStoreOptions {
@@ -73,6 +75,10 @@ export function createBedrockKeyStore(options: BedrockKeyStoreOptions): BedrockK
     invalidate(accessKeyId) {
       cache.delete(accessKeyId);
       inflight.delete(accessKeyId);
+    },
+    invalidateAll() {
+      cache.clear();
+      inflight.clear();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 
 const ISSUER = 'claude-code-proxy';
@@ -14,20 +14,42 @@ export function deriveJwtKey(keyHasherSecret: string, jwtSecret?: string): Uint8
 export interface AdminToken {
   token: string;
   expiresAt: Date;
+  /** The token's id (`jti`): what logout revokes. */
+  id: string;
+}
+
+/** A verified admin token. */
+export interface AdminSession {
+  username: string;
+  id: string;
+  expiresAt: Date;
 }
 
 export async function signAdminToken(key: Uint8Array, username: string, now = new Date()): Promise<AdminToken> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = new Date((issuedAt + TOKEN_LIFETIME_SECONDS) * 1000);
+  const id = randomUUID();
   const token = await new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(username)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
+    .setJti(id)
     .setIssuedAt(issuedAt)
     .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
     .sign(key);
-  return { token, expiresAt };
+  return { token, expiresAt, id };
+}
+
+/** The session a token carries, or null for any invalid, expired or foreign token (or one without an id). */
+export async function verifyAdminSession(key: Uint8Array, token: string): Promise<AdminSession | null> {
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub'] });
+    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return null;
+    return { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
+  } catch {
+    return null;
+  }
 }
 
 /** The admin's username, or null for any invalid, expired or foreign token. */

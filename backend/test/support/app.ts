@@ -11,6 +11,7 @@ import { deriveJwtKey, signAdminToken } from '../../src/security/jwt.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import { createAccessKeyRepository } from '../../src/db/access-key-repository.ts';
 import { createUserRepository } from '../../src/db/user-repository.ts';
+import type { Database } from '../../src/db/client.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -24,7 +25,8 @@ export interface TestApp {
   url: string;
   app: App;
   config: Config;
-  database: TestDatabase;
+  /** The app's database (for a peer app: the peer's own handle on the shared data). */
+  database: TestDatabase | Database;
   /** Every log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The raw log text (to prove secrets never reach it). */
@@ -37,8 +39,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real server (createApp) on 127.0.0.1:0 with its own database and env overrides. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real server (createApp) on 127.0.0.1:0 with its own database and env overrides; or, with
+ * `database`, a second proxy task on that database (closing it leaves the database open).
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { database?: Database } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-app-'));
   const config = loadConfig({
     ENVIRONMENT: 'test',
@@ -61,7 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       done();
     },
   });
-  const database = await openTestDatabase();
+  const database = options.database ?? (await openTestDatabase());
   const app = await createApp(config, secrets, database, createLogger(config.logLevel, sink));
   await app.server.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.server.address() as { port: number };
@@ -88,7 +93,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     flushUsage: () => app.recorder.flush(),
     async close() {
       await app.close();
-      await database.dispose();
+      if (!options.database) await (database as TestDatabase).dispose();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,14 @@ import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
-export type TestDatabase = Database & { dispose(): Promise<void> };
+export type TestDatabase = Database & {
+  dispose(): Promise<void>;
+  /**
+   * Another handle on the same data, as a second proxy task would have: its own pool on the same
+   * PostgreSQL schema; on PGlite (one process by nature) the same database.
+   */
+  openPeer(): Promise<Database>;
+};
 
 /** Which database this test run uses: PGlite always; real PostgreSQL in the `integration:postgres` project. */
 export const testDatabaseKind = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
@@ -25,6 +32,7 @@ export async function openTestDatabase(options: { migrated?: boolean } = {}): Pr
     if (migrated) await migrate(database);
     return {
       ...database,
+      openPeer: () => openDatabase({ kind: 'postgres', url, searchPath: schemaName, poolSize: 4 }),
       async dispose() {
         await database.close();
         await adminQuery(url, `DROP SCHEMA ${schemaName} CASCADE`);
@@ -34,7 +42,7 @@ export async function openTestDatabase(options: { migrated?: boolean } = {}): Pr
   const database = migrated
     ? await openDatabase({ kind: 'pglite', loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) })
     : await openDatabase({ kind: 'pglite' });
-  return { ...database, dispose: () => database.close() };
+  return { ...database, dispose: () => database.close(), openPeer: async () => ({ ...database, close: async () => {} }) };
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {

@@ -1,0 +1,140 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { createAdminTokenRepository, type AdminTokenRepository } from '../db/admin-token-repository.ts';
+import type { Logger } from '../observability/logger.ts';
+import { signAdminToken, verifyAdminSession, type AdminSession } from '../security/jwt.ts';
+import { verifyPassword } from '../security/passwords.ts';
+import { auditContext } from './audit.ts';
+import { AdminError, ErrorBody, unauthorized } from './errors.ts';
+import type { LoginLimiter } from './login-limiter.ts';
+import { LoginBody, LoginResponse, NoContent } from './schemas.ts';
+import { clearedSessionCookie, readSessionCookie, sessionCookie } from './session-cookie.ts';
+import type { Transact } from './transaction.ts';
+
+export interface AuthDeps {
+  admin: { username: string; passwordHash: string };
+  jwtKey: Uint8Array;
+  tokens: AdminTokenRepository;
+  transact: Transact;
+  loginLimiter: LoginLimiter;
+  /** Origins other than the server's own that may call the API (CORS_ORIGINS). */
+  corsOrigins: readonly string[];
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminSession?: AdminSession;
+  }
+}
+
+const Session = Type.Object({ username: Type.String(), expires_at: Type.String() });
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
+}
+
+async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwtKey' | 'tokens'>): Promise<AdminSession | null> {
+  const token = bearerToken(request) ?? readSessionCookie(request.headers.cookie);
+  const session = token ? await verifyAdminSession(deps.jwtKey, token) : null;
+  if (!session || (await deps.tokens.isRevoked(session.id))) return null;
+  return session;
+}
+
+/**
+ * A cookie is sent by the browser whoever made the page; SameSite=Strict keeps other sites out,
+ * and this keeps out sibling subdomains (same site, other origin): a state-changing request that
+ * authenticates by cookie must come from the server's own origin or an allowed one.
+ */
+function originAllowed(request: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return true; // not a browser's cross-origin request
+  return origin === `${request.protocol}://${request.host}` || allowed.includes(origin);
+}
+
+/** The onRequest hook of every admin route but login and logout. */
+export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins'>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const session = await currentSession(request, deps);
+    if (!session) throw unauthorized();
+    if (!bearerToken(request) && !SAFE_METHODS.has(request.method) && !originAllowed(request, deps.corsOrigins)) {
+      throw new AdminError(403, 'permission_error', 'origin: a cookie-authenticated change must come from the dashboard\'s own origin');
+    }
+    request.admin = session.username;
+    request.adminSession = session;
+  };
+}
+
+/** POST /auth/login and /auth/logout: outside the guard. */
+export async function authRoutes(parent: FastifyInstance, deps: AuthDeps): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        summary: 'Log in: a 12-hour token in the body (scripts) and in an HttpOnly session cookie (the dashboard)',
+        body: LoginBody,
+        response: { 200: LoginResponse, 429: { description: 'Too many failed logins from this address or for this username; see retry-after', ...ErrorBody } },
+      },
+    },
+    async (request, reply) => {
+      const { username, password } = request.body;
+      const wait = deps.loginLimiter.retryAfter(request.ip, username);
+      if (wait > 0) {
+        return reply
+          .code(429)
+          .header('retry-after', String(wait))
+          .send({ error: { type: 'rate_limit_error', message: `too many failed logins; try again in ${wait} s` } });
+      }
+      // Always hash, even for a wrong username, so timing does not tell which part was wrong.
+      const passwordOk = await verifyPassword(password, deps.admin.passwordHash);
+      if (!passwordOk || username !== deps.admin.username) {
+        deps.loginLimiter.failed(request.ip, username);
+        deps.logger.warn({ reqId: request.id, ip: request.ip }, 'admin login failed');
+        throw unauthorized('invalid username or password');
+      }
+      deps.loginLimiter.succeeded(request.ip, username);
+      const session = await signAdminToken(deps.jwtKey, username);
+      await deps.transact({ ...auditContext(request), actor: username }, (tx) =>
+        tx.audit({
+          action: 'auth.login',
+          targetType: 'admin_session',
+          targetId: session.id,
+          before: null,
+          after: { username, expires_at: session.expiresAt.toISOString() },
+        }),
+      );
+      reply.header('set-cookie', sessionCookie(session.token, { maxAgeSeconds: (session.expiresAt.getTime() - Date.now()) / 1000, secure: request.protocol === 'https' }));
+      return { access_token: session.token, token_type: 'bearer' as const, expires_at: session.expiresAt.toISOString() };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { schema: { summary: 'End the session: its token stops working on every task, and the cookie is cleared', response: { 204: NoContent } } },
+    async (request, reply) => {
+      const session = await currentSession(request, deps);
+      if (session) {
+        await deps.transact({ ...auditContext(request), actor: session.username }, async (tx) => {
+          await createAdminTokenRepository(tx.db).revoke(session.id, session.expiresAt);
+          await tx.audit({ action: 'auth.logout', targetType: 'admin_session', targetId: session.id, before: { username: session.username }, after: null });
+        });
+      }
+      reply.header('set-cookie', clearedSessionCookie({ secure: request.protocol === 'https' }));
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** GET /auth/session: inside the guard (the dashboard asks whether its cookie is still good). */
+export async function sessionRoutes(parent: FastifyInstance): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/auth/session', { schema: { summary: 'The current admin session', response: { 200: Session } } }, async (request) => {
+    const session = request.adminSession!;
+    return { username: session.username, expires_at: session.expiresAt.toISOString() };
+  });
+}

@@ -1,0 +1,55 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { ErrorBody } from './errors.ts';
+import { SESSION_COOKIE } from './session-cookie.ts';
+
+/** Routes reachable without a session. */
+const PUBLIC_ROUTES = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout']);
+
+interface RouteSchema {
+  params?: unknown;
+  querystring?: unknown;
+  body?: unknown;
+  response?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * OpenAPI 3.1 for the admin API, generated from the TypeBox schemas the routes validate with (one
+ * source of truth); the errors every route can give are added here rather than repeated on each.
+ * Registered at the start of the admin scope, so it sees exactly the admin routes.
+ */
+export async function registerOpenApi(app: FastifyInstance, options: { version: string }): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Claude Code Proxy admin API',
+        version: options.version,
+        description:
+          'Users, access keys, Bedrock keys, model mappings, circuit breakers and the audit log. Every change is audited. ' +
+          'Authenticate with `Authorization: Bearer <access_token>` from `POST /admin/auth/login` (scripts) or its HttpOnly session cookie (the dashboard).',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform({ schema, url, route }) {
+      const base = (schema ?? {}) as RouteSchema;
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const isPublic = methods.every((m) => PUBLIC_ROUTES.has(`${m} ${url}`));
+      const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+      const errors: Record<string, unknown> = {};
+      if (base.params || base.querystring || base.body) errors['400'] = error('Invalid request: the message names the field');
+      if (!isPublic) errors['401'] = error('No valid admin session (missing, expired, tampered or logged-out token)');
+      if (base.params) errors['404'] = error('No such resource');
+      const transformed: RouteSchema = { ...base, response: { ...errors, ...base.response } };
+      if (isPublic) transformed.security = [];
+      return { schema: transformed as never, url };
+    },
+  });
+}
