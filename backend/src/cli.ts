@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request, type Dispatcher } from 'undici';
+import { hashPassword } from './security/passwords.ts';
 
 // `ccproxy`: a client of the admin API, so it works while the server holds the embedded database.
 
@@ -10,15 +11,32 @@ const HELP = `Usage: ccproxy <command> [options]
 
 Commands:
   login [--username admin]            log in; the password is read from standard input
+  logout                              end the session (the token stops working everywhere)
+  admin hash-password                 print a scrypt hash of the password on standard input, for
+                                      ADMIN_CREDENTIALS (no server needed)
   users add <name> [--description d]  create a user
-  users list [--limit n] [--offset n] list users
+  users list [--limit n] [--offset n] [--status active|inactive|deleted] [--q text]
+                                      list users (without --status: all but deleted)
+  users get <user>                    show a user (id or name)
+  users deactivate|reactivate <user>  block or unblock all of a user's keys
+  users delete <user> --yes           soft delete: revoke every key, keep the usage
   users set <user> [--routing plan_first|bedrock_only|plan_only] [--name n] [--description d] [--budget usd|none]
                                       change a user (id or name); --budget none removes the budget
   keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once
   keys list <user>                    list a user's access keys
   keys revoke <key id>                revoke an access key at once
+  keys rotate <key id>                a new key (shown once); the old one works for KEY_ROTATION_GRACE
+  keys region <key id> <region|none>  the key's own Bedrock region (none: BEDROCK_REGION)
   keys bedrock <key id> [--delete]    set the access key's Bedrock API key, read from standard input
                                       (never from arguments); --delete removes it
+  mappings list                       model mappings (admin rows, then the shipped defaults)
+  mappings set <model> <bedrock id> [--geographies us,eu,global]
+                                      add or replace a model mapping
+  mappings delete <model>             remove an admin mapping
+  breakers list                       circuit breakers that are open or counting failures
+  breakers reset <key id>             close an access key's breaker on every task
+  audit [--action a] [--actor x] [--target id] [--target-type t] [--since iso] [--until iso] [--limit n] [--offset n]
+                                      the audit log, newest first
 
 Options:
   --url <url>   the proxy (default $CCPROXY_URL or http://127.0.0.1:$PORT, port 8000)
@@ -47,6 +65,13 @@ function saveToken(url: string, token: string, expiresAt: string): void {
   const tokens = readTokens();
   tokens[url] = { token, expires_at: expiresAt };
   fs.mkdirSync(configDir(), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(credentialsFile(), JSON.stringify(tokens, null, 2), { mode: 0o600 });
+}
+
+function forgetToken(url: string): void {
+  const tokens = readTokens();
+  if (!(url in tokens)) return;
+  delete tokens[url];
   fs.writeFileSync(credentialsFile(), JSON.stringify(tokens, null, 2), { mode: 0o600 });
 }
 
@@ -181,6 +206,16 @@ async function main(argv: string[]): Promise<void> {
       routing: { type: 'string' },
       budget: { type: 'string' },
       delete: { type: 'boolean', default: false },
+      status: { type: 'string' },
+      q: { type: 'string' },
+      yes: { type: 'boolean', default: false },
+      geographies: { type: 'string' },
+      action: { type: 'string' },
+      actor: { type: 'string' },
+      target: { type: 'string' },
+      'target-type': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
     },
   });
   const [group, action, arg] = positionals;
@@ -210,7 +245,10 @@ async function main(argv: string[]): Promise<void> {
       return out(g, user, `Created user ${user.name} (${user.id})`);
     }
     case 'users list': {
-      const page = await api<{ items: User[]; total: number }>(g, 'GET', `/admin/users?limit=${values.limit}&offset=${values.offset}`);
+      const query = new URLSearchParams({ limit: values.limit ?? '50', offset: values.offset ?? '0' });
+      if (values.status) query.set('status', values.status);
+      if (values.q) query.set('q', values.q);
+      const page = await api<{ items: User[]; total: number }>(g, 'GET', `/admin/users?${query}`);
       return out(g, page, `${table(page.items as unknown as Record<string, unknown>[], ['id', 'name', 'status', 'routing_strategy', 'created_at'])}\n${page.total} user(s)`);
     }
     case 'users set': {
@@ -253,12 +291,91 @@ async function main(argv: string[]): Promise<void> {
     case 'keys list': {
       const user = await findUser(g, need(arg, 'user id or name'));
       const res = await api<{ items: AccessKey[] }>(g, 'GET', `/admin/users/${user.id}/access-keys`);
-      return out(g, res, table(res.items as unknown as Record<string, unknown>[], ['id', 'key_prefix', 'status', 'bedrock_region', 'created_at']));
+      return out(g, res, table(res.items as unknown as Record<string, unknown>[], ['id', 'key_prefix', 'status', 'bedrock_region', 'has_bedrock_key', 'rotation_expires_at', 'created_at']));
     }
     case 'keys revoke': {
       const id = need(arg, 'access key id');
       await api(g, 'DELETE', `/admin/access-keys/${id}`);
       return out(g, { id, status: 'revoked' }, `Revoked access key ${id}`);
+    }
+    case 'logout': {
+      await api(g, 'POST', '/admin/auth/logout');
+      forgetToken(g.url);
+      return out(g, { url: g.url, logged_out: true }, `Logged out of ${g.url}`);
+    }
+    case 'admin hash-password': {
+      const password = await readSecret('Password to hash: ');
+      if (!password) throw new CliError('no password on standard input');
+      const hash = await hashPassword(password);
+      return out(g, { hash }, `${hash}\n\nUse it as the password in ADMIN_CREDENTIALS, e.g.\n  ADMIN_CREDENTIALS='${JSON.stringify({ username: 'admin', password: hash })}'`);
+    }
+    case 'users get': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      return out(g, user, table([user as unknown as Record<string, unknown>], ['id', 'name', 'status', 'routing_strategy', 'monthly_budget_usd', 'created_at']));
+    }
+    case 'users deactivate':
+    case 'users reactivate': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      const updated = await api<User>(g, 'POST', `/admin/users/${user.id}/${action}`);
+      return out(g, updated, `User ${updated.name} (${updated.id}) is ${updated.status}`);
+    }
+    case 'users delete': {
+      const user = await findUser(g, need(arg, 'user id or name'));
+      if (!values.yes) throw new CliError(`deleting ${user.name} revokes all of their keys at once; add --yes to confirm`);
+      await api(g, 'DELETE', `/admin/users/${user.id}`);
+      return out(g, { id: user.id, status: 'deleted' }, `Deleted user ${user.name} (${user.id}); their keys are revoked, their usage is kept`);
+    }
+    case 'keys rotate': {
+      const id = need(arg, 'access key id');
+      const key = await api<AccessKey & { replaces: { id: string; rotation_expires_at: string } }>(g, 'POST', `/admin/access-keys/${id}/rotate`);
+      return out(
+        g,
+        key,
+        `New access key (shown only now), replacing ${id}:\n\n  ${key.raw_key}\n\n` +
+          `The old key keeps working until ${key.replaces.rotation_expires_at}, then the server revokes it.\n`,
+      );
+    }
+    case 'keys region': {
+      const id = need(arg, 'access key id');
+      const region = need(positionals[3], 'region (or "none")');
+      const key = await api<AccessKey>(g, 'PATCH', `/admin/access-keys/${id}`, { bedrock_region: region.toLowerCase() === 'none' ? null : region });
+      return out(g, key, `Access key ${id}: Bedrock region ${key.bedrock_region ?? 'BEDROCK_REGION (server default)'}`);
+    }
+    case 'mappings list': {
+      type Mapping = { model: string; base_id: string; geographies: string[] };
+      const res = await api<{ items: Mapping[]; defaults: Mapping[] }>(g, 'GET', '/admin/model-mappings');
+      const rows = (list: Mapping[], source: string) => list.map((m) => ({ ...m, geographies: m.geographies.join(','), source }));
+      return out(g, res, table([...rows(res.items, 'admin'), ...rows(res.defaults, 'default')], ['model', 'base_id', 'geographies', 'source']));
+    }
+    case 'mappings set': {
+      const model = need(arg, 'model name');
+      const baseId = need(positionals[3], 'Bedrock model id');
+      const geographies = values.geographies ? values.geographies.split(',').map((x) => x.trim()).filter(Boolean) : [];
+      const row = await api<{ model: string; base_id: string; geographies: string[] }>(g, 'PUT', `/admin/model-mappings/${encodeURIComponent(model)}`, { base_id: baseId, geographies });
+      return out(g, row, `${row.model} → ${row.base_id}${row.geographies.length ? ` (profiles: ${row.geographies.join(', ')})` : ''}`);
+    }
+    case 'mappings delete': {
+      const model = need(arg, 'model name');
+      await api(g, 'DELETE', `/admin/model-mappings/${encodeURIComponent(model)}`);
+      return out(g, { model, deleted: true }, `Removed the mapping of ${model}`);
+    }
+    case 'breakers list': {
+      const res = await api<{ items: Record<string, unknown>[] }>(g, 'GET', '/admin/circuit-breakers');
+      return out(g, res, table(res.items, ['access_key_id', 'state', 'failures', 'reason', 'retry_at']));
+    }
+    case 'breakers reset': {
+      const id = need(arg, 'access key id');
+      await api(g, 'POST', `/admin/circuit-breakers/${id}/reset`);
+      return out(g, { access_key_id: id, state: 'closed' }, `Closed the circuit breaker of access key ${id} on every task`);
+    }
+    case 'audit': {
+      const query = new URLSearchParams({ limit: values.limit ?? '50', offset: values.offset ?? '0' });
+      for (const [flag, param] of [['action', 'action'], ['actor', 'actor'], ['target', 'target_id'], ['target-type', 'target_type'], ['since', 'since'], ['until', 'until']] as const) {
+        const value = values[flag];
+        if (value) query.set(param, value);
+      }
+      const res = await api<{ items: Record<string, unknown>[]; total: number }>(g, 'GET', `/admin/audit-log?${query}`);
+      return out(g, res, `${table(res.items, ['occurred_at', 'actor', 'action', 'target_type', 'target_id', 'ip'])}\n${res.total} entr${res.total === 1 ? 'y' : 'ies'}`);
     }
     default:
       throw new CliError(`unknown command "${positionals.join(' ')}"; see "ccproxy --help"`);

@@ -50,7 +50,9 @@ export function startSweeper(deps: { transact: Transact; tokens: AdminTokenRepos
 
   const timer = setInterval(() => {
     sweep().then(
-      (ids) => ids.length && deps.logger.info({ accessKeyIds: ids }, 'rotated access keys revoked at the end of their grace period'),
+      (ids) => {
+        if (ids.length) deps.logger.info({ accessKeyIds: ids }, 'rotated access keys revoked at the end of their grace period');
+      },
       (err: unknown) => deps.logger.warn({ err }, 'admin sweep failed; retrying on the next pass'),
     );
   }, deps.intervalMs);

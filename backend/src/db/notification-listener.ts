@@ -33,6 +33,8 @@ export function createPgliteListener(client: PGlite): NotificationListener {
 
 export interface PgListenerOptions {
   url: string;
+  /** How the connection shows in pg_stat_activity (default `ccproxy-listener`). */
+  applicationName?: string;
   /** A NOTIFY whose delivery stalls this long means the connection is dead (default 10 s). */
   heartbeatMs?: number;
   /** Reconnect back-off bounds (defaults 100 ms → 5 s). */
@@ -59,7 +61,12 @@ export function createPgListener(options: PgListenerOptions): NotificationListen
       let retry: NodeJS.Timeout | undefined;
 
       const connect = async (): Promise<void> => {
-        const c = new pg.Client({ connectionString: options.url, keepAlive: true, connectionTimeoutMillis: 10_000 });
+        const c = new pg.Client({
+          connectionString: options.url,
+          keepAlive: true,
+          connectionTimeoutMillis: 10_000,
+          application_name: options.applicationName ?? 'ccproxy-listener',
+        });
         c.on('notification', (msg) => {
           if (msg.channel === channel && msg.payload !== undefined) onPayload(msg.payload);
         });

@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { resolveSecrets } from '../../src/security/dev-secrets.ts';
+import { verifyPassword } from '../../src/security/passwords.ts';
+import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
+
+const bin = path.join(import.meta.dirname, '../../bin/ccproxy.js');
+let proxy: TestApp;
+let configDir: string;
+
+beforeAll(async () => {
+  proxy = await startTestApp({ KEY_ROTATION_GRACE: '120' });
+  configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-admin-cli-'));
+});
+afterAll(async () => {
+  await proxy.close();
+  fs.rmSync(configDir, { recursive: true, force: true });
+});
+
+function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args, '--url', proxy.url], { env: { ...process.env, CCPROXY_CONFIG_DIR: configDir } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+const json = async (args: string[], stdin = '') => {
+  const res = await cli([...args, '--json'], stdin);
+  if (res.code !== 0) throw new Error(`ccproxy ${args.join(' ')}: ${res.stderr}`);
+  return JSON.parse(res.stdout) as Record<string, any>;
+};
+
+describe('ccproxy admin hash-password', () => {
+  it('prints a scrypt hash of the password on standard input, which the server accepts in ADMIN_CREDENTIALS', async () => {
+    const res = await cli(['admin', 'hash-password'], 'a-very-secret-password\n');
+    expect(res.code).toBe(0);
+    const hash = /^(scrypt\$\S+)$/m.exec(res.stdout)?.[1];
+    expect(hash).toBeDefined();
+    expect(res.stdout).not.toContain('a-very-secret-password');
+    expect(res.stdout).toContain('ADMIN_CREDENTIALS=');
+    expect(await verifyPassword('a-very-secret-password', hash!)).toBe(true);
+    expect((await json(['admin', 'hash-password'], 'x\n')).hash).toMatch(/^scrypt\$/);
+    expect((await cli(['admin', 'hash-password'], '')).stderr).toMatch(/no password on standard input/);
+
+    // The server takes the hash as it is (it hashes only a plain password).
+    const config = loadConfig({ ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'k'.repeat(40), KMS_KEY_ID: 'alias/x', ADMIN_CREDENTIALS: JSON.stringify({ username: 'root', password: hash }) });
+    expect((await resolveSecrets(config, () => {})).admin).toEqual({ username: 'root', passwordHash: hash });
+  });
+});
+
+describe('ccproxy users, keys, mappings, breakers and audit', () => {
+  beforeAll(async () => {
+    expect((await cli(['login'], `${ADMIN_PASSWORD}\n`)).code).toBe(0);
+  });
+
+  it('lists users with a status filter and a name search, shows, deactivates, reactivates and deletes them', async () => {
+    await json(['users', 'add', 'cli-frank']);
+    await json(['users', 'add', 'cli-grace']);
+    expect((await json(['users', 'list', '--q', 'FRANK'])).items.map((u: { name: string }) => u.name)).toEqual(['cli-frank']);
+    expect((await json(['users', 'get', 'cli-frank'])).status).toBe('active');
+
+    const off = await cli(['users', 'deactivate', 'cli-frank']);
+    expect(off.stdout).toMatch(/^User cli-frank \(.+\) is inactive$/m);
+    expect((await json(['users', 'list', '--status', 'inactive'])).items.map((u: { name: string }) => u.name)).toEqual(['cli-frank']);
+    expect((await cli(['users', 'reactivate', 'cli-frank'])).stdout).toMatch(/is active/);
+
+    const refused = await cli(['users', 'delete', 'cli-grace']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/add --yes to confirm/);
+    expect((await cli(['users', 'delete', 'cli-grace', '--yes'])).stdout).toMatch(/Deleted user cli-grace/);
+    expect((await json(['users', 'list', '--status', 'deleted'])).items.map((u: { name: string }) => u.name)).toEqual(['cli-grace']);
+  });
+
+  it('rotates a key and sets its Bedrock region', async () => {
+    await json(['users', 'add', 'cli-hank']);
+    const key = await json(['keys', 'issue', 'cli-hank']);
+    const rotated = await cli(['keys', 'rotate', key.id]);
+    expect(rotated.code).toBe(0);
+    const newKey = /ak_[A-Za-z0-9_-]{43}/.exec(rotated.stdout)?.[0];
+    expect(newKey).toBeDefined();
+    expect(newKey).not.toBe(key.raw_key);
+    expect(rotated.stdout).toMatch(/The old key keeps working until \S+Z, then the server revokes it/);
+    const keys = (await json(['keys', 'list', 'cli-hank'])).items as { id: string; status: string }[];
+    expect(keys.map((k) => k.status).sort()).toEqual(['active', 'rotating']);
+
+    const active = keys.find((k) => k.status === 'active')!;
+    expect((await cli(['keys', 'region', active.id, 'us-west-2'])).stdout).toMatch(/Bedrock region us-west-2/);
+    expect((await json(['keys', 'region', active.id, 'none'])).bedrock_region).toBeNull();
+    expect((await cli(['keys', 'region', active.id, 'pluto'])).stderr).toMatch(/400: bedrock_region: /);
+  });
+
+  it('sets, lists and removes model mappings', async () => {
+    const set = await cli(['mappings', 'set', 'claude-cli-1', 'anthropic.claude-cli-1-v1:0', '--geographies', 'us,eu']);
+    expect(set.stdout).toBe('claude-cli-1 → anthropic.claude-cli-1-v1:0 (profiles: us, eu)\n');
+    const list = await cli(['mappings', 'list']);
+    expect(list.stdout).toMatch(/claude-cli-1\s+anthropic\.claude-cli-1-v1:0\s+us,eu\s+admin/);
+    expect(list.stdout).toMatch(/claude-sonnet-4-5\s+anthropic\.claude-sonnet-4-5-20250929-v1:0\s+\S+\s+default/);
+    expect((await cli(['mappings', 'delete', 'claude-cli-1'])).stdout).toMatch(/Removed the mapping of claude-cli-1/);
+    expect((await cli(['mappings', 'delete', 'claude-cli-1'])).stderr).toMatch(/404: /);
+  });
+
+  it('lists and resets circuit breakers', async () => {
+    await json(['users', 'add', 'cli-ivy']);
+    const key = await json(['keys', 'issue', 'cli-ivy']);
+    for (let i = 0; i < 3; i++) proxy.app.breakers.failure(key.id, 'upstream_529');
+    expect((await cli(['breakers', 'list'])).stdout).toMatch(new RegExp(`${key.id}\\s+open`));
+    expect((await cli(['breakers', 'reset', key.id])).stdout).toMatch(/Closed the circuit breaker/);
+    expect(proxy.app.breakers.snapshot(key.id).state).toBe('closed');
+  });
+
+  it('shows the audit log with filters', async () => {
+    const all = await cli(['audit', '--limit', '5']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/circuit_breaker\.reset/);
+    expect(all.stdout).toMatch(/\d+ entries/);
+    const deletes = await json(['audit', '--action', 'user.delete']);
+    expect(deletes.items).toHaveLength(1);
+    expect(deletes.items[0]).toMatchObject({ action: 'user.delete', actor: 'admin', target_type: 'user' });
+    expect((await json(['audit', '--target-type', 'model_mapping'])).total).toBe(2);
+    expect((await cli(['audit', '--since', 'last week'])).stderr).toMatch(/400: since: /);
+  });
+
+  it('logs out: the token stops working and is forgotten', async () => {
+    const stored = JSON.parse(fs.readFileSync(path.join(configDir, 'credentials.json'), 'utf8')) as Record<string, { token: string }>;
+    const token = stored[proxy.url]!.token;
+    expect((await cli(['logout'])).stdout).toMatch(/Logged out/);
+    expect((await cli(['users', 'list'])).stderr).toMatch(/not logged in/);
+    const res = await fetch(`${proxy.url}/admin/users`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(401);
+  });
+});
