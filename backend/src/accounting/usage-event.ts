@@ -23,8 +23,17 @@ export interface UsageEvent extends TokenUsage {
    */
   outcome: UsageOutcome;
   errorType: string | null;
+  /**
+   * The proxy's stable code for its own answer (PROXY_OVERLOADED, BEDROCK_THROTTLED, BUDGET_EXCEEDED …);
+   * null when the upstream's answer was passed on. Metrics count BUDGET_* codes as budget rejections.
+   */
+  errorCode?: string | null;
   stopReason: string | null;
   latencyMs: number;
   ttfbMs: number | null;
   upstreamRequestId: string | null;
+  /** Bedrock: the AWS region the call went to (prices can differ by region). */
+  region?: string | null;
+  /** Bedrock with a budget: the reservation this request held, settled when the event is stored. */
+  budgetReservationId?: number | null;
 }
