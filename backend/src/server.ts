@@ -22,7 +22,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     bodyLimit: MAX_BODY_BYTES,
     keepAliveTimeout: 610_000, // above the ALB's idle timeout (600 s in infra), so the ALB closes idle connections first
-    trustProxy: true,
+    // One hop, the ALB: the client address is the last X-Forwarded-For entry (the one the ALB
+    // appended), so a client cannot pick its own address for the login limit or the audit log.
+    trustProxy: (_address: string, hop: number) => hop < 1,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
 

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AuditRow } from '../db/audit-repository.ts';
+import { AUDIT_TARGET_TYPES } from './audit.ts';
 import type { AdminDeps } from './plugin.ts';
 import { Page } from './schemas.ts';
 
@@ -10,7 +11,7 @@ const AuditQuery = Type.Object(
     ...Page.properties,
     actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'admin username, or `system` for the server\'s own changes' })),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. `user.deactivate`, `access_key.rotate`' })),
-    target_type: Type.Optional(Type.Enum(['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker'])),
+    target_type: Type.Optional(Type.Enum([...AUDIT_TARGET_TYPES])),
     target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after this instant' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'entries before this instant' })),

@@ -7,11 +7,15 @@ export interface AuditContext {
   requestId: string | null;
 }
 
+/** What an audit entry can be about (also the audit log's `target_type` filter). */
+export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker'] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
+
 /** One audit entry as a route states it; the context and time are added when it is written. */
 export interface AuditEntry {
   /** `<target type>.<verb>`, e.g. `user.deactivate`, `access_key.rotate`. */
   action: string;
-  targetType: 'admin_session' | 'user' | 'access_key' | 'bedrock_key' | 'model_mapping' | 'circuit_breaker';
+  targetType: AuditTargetType;
   targetId: string | null;
   /** The target's public view before and after (null where it did not exist). */
   before: unknown;

@@ -70,6 +70,14 @@ describe('login', () => {
   });
 });
 
+describe('client address', () => {
+  it('is the one the load balancer saw, not one the client wrote into X-Forwarded-For', async () => {
+    const res = await login({ 'x-forwarded-for': '6.6.6.6, 198.51.100.77' });
+    const [entry] = await auditOf(proxy, decodeJwt(res.body.access_token).jti!);
+    expect(entry!.ip).toBe('198.51.100.77');
+  });
+});
+
 describe('tokens', () => {
   it('rejects missing, malformed, tampered, foreign-key, wrong-audience and expired tokens with the same 401', async () => {
     const { access_token: good } = (await login()).body as { access_token: string };

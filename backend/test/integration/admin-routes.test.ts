@@ -208,5 +208,14 @@ describe('every change', () => {
       expect(all).not.toContain(secret);
     }
     expect(all).not.toMatch(/key_hash|encrypted_key|password_hash|scrypt\$/);
+
+    // Nor in anything the API shows afterwards.
+    const secrets = [issued.raw_key, rotated.raw_key, BEDROCK_KEY, ADMIN_PASSWORD, login.access_token, proxy.config.keyHasherSecret!];
+    for (const op of operations.filter((o) => o.method === 'GET' && !OWNED_ELSEWHERE.test(o.path))) {
+      const path = op.path.replace('{id}', op.path.startsWith('/admin/users') ? user.id : issued.id);
+      const text = JSON.stringify((await call('GET', path)).body);
+      for (const secret of secrets) expect(text, path).not.toContain(secret);
+      if (op.path !== '/admin/openapi.json') expect(text, path).not.toMatch(/key_hash|encrypted_key|password|scrypt\$/);
+    }
   });
 });
