@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +19,7 @@ import { isMigrated } from './db/migrate.ts';
 import { createUsageRepository } from './db/usage-repository.ts';
 import { createUserRepository } from './db/user-repository.ts';
 import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createAccessKeyResolver, type AccessKeyResolver } from './proxy/access-keys.ts';
 import { createBedrockKeyStore, type BedrockKeyStore } from './proxy/bedrock-keys.ts';
 import { createBedrockUpstream } from './bedrock/upstream.ts';
@@ -24,6 +27,7 @@ import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-bre
 import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
+import { createInFlight } from './proxy/in-flight.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
 import type { Secrets } from './security/dev-secrets.ts';
 import { createEnvelope, kmsKeyRegion } from './security/envelope.ts';
@@ -45,8 +49,32 @@ export interface App {
   changes: ChangeFeed;
   /** Revokes rotated keys at the end of their grace period (tests call sweep()). */
   sweeper: Sweeper;
-  /** Stops accepting, lets in-flight requests finish (up to the drain time), flushes usage, closes upstreams. */
+  /** Request metrics: EMF flushes (flush() in tests) and the Prometheus registry. */
+  metrics: Metrics;
+  /** Shutdown has begun: /ready answers 503 from now on (main.ts calls it on SIGTERM, before close()). */
+  startDraining(): void;
+  /**
+   * Stops accepting, lets in-flight requests finish until the drain deadline (then they get an error
+   * event), flushes usage and metrics, closes upstreams.
+   */
   close(): Promise<void>;
+}
+
+/**
+ * Node's closeIdleConnections() leaves connections that never sent a request (opened ahead by a
+ * client's pool or a load balancer), so a draining server.close() would wait for the client to give
+ * them up. The returned function closes those that have been silent for `silentMs`.
+ */
+function trackUnusedConnections(server: Server): (silentMs: number) => void {
+  const opened = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    opened.set(socket, Date.now());
+    socket.once('close', () => opened.delete(socket));
+  });
+  return (silentMs) => {
+    const now = Date.now();
+    for (const [socket, at] of opened) if (socket.bytesRead === 0 && now - at >= silentMs) socket.destroy();
+  };
 }
 
 /** Wires config, secrets and an open (migrated) database into a ready server. Used by main.ts and tests. */
@@ -61,10 +89,33 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     load: () => createModelMappingRepository(database.db).list(),
     onError: (err) => logger.warn({ err }, 'model mappings refresh failed; keeping the last ones'),
   });
+  let draining = false;
+  let drainDeadline = Infinity;
+  const startDraining = () => {
+    if (draining) return;
+    draining = true;
+    // Up to 5 s of the budget stay for flushing usage and exiting before the orchestrator's SIGKILL.
+    drainDeadline = Date.now() + config.shutdownDrainMs - Math.min(5_000, config.shutdownDrainMs / 4);
+  };
+  const inFlight = createInFlight(config.maxUpstreamRequests);
+  const metrics = createMetrics({
+    mode: config.metrics,
+    flushIntervalMs: config.metricsFlushIntervalMs,
+    logger,
+    gauges: {
+      circuitsOpen: () => breakers.list().filter((c) => c.state !== 'closed').length,
+      upstreamRequestsInFlight: () => inFlight.size,
+      draining: () => (draining ? 1 : 0),
+    },
+  });
   const breakers = createCircuitBreakers({
     threshold: config.circuitFailureThreshold,
     windowMs: 60_000,
     resetMs: config.circuitResetTimeoutMs,
+    onOpen: (accessKeyId, reason) => {
+      metrics.circuitOpened();
+      logger.warn({ accessKeyId, reason }, 'circuit breaker opened: this key skips Anthropic until a probe succeeds');
+    },
   });
   // KMS in the key's own region (from its ARN), else the task's, else the Bedrock default.
   const kms = config.kmsKeyId
@@ -90,6 +141,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
 
   const server = await buildServer({
     logger,
+    prometheus: metrics.prometheus,
     proxy: {
       resolver,
       plan,
@@ -102,6 +154,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       recorder,
       planApiKey: config.planApiKey,
       pingIntervalMs: config.streamPingIntervalMs,
+      metrics,
+      inFlight,
     },
     admin: {
       users,
@@ -122,8 +176,10 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       corsOrigins: config.corsOrigins,
       version: packageVersion(),
     },
-    isReady: () => isMigrated(database),
+    isReady: async () => !draining && (await isMigrated(database)),
   });
+
+  const closeUnusedConnections = trackUnusedConnections(server.server);
 
   return {
     server,
@@ -134,14 +190,29 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     modelMappings,
     changes,
     sweeper,
+    metrics,
+    startDraining,
     async close() {
-      // Streams still running may finish (up to the drain time); a keep-alive connection whose
-      // response ended after close() began would otherwise hold the server open, so sweep idle ones.
-      const drain = setTimeout(() => server.server.closeAllConnections(), config.shutdownDrainMs);
-      const sweep = setInterval(() => server.server.closeIdleConnections(), 200);
+      startDraining();
+      // Streams still running may finish until the drain deadline; then each gets an Anthropic error
+      // event and its upstream call is aborted, and a moment later any connection left is closed. A
+      // keep-alive connection whose response ended after close() began would otherwise hold the
+      // server open, so sweep idle ones.
+      let closeLeft: NodeJS.Timeout | undefined;
+      const deadline = setTimeout(() => {
+        const stopped = inFlight.stopAll();
+        if (stopped) logger.warn({ requests: stopped }, 'drain time over: in-flight requests stopped with an error');
+        closeLeft = setTimeout(() => server.server.closeAllConnections(), 1000);
+      }, Math.max(0, drainDeadline - Date.now()));
+      const sweep = setInterval(() => {
+        server.server.closeIdleConnections();
+        closeUnusedConnections(1_000);
+      }, 200);
       await server.close();
-      clearTimeout(drain);
+      clearTimeout(deadline);
+      clearTimeout(closeLeft);
       clearInterval(sweep);
+      metrics.close();
       await sweeper.stop();
       await changes.close();
       await recorder.close();

@@ -16,6 +16,13 @@ export interface Config {
   planApiKey: string | undefined;
   planFirstByteTimeoutMs: number;
   shutdownDrainMs: number;
+  /** After SIGTERM: how long new connections are still accepted while /ready already reports 503. */
+  shutdownDelayMs: number;
+  /** Concurrent upstream calls allowed; further requests are answered 529 at once. */
+  maxUpstreamRequests: number;
+  /** Where request metrics go: EMF lines on stdout (CloudWatch), GET /metrics (Prometheus), both, or nowhere. */
+  metrics: 'cloudwatch' | 'prometheus' | 'both' | 'off';
+  metricsFlushIntervalMs: number;
   /** KMS key wrapping Bedrock keys' data keys; unset: LOCAL_ENCRYPTION_KEY. */
   kmsKeyId: string | undefined;
   /** Override of the KMS URL (tests, VPC endpoints). */
@@ -74,6 +81,23 @@ function seconds(raw: string): number {
   const n = match ? Number(match[1]) : NaN;
   if (!match || !(n > 0) || n > 86_400) throw new ConfigError(`must be a number of seconds greater than 0 (got "${raw}")`);
   return Math.round(n * 1000);
+}
+
+/** Like seconds(), and 0 is allowed. */
+function secondsOrZero(raw: string): number {
+  if (/^\s*0+(\.0+)?\s*s?\s*$/.test(raw)) return 0;
+  try {
+    return seconds(raw);
+  } catch {
+    throw new ConfigError(`must be a number of seconds, 0 or more (got "${raw}")`);
+  }
+}
+
+/** `auto` (the default): cloudwatch when ENVIRONMENT is prod or staging, off elsewhere. */
+function metricsMode(raw: string, env: Env): Config['metrics'] {
+  if (raw.trim().toLowerCase() !== 'auto') return oneOf(['cloudwatch', 'prometheus', 'both', 'off'] as const)(raw.trim());
+  const environment = (env.ENVIRONMENT ?? '').trim().toLowerCase();
+  return environment === 'prod' || environment === 'staging' ? 'cloudwatch' : 'off';
 }
 
 function httpUrl(raw: string): string {
@@ -200,7 +224,11 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'PLAN_API_URL', key: 'planApiUrl', default: 'https://api.anthropic.com', doc: 'the Anthropic upstream', parse: httpUrl },
   { env: 'PLAN_API_KEY', key: 'planApiKey', default: undefined, doc: 'Anthropic key used when the client sends no credential', parse: (raw) => raw },
   { env: 'PLAN_FIRST_BYTE_TIMEOUT', key: 'planFirstByteTimeoutMs', default: '60', doc: 'seconds to wait for Anthropic\'s first byte', parse: seconds },
-  { env: 'SHUTDOWN_DRAIN_SECONDS', key: 'shutdownDrainMs', default: '120', doc: 'seconds in-flight streams may finish after SIGTERM', parse: seconds },
+  { env: 'SHUTDOWN_DRAIN_SECONDS', key: 'shutdownDrainMs', default: '120', doc: 'shutdown budget after SIGTERM: in-flight streams may finish until this much time (less up to 5 s kept for flushing usage) has passed, then get an Anthropic `error` event', parse: seconds },
+  { env: 'SHUTDOWN_DELAY_SECONDS', key: 'shutdownDelayMs', default: '5', doc: 'seconds after SIGTERM during which /ready reports 503 but new connections are still accepted, so the load balancer stops sending first (0: refuse at once)', parse: secondsOrZero },
+  { env: 'MAX_UPSTREAM_REQUESTS', key: 'maxUpstreamRequests', default: '1000', doc: 'concurrent upstream calls (Anthropic and Bedrock); a request beyond it gets `529 overloaded_error` at once', parse: integer(1, 100_000) },
+  { env: 'METRICS', key: 'metrics', default: 'auto', doc: '`cloudwatch` (embedded metric format lines on stdout), `prometheus` (`GET /metrics`), `both` or `off`; `auto`: cloudwatch when ENVIRONMENT is prod or staging, else off', parse: metricsMode },
+  { env: 'METRICS_FLUSH_INTERVAL', key: 'metricsFlushIntervalMs', default: '60', doc: 'seconds between CloudWatch metric flushes (one aggregate per interval, never a line per request)', parse: seconds },
   { env: 'KMS_KEY_ID', key: 'kmsKeyId', default: undefined, doc: 'KMS key (id, ARN or alias) wrapping the data keys of stored Bedrock keys; unset: LOCAL_ENCRYPTION_KEY', parse: kmsKeyId },
   { env: 'KMS_ENDPOINT', key: 'kmsEndpoint', default: undefined, doc: 'override the KMS URL (tests, VPC endpoints)', parse: httpUrl },
   { env: 'LOCAL_ENCRYPTION_KEY', key: 'localEncryptionKey', default: undefined, doc: '32 bytes (base64 or 64 hex) for local envelope encryption; dev: generated; required outside dev unless KMS_KEY_ID is set', parse: parseEncryptionKey },

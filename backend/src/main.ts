@@ -52,8 +52,14 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
   stopping = true;
-  logger.info({ signal }, 'shutting down: draining in-flight requests');
+  app.startDraining();
+  // SIGTERM comes from the orchestrator: /ready already answers 503, so keep accepting for a moment
+  // while the load balancer takes this task out of service. A Ctrl-C stops accepting at once.
+  const acceptingMs = signal === 'SIGTERM' ? config.shutdownDelayMs : 0;
+  logger.info({ signal, acceptingMs, drainMs: config.shutdownDrainMs }, 'shutting down: /ready answers 503; in-flight requests may finish');
   try {
+    if (acceptingMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptingMs));
+    logger.info('no longer accepting connections; draining');
     await app.close();
     await database!.close();
     logger.info('shutdown complete');

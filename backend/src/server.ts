@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminPlugin, type AdminDeps } from './admin/plugin.ts';
+import { observeHttp } from './observability/http.ts';
 import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { anthropicErrorBody } from './proxy/anthropic-errors.ts';
 import { MAX_BODY_BYTES, proxyRoutes, type ProxyDeps } from './proxy/routes.ts';
 
@@ -11,6 +13,8 @@ export interface ServerDeps {
   admin: Omit<AdminDeps, 'logger'>;
   /** Resolves when the database answers and every migration is applied. */
   isReady: () => Promise<boolean>;
+  /** GET /metrics when Prometheus is enabled. */
+  prometheus?: Metrics['prometheus'];
 }
 
 /** The whole HTTP surface; never listens (main.ts and tests decide where). */
@@ -28,6 +32,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
 
+  observeHttp(app, { logger: deps.logger, prometheus: deps.prometheus });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     const ready = await deps.isReady().catch(() => false);

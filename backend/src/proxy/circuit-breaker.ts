@@ -32,6 +32,8 @@ export interface CircuitBreakerOptions {
   windowMs: number;
   resetMs: number;
   now?: () => number;
+  /** Called each time a breaker opens (or a failed probe re-opens it): metrics and the log. */
+  onOpen?: (accessKeyId: string, reason: string) => void;
 }
 
 interface Circuit {
@@ -56,11 +58,12 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
   };
   const stateOf = (c: Circuit, t: number): CircuitState =>
     c.openedAt === null ? 'closed' : c.probing || t - c.openedAt >= options.resetMs ? 'half_open' : 'open';
-  const open = (c: Circuit, reason: string) => {
+  const open = (id: string, c: Circuit, reason: string) => {
     c.openedAt = now();
     c.failures = [];
     c.probing = false;
     c.reason = reason;
+    options.onOpen?.(id, reason);
   };
 
   return {
@@ -83,13 +86,13 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
     failure(id, reason, openNow = false) {
       const c = get(id);
       if (c.openedAt !== null) {
-        if (c.probing) open(c, reason); // the probe failed: another full reset period
+        if (c.probing) open(id, c, reason); // the probe failed: another full reset period
         return;
       }
       const t = now();
       c.failures = c.failures.filter((at) => t - at < options.windowMs);
       c.failures.push(t);
-      if (openNow || c.failures.length >= options.threshold) open(c, reason);
+      if (openNow || c.failures.length >= options.threshold) open(id, c, reason);
     },
     release(id) {
       const c = circuits.get(id);

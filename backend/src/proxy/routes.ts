@@ -8,10 +8,12 @@ import { mapBedrockError } from '../bedrock/errors.ts';
 import type { ModelMapping } from '../bedrock/models.ts';
 import { BedrockCallError, type BedrockUpstream } from '../bedrock/upstream.ts';
 import type { Logger } from '../observability/logger.ts';
+import { refusedEvent, type Metrics } from '../observability/metrics.ts';
 import type { AccessKeyResolver, KeyContext } from './access-keys.ts';
 import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErrorType } from './anthropic-errors.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { Downstream } from './downstream.ts';
+import type { InFlight } from './in-flight.ts';
 import { clientResponseHeaders, headerValue, planRequestHeaders } from './headers.ts';
 import type { PlanUpstream } from './plan-upstream.ts';
 import { classifyPlanFailure, classifyPlanStatus, type FallbackReason, type PlanVerdict } from './router.ts';
@@ -35,6 +37,10 @@ export interface ProxyDeps {
   logger: Logger;
   planApiKey: string | undefined;
   pingIntervalMs: number;
+  /** Request metrics (CloudWatch EMF, Prometheus): each request's usage event, and every refusal. */
+  metrics: Pick<Metrics, 'observe'>;
+  /** Requests holding an upstream call: capped (MAX_UPSTREAM_REQUESTS), stopped when a drain runs out. */
+  inFlight: InFlight;
 }
 
 type Endpoint = UsageEvent['endpoint'];
@@ -53,6 +59,10 @@ interface Ctx {
   stream: boolean;
   down: Downstream;
   abort: AbortController;
+  /** Set when a shutdown drain ran out of time for this request: the error, and the status the client got. */
+  stoppedBy: { error: ProxyError; status: number } | null;
+  /** Whether an SSE error event can be written now without cutting an upstream event in half. */
+  atEventBoundary: () => boolean;
   provider: 'plan' | 'bedrock';
   fallbackReason: FallbackReason | null;
 }
@@ -79,7 +89,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
           ? new ProxyError('PROXY_BAD_REQUEST', err.statusCode, 'invalid_request_error', 'The request could not be read')
           : new ProxyError('PROXY_INTERNAL', 500, 'api_error', 'Internal proxy error');
     if (error.status === 500) deps.logger.error({ err, reqId: request.id }, 'unhandled proxy error');
-    return sendError(reply, request.id, error);
+    return refuse(deps, reply, request.id, error);
   });
 
   for (const [path, endpoint] of ROUTES) {
@@ -102,12 +112,11 @@ async function handle(
     key = rawKey ? await deps.resolver.resolve(rawKey) : null;
   } catch (err) {
     deps.logger.error({ err, reqId: requestId }, 'access key lookup failed');
-    return sendError(reply, requestId, new ProxyError('PROXY_KEY_LOOKUP_FAILED', 503, 'api_error', 'The proxy cannot check access keys right now'));
+    return refuse(deps, reply, requestId, new ProxyError('PROXY_KEY_LOOKUP_FAILED', 503, 'api_error', 'The proxy cannot check access keys right now'));
   }
   if (!key) {
-    deps.logger.info({ reqId: requestId, status: 401, code: 'PROXY_KEY_UNKNOWN' }, 'request rejected');
     // Unknown, revoked and inactive all get this one answer, so keys cannot be probed.
-    return sendError(reply, requestId, new ProxyError('PROXY_KEY_UNKNOWN', 401, 'authentication_error', 'Invalid or inactive access key'));
+    return refuse(deps, reply, requestId, new ProxyError('PROXY_KEY_UNKNOWN', 401, 'authentication_error', 'Invalid or inactive access key'));
   }
 
   reply.hijack();
@@ -132,12 +141,25 @@ async function handle(
     stream: !(parsed instanceof ProxyError) && endpoint === 'messages' && parsed.stream === true,
     down,
     abort,
+    stoppedBy: null,
+    atEventBoundary: () => true,
     provider: 'plan',
     fallbackReason: null,
   };
   if (parsed instanceof ProxyError) {
     record(ctx, { status: parsed.status, outcome: 'rejected', errorType: parsed.anthropicType, code: parsed.code });
     return writeError(ctx, parsed);
+  }
+  const leave = deps.inFlight.enter(() => stopForShutdown(ctx));
+  if (!leave) {
+    const error = new ProxyError(
+      'PROXY_OVERLOADED',
+      529,
+      'overloaded_error',
+      `The proxy is at its limit of ${deps.inFlight.max} concurrent upstream requests (MAX_UPSTREAM_REQUESTS); retry shortly`,
+    );
+    record(ctx, { status: error.status, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
+    return writeError(ctx, error);
   }
   if (ctx.stream) down.startPings(deps.pingIntervalMs);
   try {
@@ -147,7 +169,24 @@ async function handle(
     const error = new ProxyError('PROXY_INTERNAL', 500, 'api_error', 'Internal proxy error');
     record(ctx, { status: 500, outcome: 'failed', errorType: error.anthropicType, code: error.code });
     if (!down.closed) writeError(ctx, error);
+  } finally {
+    leave();
   }
+}
+
+/**
+ * The shutdown drain ran out of time: the client gets an error it can retry on (as an SSE `error`
+ * event once the stream has begun; mid-event only a cut is honest), and the upstream call is aborted.
+ */
+function stopForShutdown(ctx: Ctx): void {
+  const error = new ProxyError('PROXY_SHUTTING_DOWN', 529, 'overloaded_error', 'The proxy restarted before this response finished; retry the request');
+  // A stream already begun stays a 200 with an error event; otherwise the client gets the 529.
+  ctx.stoppedBy = { error, status: ctx.down.committed ? 200 : error.status };
+  if (!ctx.down.closed) {
+    if (ctx.down.committed && !ctx.atEventBoundary()) ctx.down.destroy();
+    else writeError(ctx, error);
+  }
+  ctx.abort.abort();
 }
 
 /** Picks the upstream(s) from the user's routing strategy and the key's circuit breaker. */
@@ -239,6 +278,7 @@ function relayPlan(ctx: Ctx, upstream: Dispatcher.ResponseData, errorBody: Buffe
   const { down } = ctx;
   const isSse = (headerValue(upstream.headers['content-type']) ?? '').includes('text/event-stream');
   const tap = isSse ? createSseTap() : createJsonTap();
+  ctx.atEventBoundary = () => isSse && tap.atEventBoundary();
   const upstreamRequestId = headerValue(upstream.headers['request-id']) ?? null;
   const status = upstream.statusCode;
   const outcomeFor = (o: UsageOutcome): UsageOutcome => (status >= 400 && o === 'completed' ? 'upstream_error' : o);
@@ -426,6 +466,11 @@ interface Outcome {
 
 /** Exactly one usage event and one access log line per request. Never throws, never waits. */
 function record(ctx: Ctx, o: Outcome): void {
+  if (ctx.stoppedBy && o.outcome === 'aborted') {
+    // Not the client leaving: the drain time ran out and the proxy stopped the response.
+    const { error, status } = ctx.stoppedBy;
+    o = { ...o, outcome: 'failed', status, errorType: error.anthropicType, code: error.code };
+  }
   const usage = o.usage ?? o.tap?.usage ?? emptyUsage();
   const counts = ctx.endpoint === 'count_tokens' ? emptyUsage() : usage; // count_tokens consumes nothing
   const model = typeof ctx.parsed.model === 'string' ? ctx.parsed.model : null;
@@ -444,6 +489,7 @@ function record(ctx: Ctx, o: Outcome): void {
     statusCode: o.status,
     outcome: o.outcome,
     errorType: o.errorType ?? null,
+    errorCode: o.code ?? null,
     stopReason: o.stopReason ?? o.tap?.stopReason ?? null,
     ...counts,
     latencyMs: Math.round(performance.now() - ctx.startedAt),
@@ -451,6 +497,7 @@ function record(ctx: Ctx, o: Outcome): void {
     upstreamRequestId: o.upstreamRequestId ?? null,
   };
   ctx.deps.recorder.record(event);
+  ctx.deps.metrics.observe(event);
   ctx.deps.logger.info(
     {
       reqId: event.requestId,
@@ -466,6 +513,7 @@ function record(ctx: Ctx, o: Outcome): void {
       status: event.statusCode,
       outcome: event.outcome,
       code: o.code,
+      traceId: headerValue(ctx.request.headers['x-amzn-trace-id']),
       latencyMs: event.latencyMs,
       ttfbMs: event.ttfbMs,
       inputTokens: event.inputTokens,
@@ -475,6 +523,14 @@ function record(ctx: Ctx, o: Outcome): void {
     },
     'request',
   );
+}
+
+/** A request refused before it has a usage event (no key yet, unreadable body): one access line and the metrics. */
+function refuse(deps: ProxyDeps, reply: FastifyReply, requestId: string, error: ProxyError): FastifyReply {
+  const latencyMs = Math.round(reply.elapsedTime);
+  deps.logger.info({ reqId: requestId, status: error.status, code: error.code, latencyMs }, 'request rejected');
+  deps.metrics.observe(refusedEvent(error.status, error.code, latencyMs));
+  return sendError(reply, requestId, error);
 }
 
 function sendError(reply: FastifyReply, requestId: string, error: ProxyError): FastifyReply {

@@ -29,6 +29,7 @@ function startServer(dataDir: string, env: Record<string, string> = {}): Server 
       DATA_DIR: dataDir,
       ADMIN_CREDENTIALS: JSON.stringify(ADMIN),
       SHUTDOWN_DRAIN_SECONDS: '20',
+      SHUTDOWN_DELAY_SECONDS: '0',
       ...env,
     },
   });
