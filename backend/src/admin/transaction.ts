@@ -32,7 +32,7 @@ export function createTransact(deps: { db: Db; changes: ChangeFeed }): Transact 
   return async (context, fn) => {
     const changes: Change[] = [];
     const result = await deps.db.transaction(async (transaction) => {
-      const db = transaction as unknown as Db;
+      const db: Db = transaction;
       const audit = createAuditRepository(db);
       const tx: AdminTx = {
         db,

@@ -77,7 +77,8 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
         const row = await deps.transact(auditContext(request), async (tx) => {
           const before = await tx.users.get(request.params.id);
           if (!before) throw notFound('user');
-          const after = (await tx.users.update(before.id, changes))!;
+          const after = await tx.users.update(before.id, changes);
+          if (!after) throw notFound('user'); // deleted meanwhile
           await tx.audit({ action: 'user.update', targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
           // Cached key contexts carry the routing strategy: every process must see the change on its next request.
           tx.changed({ topic: 'user', id: after.id });
@@ -128,7 +129,8 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
       await deps.transact(auditContext(request), async (tx) => {
         const before = await tx.users.get(request.params.id);
         if (!before) throw notFound('user');
-        const after = (await tx.users.softDelete(before.id))!;
+        const after = await tx.users.softDelete(before.id);
+        if (!after) throw notFound('user'); // deleted meanwhile
         const revoked = await tx.accessKeys.revokeAllOfUser(before.id);
         // A revoked key can never be used again, so the Bedrock keys it held are secrets with no use left.
         const erased: string[] = [];

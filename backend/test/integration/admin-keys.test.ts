@@ -4,7 +4,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { adminClient, auditOf, eventually, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
-const GRACE_SECONDS = 1.5;
+const GRACE_SECONDS = 3;
 const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1yb3RhdGlvbi10ZXN0LTEyMzQ=';
 
 let proxy: TestApp;
