@@ -34,6 +34,8 @@ export interface MetricEvent {
   cacheWrite1hTokens: number;
   /** USD as a decimal string or number, when the request was priced. */
   costUsd?: string | number | null;
+  /** The recorder's pricing of the event (accounting/cost.ts), when it priced it. */
+  cost?: { totalUsd: string } | null;
 }
 
 /** An error the client saw: a status of 500 or more, or a response broken off mid-stream. */
@@ -128,8 +130,9 @@ const SUMS: [CounterMetric, (e: MetricEvent) => number][] = [
 ];
 
 function costOf(event: MetricEvent): number | null {
-  if (event.costUsd === undefined || event.costUsd === null || event.costUsd === '') return null;
-  const cost = Number(event.costUsd);
+  const usd = event.costUsd ?? event.cost?.totalUsd;
+  if (usd === undefined || usd === null || usd === '') return null;
+  const cost = Number(usd);
   return Number.isFinite(cost) ? cost : null;
 }
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import { usageEvents } from '../../src/db/schema.ts';
 import { METRICS } from '../../src/observability/metric-names.ts';
@@ -27,6 +27,8 @@ interface Server {
   output: () => string;
   exit: Promise<number | null>;
 }
+
+const running: Server[] = [];
 
 /** The server process on the shared embedded database; resolves once it listens. */
 async function startServer(dataDir: string, env: Record<string, string>): Promise<Server> {
@@ -54,7 +56,14 @@ async function startServer(dataDir: string, env: Record<string, string>): Promis
     });
     void exit.then(() => reject(new Error(`server exited before listening:\n${output}`)));
   });
-  return { child, url, port: Number(new URL(url).port), output: () => output, exit };
+  const server = { child, url, port: Number(new URL(url).port), output: () => output, exit };
+  running.push(server);
+  return server;
+}
+
+/** Resolves once the server has logged that it began shutting down (the signal was handled). */
+async function shuttingDown(server: Server): Promise<void> {
+  while (!server.output().includes('shutting down')) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Logs in and creates a user with one access key through the admin API. */
@@ -127,6 +136,13 @@ beforeAll(async () => {
   fake = await startFakeAnthropic();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-shutdown-'));
 });
+afterEach(async () => {
+  // A test that failed half-way must not leave its server holding the database for the next one.
+  for (const server of running.splice(0)) {
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    await server.exit;
+  }
+});
 afterAll(async () => {
   await fake.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -135,7 +151,7 @@ afterAll(async () => {
 // Spawns real processes on the embedded database: not repeated for the PostgreSQL project.
 describe.skipIf(testDatabaseKind() === 'postgres')('SIGTERM', () => {
   it('with 20 streams in flight: /ready turns 503, new connections are refused, all 20 complete, every usage event is stored, exit 0', { timeout: 90_000 }, async () => {
-    const server = await startServer(dataDir, { PLAN_API_URL: fake.url, SHUTDOWN_DRAIN_SECONDS: '60', SHUTDOWN_DELAY_SECONDS: '0.5' });
+    const server = await startServer(dataDir, { PLAN_API_URL: fake.url, SHUTDOWN_DRAIN_SECONDS: '60', SHUTDOWN_DELAY_SECONDS: '1.5' });
     const { rawKey, userId } = await issueKey(server.url);
     const events = messageToEvents(textMessage({ text: 'an answer that takes its time to arrive, in many small parts' }), { textChunks: 20 });
     for (let i = 0; i < 20; i++) fake.reply({ kind: 'stream', events, delayMs: 100 }); // over 2 s each
@@ -144,6 +160,7 @@ describe.skipIf(testDatabaseKind() === 'postgres')('SIGTERM', () => {
     await Promise.all(streams.map((s) => s.started));
 
     server.child.kill('SIGTERM');
+    await shuttingDown(server);
     // At once: not ready (the load balancer stops sending), still alive, still accepting for a moment.
     const ready = await request(`${server.url}/ready`, { dispatcher: new Agent() });
     expect(ready.statusCode).toBe(503);
@@ -233,7 +250,7 @@ describe.skipIf(testDatabaseKind() === 'postgres')('SIGTERM', () => {
     const stream = openStream(server.url, rawKey, dispatcher);
     await stream.started;
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await shuttingDown(server);
     const second = Date.now();
     server.child.kill('SIGTERM');
     expect(await server.exit).not.toBe(0);

@@ -112,7 +112,7 @@ describe('CloudWatch embedded metric format', () => {
     metrics.observe(event());
     metrics.observe(event({ statusCode: 500, outcome: 'upstream_error', latencyMs: 90, ttfbMs: null, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 }));
     metrics.observe(event({ outcome: 'failed' }));
-    metrics.observe(event({ provider: 'bedrock', isFallback: true, costUsd: '0.012345' }));
+    metrics.observe(event({ provider: 'bedrock', isFallback: true, cost: { totalUsd: '0.012345' } }));
     metrics.observe(event({ provider: 'bedrock', statusCode: 429, outcome: 'rejected', errorCode: 'BUDGET_EXCEEDED', latencyMs: 4, ttfbMs: null, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 }));
     metrics.observe(refusedEvent(401, 'PROXY_KEY_UNKNOWN', 1));
     metrics.circuitOpened();
