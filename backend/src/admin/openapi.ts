@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import { ErrorBody } from './errors.ts';
 import { SESSION_COOKIE } from './session-cookie.ts';
 
@@ -49,7 +49,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
       if (base.params) errors['404'] = error('No such resource');
       const transformed: RouteSchema = { ...base, response: { ...errors, ...base.response } };
       if (isPublic) transformed.security = [];
-      return { schema: transformed as never, url };
+      return { schema: transformed as FastifySchema, url };
     },
   });
 }
