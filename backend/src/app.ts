@@ -6,6 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { UsageRecorder } from './accounting/recorder.ts';
+import { createAccountingServices, type AccountingServices } from './accounting/services.ts';
 import { createTransact } from './admin/transaction.ts';
 import { startSweeper, type Sweeper } from './admin/sweeper.ts';
 import { cacheCoherence } from './cache-coherence.ts';
@@ -16,7 +17,6 @@ import { createChangeFeed, type ChangeFeed } from './db/change-feed.ts';
 import { createBedrockKeyRepository } from './db/bedrock-key-repository.ts';
 import type { Database } from './db/client.ts';
 import { isMigrated } from './db/migrate.ts';
-import { createUsageRepository } from './db/usage-repository.ts';
 import { createUserRepository } from './db/user-repository.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -37,6 +37,8 @@ import { buildServer } from './server.ts';
 export interface App {
   server: FastifyInstance;
   recorder: UsageRecorder;
+  /** Prices, rollups, reports and budgets (refresh prices after a change made outside the admin API). */
+  accounting: AccountingServices;
   /** Decrypted Bedrock API keys by access key id (cached; admin changes invalidate it). */
   bedrockKeys: BedrockKeyStore;
   /** The proxy's access-key cache (tests read the routing strategy it holds). */
@@ -126,14 +128,16 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   const bedrockKeys = createBedrockKeyStore({ repository: bedrockKeyRows, envelope });
   // Every admin change reaches this process's caches through the database, from whichever task made it.
   const changes = createChangeFeed({ database, onError: (err, context) => logger.warn({ err }, `cache coherence: ${context}`) });
-  changes.subscribe(cacheCoherence({ resolver, bedrockKeys, breakers, modelMappings }));
+  const accounting = await createAccountingServices({ db: database.db, timeZone: config.timezone, logger });
+  changes.subscribe(cacheCoherence({ resolver, bedrockKeys, breakers, modelMappings, prices: accounting.prices }));
   await changes.start();
   const transact = createTransact({ db: database.db, changes });
   const adminTokens = createAdminTokenRepository(database.db);
   // The old key already stops at its expiry; the sweep only has to record it, so a few seconds late is fine.
   const sweeper = startSweeper({ transact, tokens: adminTokens, intervalMs: Math.min(5_000, Math.max(200, config.keyRotationGraceMs / 4)), logger });
   const recorder = new UsageRecorder({
-    repository: createUsageRepository(database.db),
+    repository: accounting.usage,
+    price: accounting.price,
     spillFile: path.join(config.dataDir, 'usage-spill.jsonl'),
     logger,
   });
@@ -151,6 +155,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       bedrockRegion: config.bedrockRegion,
       modelMappings: modelMappings.current,
       breakers,
+      budgets: { gate: accounting.budgets, timeZone: config.timezone },
       recorder,
       planApiKey: config.planApiKey,
       pingIntervalMs: config.streamPingIntervalMs,
@@ -175,6 +180,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       keyRotationGraceMs: config.keyRotationGraceMs,
       corsOrigins: config.corsOrigins,
       version: packageVersion(),
+      accounting,
     },
     isReady: async () => !draining && (await isMigrated(database)),
   });
@@ -184,6 +190,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   return {
     server,
     recorder,
+    accounting,
     bedrockKeys,
     resolver,
     breakers,
@@ -219,6 +226,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       await plan.close();
       await bedrock.close();
       modelMappings.stop();
+      accounting.stop();
       kms?.destroy();
     },
   };

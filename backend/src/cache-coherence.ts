@@ -1,3 +1,4 @@
+import type { PriceCache } from './accounting/price-cache.ts';
 import type { Change, ChangeSubscriber } from './db/change-feed.ts';
 import type { AccessKeyResolver } from './proxy/access-keys.ts';
 import type { BedrockKeyStore } from './proxy/bedrock-keys.ts';
@@ -9,6 +10,8 @@ export interface ProxyCaches {
   bedrockKeys: Pick<BedrockKeyStore, 'invalidate' | 'invalidateAll'>;
   breakers: Pick<CircuitBreakers, 'reset'>;
   modelMappings: Pick<ModelMappingCache, 'refresh'>;
+  /** Model prices used to cost each request and size budget reservations. */
+  prices: Pick<PriceCache, 'refresh'>;
 }
 
 /**
@@ -40,6 +43,9 @@ export function cacheCoherence(caches: ProxyCaches): ChangeSubscriber {
         case 'model_mappings':
           await caches.modelMappings.refresh();
           return;
+        case 'model_prices':
+          await caches.prices.refresh();
+          return;
         case 'circuit_breaker':
           // An admin reset means "try Anthropic again" everywhere, not just on the task that served it.
           if (change.id) caches.breakers.reset(change.id);
@@ -50,6 +56,7 @@ export function cacheCoherence(caches: ProxyCaches): ChangeSubscriber {
       caches.resolver.invalidate(() => true);
       caches.bedrockKeys.invalidateAll();
       await caches.modelMappings.refresh();
+      await caches.prices.refresh();
     },
   };
 }

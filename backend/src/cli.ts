@@ -37,6 +37,16 @@ Commands:
   breakers reset <key id>             close an access key's breaker on every task
   audit [--action a] [--actor x] [--target id] [--target-type t] [--since iso] [--until iso] [--limit n] [--offset n]
                                       the audit log, newest first
+  usage [--user u] [--key id] [--provider plan|bedrock] [--model m] [--period day|week|month | --start YYYY-MM-DD --end YYYY-MM-DD] [--bucket hour|day|month]
+                                      tokens and cost per bucket, with totals (periods in TIMEZONE)
+  usage top [--by tokens|cost] [--limit n] [--period …]   the users with the most tokens or cost
+  usage breakdown [--user u] [--period …]                  cost per provider and model
+  budget <user> [<usd>|none]          show a user's monthly Bedrock budget and spend, or set/remove it
+  pricing list [--provider anthropic|bedrock] [--model m] [--current]
+                                      model prices (USD per million tokens) and when they apply
+  pricing add <model> --provider anthropic|bedrock [--region r|global] --input p --output p
+      --cache-write-5m p --cache-write-1h p --cache-read p [--effective YYYY-MM-DD|iso]
+                                      a new price from its effective time (default now); costs already recorded never change
 
 Options:
   --url <url>   the proxy (default $CCPROXY_URL or http://127.0.0.1:$PORT, port 8000)
@@ -44,6 +54,21 @@ Options:
   -h, --help    this help`;
 
 class CliError extends Error {}
+
+interface UsageReport {
+  period: { start: string; end: string; timezone: string };
+  totals: Record<string, unknown>;
+  buckets: Record<string, unknown>[];
+}
+interface BudgetStatus {
+  monthly_budget_usd: string | null;
+  spent_usd: string;
+  reserved_usd: string;
+  remaining_usd: string | null;
+  percent_used: number | null;
+  period_start: string;
+  period_end: string;
+}
 
 interface Globals {
   url: string;
@@ -216,6 +241,23 @@ async function main(argv: string[]): Promise<void> {
       'target-type': { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      user: { type: 'string' },
+      key: { type: 'string' },
+      provider: { type: 'string' },
+      model: { type: 'string' },
+      period: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      bucket: { type: 'string' },
+      by: { type: 'string' },
+      region: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      'cache-write-5m': { type: 'string' },
+      'cache-write-1h': { type: 'string' },
+      'cache-read': { type: 'string' },
+      effective: { type: 'string' },
+      current: { type: 'boolean', default: false },
     },
   });
   const [group, action, arg] = positionals;
@@ -232,7 +274,16 @@ async function main(argv: string[]): Promise<void> {
     return value;
   };
 
-  switch (`${group} ${group === 'login' ? '' : (action ?? '')}`.trim()) {
+  // Report filters shared by the usage commands: the period in TIMEZONE, a user by id or name, …
+  const usageQuery = async (params: Record<string, string | undefined>): Promise<string> => {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(name, value);
+    if (values.user) query.set('user_id', (await findUser(g, values.user)).id);
+    return query.toString();
+  };
+  const range = { period: values.period, start_date: values.start, end_date: values.end };
+
+  switch (`${group} ${group === 'login' || group === 'budget' ? '' : (action ?? '')}`.trim()) {
     case 'login': {
       const password = await readSecret(`Password for ${values.username} at ${g.url}: `);
       if (!password) throw new CliError('no password on standard input');
@@ -376,6 +427,56 @@ async function main(argv: string[]): Promise<void> {
       }
       const res = await api<{ items: Record<string, unknown>[]; total: number }>(g, 'GET', `/admin/audit-log?${query}`);
       return out(g, res, `${table(res.items, ['occurred_at', 'actor', 'action', 'target_type', 'target_id', 'ip'])}\n${res.total} entr${res.total === 1 ? 'y' : 'ies'}`);
+    }
+    case 'usage': {
+      const query = await usageQuery({ ...range, bucket: values.bucket, access_key_id: values.key, provider: values.provider, model: values.model });
+      const res = await api<UsageReport>(g, 'GET', `/admin/usage?${query}`);
+      const rows = [...res.buckets, { ...res.totals, start: 'total' }];
+      return out(g, res, `${res.period.start} – ${res.period.end} (${res.period.timezone})\n${table(rows, ['start', 'requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd'])}`);
+    }
+    case 'usage top': {
+      const query = await usageQuery({ ...range, by: values.by, limit: values.limit === '50' ? undefined : values.limit, provider: values.provider, model: values.model });
+      const res = await api<{ items: Record<string, unknown>[] }>(g, 'GET', `/admin/usage/top-users?${query}`);
+      return out(g, res, table(res.items, ['name', 'user_id', 'requests', 'total_tokens', 'cost_usd']));
+    }
+    case 'usage breakdown': {
+      const query = await usageQuery({ ...range, access_key_id: values.key, provider: values.provider });
+      const res = await api<{ items: Record<string, unknown>[]; totals: Record<string, unknown> }>(g, 'GET', `/admin/usage/cost-breakdown?${query}`);
+      return out(g, res, table([...res.items, { ...res.totals, provider: 'total' }], ['provider', 'model', 'requests', 'input_cost_usd', 'output_cost_usd', 'cache_read_cost_usd', 'cache_write_cost_usd', 'cost_usd']));
+    }
+    case 'budget': {
+      const user = await findUser(g, need(action, 'user id or name'));
+      const status =
+        arg === undefined
+          ? await api<BudgetStatus>(g, 'GET', `/admin/users/${user.id}/budget`)
+          : await api<BudgetStatus>(g, 'PUT', `/admin/users/${user.id}/budget`, { monthly_budget_usd: ['none', ''].includes(arg.toLowerCase()) ? null : arg });
+      const limit = status.monthly_budget_usd === null ? 'no budget' : `budget $${status.monthly_budget_usd}, $${status.remaining_usd} left (${status.percent_used}% used)`;
+      return out(g, status, `${user.name}: $${status.spent_usd} spent on Bedrock and $${status.reserved_usd} held by running requests since ${status.period_start}; ${limit}; resets ${status.period_end}`);
+    }
+    case 'pricing list': {
+      const query = new URLSearchParams();
+      if (values.provider) query.set('provider', values.provider);
+      if (values.model) query.set('model', values.model);
+      if (values.current) query.set('current', 'true');
+      const res = await api<{ items: Record<string, unknown>[] }>(g, 'GET', `/admin/pricing?${query}`);
+      const rows = res.items.map((p) => ({ ...p, region: p.region ?? '', in_effect: p.in_effect ? 'yes' : '' }));
+      const columns = ['id', 'provider', 'region', 'model', 'input_usd_per_mtok', 'output_usd_per_mtok', 'cache_write_5m_usd_per_mtok', 'cache_write_1h_usd_per_mtok', 'cache_read_usd_per_mtok', 'effective_from', 'in_effect'];
+      return out(g, res, table(rows, columns));
+    }
+    case 'pricing add': {
+      const model = need(arg, 'model');
+      const price = await api<Record<string, unknown>>(g, 'POST', '/admin/pricing', {
+        provider: need(values.provider, '--provider'),
+        ...(values.region ? { region: values.region } : {}),
+        model,
+        input_usd_per_mtok: need(values.input, '--input'),
+        output_usd_per_mtok: need(values.output, '--output'),
+        cache_write_5m_usd_per_mtok: need(values['cache-write-5m'], '--cache-write-5m'),
+        cache_write_1h_usd_per_mtok: need(values['cache-write-1h'], '--cache-write-1h'),
+        cache_read_usd_per_mtok: need(values['cache-read'], '--cache-read'),
+        ...(values.effective ? { effective_from: values.effective } : {}),
+      });
+      return out(g, price, `Added price ${String(price.id)} for ${String(price.provider)} ${String(price.model)}, in effect from ${String(price.effective_from)}`);
     }
     default:
       throw new CliError(`unknown command "${positionals.join(' ')}"; see "ccproxy --help"`);

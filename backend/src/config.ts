@@ -23,6 +23,8 @@ export interface Config {
   /** Where request metrics go: EMF lines on stdout (CloudWatch), GET /metrics (Prometheus), both, or nowhere. */
   metrics: 'cloudwatch' | 'prometheus' | 'both' | 'off';
   metricsFlushIntervalMs: number;
+  /** IANA zone of report periods, rollup buckets and budget months (canonical spelling). */
+  timezone: string;
   /** KMS key wrapping Bedrock keys' data keys; unset: LOCAL_ENCRYPTION_KEY. */
   kmsKeyId: string | undefined;
   /** Override of the KMS URL (tests, VPC endpoints). */
@@ -110,6 +112,15 @@ function httpUrl(raw: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`must be an http(s) URL (got "${raw}")`);
   if (url.search || url.hash) throw new ConfigError('must not carry a query string or fragment');
   return url.toString().replace(/\/+$/, '');
+}
+
+/** An IANA time zone name, as Intl knows it ("Asia/Seoul", "UTC"), returned in its canonical spelling. */
+function timeZone(raw: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: raw.trim() }).resolvedOptions().timeZone;
+  } catch {
+    throw new ConfigError(`must be an IANA time zone such as Asia/Seoul, Europe/Berlin or UTC (got "${raw}")`);
+  }
 }
 
 /** A postgres:// URL, or the JSON of an RDS generated secret as ECS injects it. */
@@ -229,6 +240,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'MAX_UPSTREAM_REQUESTS', key: 'maxUpstreamRequests', default: '1000', doc: 'concurrent upstream calls (Anthropic and Bedrock); a request beyond it gets `529 overloaded_error` at once', parse: integer(1, 100_000) },
   { env: 'METRICS', key: 'metrics', default: 'auto', doc: '`cloudwatch` (embedded metric format lines on stdout), `prometheus` (`GET /metrics`), `both` or `off`; `auto`: cloudwatch when ENVIRONMENT is prod or staging, else off', parse: metricsMode },
   { env: 'METRICS_FLUSH_INTERVAL', key: 'metricsFlushIntervalMs', default: '60', doc: 'seconds between CloudWatch metric flushes (one aggregate per interval, never a line per request)', parse: seconds },
+  { env: 'TIMEZONE', key: 'timezone', default: 'Asia/Seoul', doc: 'IANA time zone of report periods, hour/day/month usage buckets and budget months', parse: timeZone },
   { env: 'KMS_KEY_ID', key: 'kmsKeyId', default: undefined, doc: 'KMS key (id, ARN or alias) wrapping the data keys of stored Bedrock keys; unset: LOCAL_ENCRYPTION_KEY', parse: kmsKeyId },
   { env: 'KMS_ENDPOINT', key: 'kmsEndpoint', default: undefined, doc: 'override the KMS URL (tests, VPC endpoints)', parse: httpUrl },
   { env: 'LOCAL_ENCRYPTION_KEY', key: 'localEncryptionKey', default: undefined, doc: '32 bytes (base64 or 64 hex) for local envelope encryption; dev: generated; required outside dev unless KMS_KEY_ID is set', parse: parseEncryptionKey },

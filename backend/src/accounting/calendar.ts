@@ -20,7 +20,6 @@ interface WallTime {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAYS: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
@@ -34,32 +33,56 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-      weekday: 'short',
     });
     formatters.set(timeZone, f);
   }
   return f;
 }
 
-export function wallTime(instant: Date, timeZone: string): WallTime {
+/** The zone's offset at `instant`, from Intl (slow: tens of microseconds). */
+function offsetFromIntl(instant: number, timeZone: string): number {
   const parts: Record<string, string> = {};
-  for (const p of formatter(timeZone).formatToParts(instant)) parts[p.type] = p.value;
-  return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-    weekday: WEEKDAYS[parts.weekday!]!,
-  };
+  for (const p of formatter(timeZone).formatToParts(new Date(instant))) parts[p.type] = p.value;
+  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return asUtc - Math.floor(instant / 1000) * 1000;
 }
+
+/**
+ * Offsets change only at whole quarter hours of UTC (every zone's offset is a multiple of 15
+ * minutes, and so is every transition instant), so one Intl lookup per zone and quarter hour
+ * serves every instant in it: the usage writer buckets thousands of events a second.
+ */
+const QUARTER_HOUR = 15 * 60_000;
+const offsets = new Map<string, Map<number, number>>();
 
 /** Milliseconds the zone is ahead of UTC at `instant` (Asia/Seoul: +9 h). */
 function offsetAt(instant: number, timeZone: string): number {
-  const w = wallTime(new Date(instant), timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(instant / 1000) * 1000;
+  let zone = offsets.get(timeZone);
+  if (!zone) {
+    zone = new Map();
+    offsets.set(timeZone, zone);
+  }
+  const slot = Math.floor(instant / QUARTER_HOUR);
+  let offset = zone.get(slot);
+  if (offset === undefined) {
+    offset = offsetFromIntl(slot * QUARTER_HOUR, timeZone);
+    if (zone.size >= 100_000) zone.clear();
+    zone.set(slot, offset);
+  }
+  return offset;
+}
+
+export function wallTime(instant: Date, timeZone: string): WallTime {
+  const local = new Date(Math.floor(instant.getTime() / 1000) * 1000 + offsetAt(instant.getTime(), timeZone));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    weekday: (local.getUTCDay() + 6) % 7,
+  };
 }
 
 /**

@@ -48,18 +48,37 @@ function tierOf(price: ModelPrice, prompt: number): { tier: PriceSnapshot['tier'
   return long && prompt > long.thresholdTokens ? { tier: 'long_context', rates: long.rates } : { tier: 'standard', rates: price.rates };
 }
 
-/** tokens × USD per million tokens, in pico-dollars: exact, since prices have at most 6 decimals. */
-const partCost = (tokens: number, usdPerMtok: string): bigint => BigInt(tokens) * (toPico(usdPerMtok, PRICE_SCALE) / 1_000_000n);
+/** Pico-dollars per token of each rate (USD per million tokens / 1e6: exact, prices have at most 6 decimals). */
+interface PerToken {
+  input: bigint;
+  output: bigint;
+  cacheWrite5m: bigint;
+  cacheWrite1h: bigint;
+  cacheRead: bigint;
+}
+
+// Rates are parsed once per price row, not once per request (price books are rebuilt on refresh).
+const perTokenCache = new WeakMap<PriceRates, PerToken>();
+function perToken(rates: PriceRates): PerToken {
+  let p = perTokenCache.get(rates);
+  if (!p) {
+    const per = (usdPerMtok: string) => toPico(usdPerMtok, PRICE_SCALE) / 1_000_000n;
+    p = { input: per(rates.input), output: per(rates.output), cacheWrite5m: per(rates.cacheWrite5m), cacheWrite1h: per(rates.cacheWrite1h), cacheRead: per(rates.cacheRead) };
+    perTokenCache.set(rates, p);
+  }
+  return p;
+}
 
 /** The cost of `usage` at `price`, with the snapshot to store beside it. */
 export function costOf(usage: TokenUsage, price: ModelPrice, pricing: PriceSnapshot['pricing']): EventCost {
   const { tier, rates } = tierOf(price, promptTokens(usage));
+  const per = perToken(rates);
   const pico = {
-    input: partCost(usage.inputTokens, rates.input),
-    output: partCost(usage.outputTokens, rates.output),
-    cacheRead: partCost(usage.cacheReadTokens, rates.cacheRead),
-    cacheWrite5m: partCost(usage.cacheWrite5mTokens, rates.cacheWrite5m),
-    cacheWrite1h: partCost(usage.cacheWrite1hTokens, rates.cacheWrite1h),
+    input: BigInt(usage.inputTokens) * per.input,
+    output: BigInt(usage.outputTokens) * per.output,
+    cacheRead: BigInt(usage.cacheReadTokens) * per.cacheRead,
+    cacheWrite5m: BigInt(usage.cacheWrite5mTokens) * per.cacheWrite5m,
+    cacheWrite1h: BigInt(usage.cacheWrite1hTokens) * per.cacheWrite1h,
   };
   return {
     totalUsd: formatUsd(pico.input + pico.output + pico.cacheRead + pico.cacheWrite5m + pico.cacheWrite1h),
@@ -113,11 +132,9 @@ export function costEvent(book: PriceBook, event: UsageEvent): EventCost | null 
  * usually), plus `maxTokens` of output; the long-context tier applies when the bound crosses it.
  */
 export function worstCaseCost(price: ModelPrice, request: { promptTokensBound: number; maxTokens: number }): bigint {
-  const { rates } = tierOf(price, request.promptTokensBound);
-  const inputSide = [rates.input, rates.cacheWrite5m, rates.cacheWrite1h, rates.cacheRead]
-    .map((r) => toPico(r, PRICE_SCALE))
-    .reduce((a, b) => (a > b ? a : b));
-  return BigInt(request.promptTokensBound) * (inputSide / 1_000_000n) + partCost(request.maxTokens, rates.output);
+  const per = perToken(tierOf(price, request.promptTokensBound).rates);
+  const inputSide = [per.input, per.cacheWrite5m, per.cacheWrite1h, per.cacheRead].reduce((a, b) => (a > b ? a : b));
+  return BigInt(request.promptTokensBound) * inputSide + BigInt(request.maxTokens) * per.output;
 }
 
 /**

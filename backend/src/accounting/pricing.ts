@@ -84,11 +84,23 @@ export function createPriceBook(rows: readonly ModelPrice[]): PriceBook {
   }
   for (const list of index.values()) list.sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime());
 
+  // Served model names repeat endlessly: normalise each one once (bounded, in case clients invent names).
+  const normalised = new Map<string, { raw: string; model: string; globalProfile: boolean }>();
+  const normalise = (served: string) => {
+    let n = normalised.get(served);
+    if (!n) {
+      const raw = served.trim().toLowerCase();
+      n = { raw, ...pricingModel(raw) };
+      if (normalised.size >= 10_000) normalised.clear();
+      normalised.set(served, n);
+    }
+    return n;
+  };
+
   return {
     rows,
     find(query) {
-      const raw = query.model.trim().toLowerCase();
-      const { model, globalProfile } = pricingModel(raw);
+      const { raw, model, globalProfile } = normalise(query.model);
       const models = raw === model ? [model] : [raw, model];
       // A global-profile call costs the same from any source region; others may differ per region.
       const regions: (string | null)[] =

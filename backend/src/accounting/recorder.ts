@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import type { UsageRepository } from '../db/usage-repository.ts';
+import type { EventCost, PricedUsageEvent } from './cost.ts';
 import type { UsageEvent } from './usage-event.ts';
 
 export interface RecorderOptions {
@@ -14,6 +15,11 @@ export interface RecorderOptions {
   /** Events kept in memory while the database is down; older ones spill to the file. */
   maxQueued?: number;
   maxBackoffMs?: number;
+  /**
+   * Prices an event as it is recorded (from memory, never throwing; accounting/event-pricer.ts).
+   * Without it events are stored with no cost.
+   */
+  price?: (event: UsageEvent) => EventCost | null;
 }
 
 /**
@@ -29,7 +35,8 @@ export class UsageRecorder {
   readonly #intervalMs: number;
   readonly #maxQueued: number;
   readonly #maxBackoffMs: number;
-  #queue: UsageEvent[] = [];
+  readonly #price: ((event: UsageEvent) => EventCost | null) | undefined;
+  #queue: PricedUsageEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #failures = 0;
@@ -44,6 +51,7 @@ export class UsageRecorder {
     this.#intervalMs = options.flushIntervalMs ?? 1000;
     this.#maxQueued = options.maxQueued ?? 50_000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.#price = options.price;
   }
 
   start(): void {
@@ -56,9 +64,12 @@ export class UsageRecorder {
     return this.#queue.length;
   }
 
-  record(event: UsageEvent): void {
-    this.#queue.push(event);
+  /** Queues the event, priced now (the cost travels with it, spill file included); returns it priced. */
+  record(event: UsageEvent): PricedUsageEvent {
+    const priced: PricedUsageEvent = this.#price ? { ...event, cost: this.#price(event) } : event;
+    this.#queue.push(priced);
     if (this.#queue.length >= this.#batchSize && !this.#flushing && !this.#closed) setImmediate(() => void this.#tick());
+    return priced;
   }
 
   /** Writes everything queued (and any spilled events) now; rejects if the database refuses. */
@@ -110,7 +121,7 @@ export class UsageRecorder {
     return fs.existsSync(this.#spillFile) || fs.existsSync(`${this.#spillFile}.replaying`);
   }
 
-  #spill(events: UsageEvent[]): void {
+  #spill(events: PricedUsageEvent[]): void {
     if (events.length === 0) return;
     fs.mkdirSync(path.dirname(this.#spillFile), { recursive: true });
     fs.appendFileSync(this.#spillFile, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -129,8 +140,10 @@ export class UsageRecorder {
       .split('\n')
       .filter(Boolean)
       .map((line) => {
-        const e = JSON.parse(line) as UsageEvent;
-        return { ...e, occurredAt: new Date(e.occurredAt) };
+        const e = JSON.parse(line) as PricedUsageEvent;
+        const event = { ...e, occurredAt: new Date(e.occurredAt) };
+        // A spill written before events carried their cost: price it now, as of when it happened.
+        return 'cost' in e || !this.#price ? event : { ...event, cost: this.#price(event) };
       });
     for (let i = 0; i < events.length; i += this.#batchSize) await this.#repository.insertBatch(events.slice(i, i + this.#batchSize));
     fs.rmSync(claimed);

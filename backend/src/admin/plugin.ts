@@ -11,17 +11,21 @@ import type { UserRepository } from '../db/user-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver } from '../proxy/access-keys.ts';
 import type { Envelope } from '../security/envelope.ts';
+import type { AccountingServices } from '../accounting/services.ts';
 import { accessKeyRoutes } from './access-keys.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { adminGuard, authRoutes, sessionRoutes } from './auth.ts';
 import { bedrockKeyRoutes } from './bedrock-keys.ts';
+import { budgetRoutes } from './budgets.ts';
 import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
 import { AdminError } from './errors.ts';
 import { createLoginLimiter } from './login-limiter.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
+import { pricingRoutes } from './pricing.ts';
 import { registerOpenApi } from './openapi.ts';
 import type { Transact } from './transaction.ts';
+import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
 
 export interface AdminDeps {
@@ -50,6 +54,8 @@ export interface AdminDeps {
   corsOrigins: readonly string[];
   /** Shown in the OpenAPI document. */
   version: string;
+  /** Prices, usage reports and budgets (usage.ts, pricing.ts, budgets.ts). */
+  accounting: AccountingServices;
 }
 
 declare module 'fastify' {
@@ -86,6 +92,9 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(circuitBreakerRoutes, deps);
     await guarded.register(modelMappingRoutes, deps);
     await guarded.register(auditLogRoutes, deps);
+    await guarded.register(usageRoutes, deps);
+    await guarded.register(pricingRoutes, deps);
+    await guarded.register(budgetRoutes, deps);
   });
 }
 

@@ -37,6 +37,7 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
           bedrockRegion: accessKeys.bedrockRegion,
           rotationExpiresAt: accessKeys.rotationExpiresAt,
           routingStrategy: users.routingStrategy,
+          monthlyBudgetUsd: users.monthlyBudgetUsd,
           userStatus: users.status,
           deletedAt: users.deletedAt,
         })
@@ -53,6 +54,7 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
         keyPrefix: row.keyPrefix,
         routingStrategy: row.routingStrategy,
         bedrockRegion: row.bedrockRegion,
+        monthlyBudgetUsd: row.monthlyBudgetUsd,
         expiresAt: row.keyStatus === 'rotating' ? row.rotationExpiresAt : null,
       };
     },

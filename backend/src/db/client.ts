@@ -48,6 +48,9 @@ async function openPostgres(options: { url: string; searchPath?: string; poolSiz
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one (a transaction, a session): pg emits 'error' on the client as well as
+  // failing its query, and with no listener that event would be an uncaught exception.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     db: drizzlePg(pool, { schema }) as unknown as Db,
     kind: 'postgres',

@@ -1,4 +1,4 @@
-import { bigint, boolean, char, customType, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, customType, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -56,6 +56,13 @@ export const usageEvents = pgTable('usage_events', {
   cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
   costUsd: numeric('cost_usd'),
   priceSnapshot: jsonb('price_snapshot'),
+  inputCostUsd: numeric('input_cost_usd'),
+  outputCostUsd: numeric('output_cost_usd'),
+  cacheReadCostUsd: numeric('cache_read_cost_usd'),
+  cacheWrite5mCostUsd: numeric('cache_write_5m_cost_usd'),
+  cacheWrite1hCostUsd: numeric('cache_write_1h_cost_usd'),
+  region: text('region'),
+  budgetReservationId: bigint('budget_reservation_id', { mode: 'number' }),
   latencyMs: integer('latency_ms').notNull(),
   ttfbMs: integer('ttfb_ms'),
   upstreamRequestId: text('upstream_request_id'),
@@ -96,5 +103,74 @@ export const adminTokenRevocations = pgTable('admin_token_revocations', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations };
+// Money (migrations/0004_money.sql): prices, rollups and Bedrock budgets. Money is numeric, read as strings.
+
+export const modelPrices = pgTable('model_prices', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  provider: text('provider', { enum: ['anthropic', 'bedrock'] }).notNull(),
+  region: text('region'),
+  model: text('model').notNull(),
+  inputUsdPerMtok: numeric('input_usd_per_mtok').notNull(),
+  outputUsdPerMtok: numeric('output_usd_per_mtok').notNull(),
+  cacheWrite5mUsdPerMtok: numeric('cache_write_5m_usd_per_mtok').notNull(),
+  cacheWrite1hUsdPerMtok: numeric('cache_write_1h_usd_per_mtok').notNull(),
+  cacheReadUsdPerMtok: numeric('cache_read_usd_per_mtok').notNull(),
+  longContextThresholdTokens: integer('long_context_threshold_tokens'),
+  longContextInputUsdPerMtok: numeric('long_context_input_usd_per_mtok'),
+  longContextOutputUsdPerMtok: numeric('long_context_output_usd_per_mtok'),
+  longContextCacheWrite5mUsdPerMtok: numeric('long_context_cache_write_5m_usd_per_mtok'),
+  longContextCacheWrite1hUsdPerMtok: numeric('long_context_cache_write_1h_usd_per_mtok'),
+  longContextCacheReadUsdPerMtok: numeric('long_context_cache_read_usd_per_mtok'),
+  effectiveFrom: timestamp('effective_from', { withTimezone: true }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const usageRollups = pgTable(
+  'usage_rollups',
+  {
+    granularity: text('granularity', { enum: ['hour', 'day', 'month'] }).notNull(),
+    bucketStart: timestamp('bucket_start', { withTimezone: true }).notNull(),
+    userId: uuid('user_id').notNull(),
+    accessKeyId: uuid('access_key_id').notNull(),
+    provider: text('provider', { enum: ['plan', 'bedrock'] }).notNull(),
+    model: text('model').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    unpricedRequests: bigint('unpriced_requests', { mode: 'number' }).notNull().default(0),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWrite5mTokens: bigint('cache_write_5m_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWrite1hTokens: bigint('cache_write_1h_tokens', { mode: 'number' }).notNull().default(0),
+    inputCostUsd: numeric('input_cost_usd').notNull().default('0'),
+    outputCostUsd: numeric('output_cost_usd').notNull().default('0'),
+    cacheReadCostUsd: numeric('cache_read_cost_usd').notNull().default('0'),
+    cacheWrite5mCostUsd: numeric('cache_write_5m_cost_usd').notNull().default('0'),
+    cacheWrite1hCostUsd: numeric('cache_write_1h_cost_usd').notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.granularity, t.bucketStart, t.userId, t.accessKeyId, t.provider, t.model] })],
+);
+
+export const budgetLedgers = pgTable(
+  'budget_ledgers',
+  {
+    userId: uuid('user_id').notNull(),
+    periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
+    spentUsd: numeric('spent_usd').notNull().default('0'),
+    reservedUsd: numeric('reserved_usd').notNull().default('0'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.periodStart] })],
+);
+
+export const budgetReservations = pgTable('budget_reservations', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  userId: uuid('user_id').notNull(),
+  periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
+  amountUsd: numeric('amount_usd').notNull(),
+  requestId: text('request_id').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations };
 export type Schema = typeof schema;

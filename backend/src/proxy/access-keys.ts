@@ -5,6 +5,8 @@ export interface KeyContext {
   keyPrefix: string;
   routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only';
   bedrockRegion: string | null;
+  /** The user's monthly Bedrock budget (numeric string), null for none: only budgeted users' Bedrock calls reserve. */
+  monthlyBudgetUsd: string | null;
   /** A rotated key stops working at this instant. */
   expiresAt: Date | null;
 }

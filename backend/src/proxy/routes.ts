@@ -10,6 +10,7 @@ import { BedrockCallError, type BedrockUpstream } from '../bedrock/upstream.ts';
 import type { Logger } from '../observability/logger.ts';
 import { refusedEvent, type Metrics } from '../observability/metrics.ts';
 import type { AccessKeyResolver, KeyContext } from './access-keys.ts';
+import { reserveBedrockBudget, type BudgetCheck } from './budget-check.ts';
 import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErrorType } from './anthropic-errors.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { Downstream } from './downstream.ts';
@@ -33,6 +34,8 @@ export interface ProxyDeps {
   bedrockRegion: string;
   modelMappings: () => readonly ModelMapping[];
   breakers: CircuitBreakers;
+  /** Monthly Bedrock budgets: a reservation before each Bedrock call of a budgeted user. */
+  budgets: Omit<BudgetCheck, 'logger'>;
   recorder: UsageRecorder;
   logger: Logger;
   planApiKey: string | undefined;
@@ -65,6 +68,8 @@ interface Ctx {
   atEventBoundary: () => boolean;
   provider: 'plan' | 'bedrock';
   fallbackReason: FallbackReason | null;
+  /** Budget held for this request's Bedrock call; settled when its usage event is stored. */
+  budgetReservationId: number | null;
 }
 
 const ROUTES: [string, Endpoint][] = [
@@ -145,6 +150,7 @@ async function handle(
     atEventBoundary: () => true,
     provider: 'plan',
     fallbackReason: null,
+    budgetReservationId: null,
   };
   if (parsed instanceof ProxyError) {
     record(ctx, { status: parsed.status, outcome: 'rejected', errorType: parsed.anthropicType, code: parsed.code });
@@ -349,6 +355,16 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
   const { deps, down } = ctx;
   ctx.provider = 'bedrock';
   ctx.fallbackReason = fallbackReason;
+  const region = ctx.key.bedrockRegion ?? deps.bedrockRegion;
+  const budget = await reserveBedrockBudget(
+    { ...deps.budgets, logger: deps.logger },
+    { key: ctx.key, requestId: ctx.requestId, occurredAt: ctx.occurredAt, parsed: ctx.parsed, bodyBytes: ctx.body.length, region, mappings: deps.modelMappings() },
+  );
+  if (budget instanceof ProxyError) {
+    record(ctx, { status: budget.status, outcome: 'rejected', errorType: budget.anthropicType, code: budget.code });
+    return writeError(ctx, budget);
+  }
+  ctx.budgetReservationId = budget.reservationId;
   let response;
   try {
     response = await deps.bedrock.send({
@@ -356,7 +372,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
       betaHeader: ctx.request.headers['anthropic-beta'],
       stream: ctx.stream,
       apiKey,
-      region: ctx.key.bedrockRegion ?? deps.bedrockRegion,
+      region,
       mappings: deps.modelMappings(),
       signal: ctx.abort.signal,
     });
@@ -495,9 +511,11 @@ function record(ctx: Ctx, o: Outcome): void {
     latencyMs: Math.round(performance.now() - ctx.startedAt),
     ttfbMs: ctx.down.ttfbMs,
     upstreamRequestId: o.upstreamRequestId ?? null,
+    region: ctx.provider === 'bedrock' ? (ctx.key.bedrockRegion ?? ctx.deps.bedrockRegion) : null,
+    budgetReservationId: ctx.budgetReservationId,
   };
-  ctx.deps.recorder.record(event);
-  ctx.deps.metrics.observe(event);
+  // The recorder prices the event as it queues it: metrics count that cost (CostUSD) too.
+  ctx.deps.metrics.observe(ctx.deps.recorder.record(event));
   ctx.deps.logger.info(
     {
       reqId: event.requestId,

@@ -134,7 +134,8 @@ describe(`usage recorder on ${testDatabaseKind()}`, () => {
     await createUsageRepository(database.db).insertBatch(events.slice(0, 2));
     const next = new UsageRecorder({ repository: createUsageRepository(database.db), spillFile, logger: silent, flushIntervalMs: 20 });
     next.start();
-    await expect.poll(() => fs.existsSync(spillFile), { timeout: 5_000 }).toBe(false);
+    // The file is claimed (renamed to .replaying) before it is written: wait until that is gone too.
+    await expect.poll(() => fs.existsSync(spillFile) || fs.existsSync(`${spillFile}.replaying`), { timeout: 5_000 }).toBe(false);
     expect(await countStored(events.map((e) => e.requestId))).toBe(5);
     await next.close();
   });

@@ -8,6 +8,7 @@ const ctx = (id: string, expiresAt: Date | null = null): KeyContext => ({
   keyPrefix: 'ak_abcdefgh',
   routingStrategy: 'plan_first',
   bedrockRegion: null,
+  monthlyBudgetUsd: null,
   expiresAt,
 });
 

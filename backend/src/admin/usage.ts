@@ -1,0 +1,207 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { formatZoned, type Granularity } from '../accounting/calendar.ts';
+import { formatUsd, toPico } from '../accounting/money.ts';
+import {
+  addTotals,
+  bucketStarts,
+  emptyTotals,
+  fillBuckets,
+  ReportRangeError,
+  resolveRange,
+  sourceGranularity,
+  totalCostUsd,
+  type ReportRange,
+  type UsageTotals,
+} from '../accounting/reports.ts';
+import type { UsageFilters } from '../db/usage-report-repository.ts';
+import { AdminError } from './errors.ts';
+import type { AdminDeps } from './plugin.ts';
+
+// Usage reports over the rollups (accounting/reports.ts): every period in TIMEZONE, money as exact
+// decimal strings, Plan traffic priced at Anthropic API rates (what the subscription saved).
+
+const Uuid = Type.String({ format: 'uuid' });
+const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, a day in TIMEZONE' });
+
+const RangeQuery = {
+  period: Type.Optional(Type.Enum(['day', 'week', 'month'], { description: 'the current day, ISO week (from Monday) or month in TIMEZONE' })),
+  start_date: Type.Optional(LocalDate),
+  end_date: Type.Optional({ ...LocalDate, description: 'YYYY-MM-DD, inclusive' }),
+};
+const FilterQuery = {
+  user_id: Type.Optional(Uuid),
+  access_key_id: Type.Optional(Uuid),
+  provider: Type.Optional(Type.Enum(['plan', 'bedrock'])),
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'as reports name it, e.g. claude-opus-5-5' })),
+};
+
+const UsageQuery = Type.Object(
+  { ...RangeQuery, ...FilterQuery, bucket: Type.Optional(Type.Enum(['hour', 'day', 'month'], { description: 'default: hour for a day, else day' })) },
+  { additionalProperties: false },
+);
+const TopUsersQuery = Type.Object(
+  {
+    ...RangeQuery,
+    provider: FilterQuery.provider,
+    model: FilterQuery.model,
+    by: Type.Optional(Type.Enum(['tokens', 'cost'], { default: 'tokens' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+  },
+  { additionalProperties: false },
+);
+const BreakdownQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, access_key_id: FilterQuery.access_key_id, provider: FilterQuery.provider }, { additionalProperties: false });
+
+const Money = Type.String({ description: 'USD, exact decimal' });
+const totalsProperties = {
+  requests: Type.Integer(),
+  /** Requests that used tokens of a model with no price: their cost is not included. */
+  unpriced_requests: Type.Integer(),
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cache_read_tokens: Type.Integer(),
+  cache_write_tokens: Type.Integer(),
+  cache_write_5m_tokens: Type.Integer(),
+  cache_write_1h_tokens: Type.Integer(),
+  cost_usd: Money,
+  input_cost_usd: Money,
+  output_cost_usd: Money,
+  cache_read_cost_usd: Money,
+  cache_write_cost_usd: Money,
+  cache_write_5m_cost_usd: Money,
+  cache_write_1h_cost_usd: Money,
+};
+export const UsageTotalsJson = Type.Object(totalsProperties);
+const Period = Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() });
+
+const UsageReport = Type.Object({
+  period: Period,
+  bucket: Type.String(),
+  totals: UsageTotalsJson,
+  buckets: Type.Array(Type.Object({ start: Type.String(), ...totalsProperties })),
+});
+const TopUsers = Type.Object({
+  period: Period,
+  by: Type.String(),
+  items: Type.Array(Type.Object({ user_id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), total_tokens: Type.Integer(), ...totalsProperties })),
+});
+const CostBreakdown = Type.Object({
+  period: Period,
+  totals: UsageTotalsJson,
+  items: Type.Array(Type.Object({ provider: Type.String(), model: Type.String(), ...totalsProperties })),
+});
+
+export function totalsJson(t: UsageTotals): Static<typeof UsageTotalsJson> {
+  return {
+    requests: t.requests,
+    unpriced_requests: t.unpricedRequests,
+    input_tokens: t.inputTokens,
+    output_tokens: t.outputTokens,
+    cache_read_tokens: t.cacheReadTokens,
+    cache_write_tokens: t.cacheWrite5mTokens + t.cacheWrite1hTokens,
+    cache_write_5m_tokens: t.cacheWrite5mTokens,
+    cache_write_1h_tokens: t.cacheWrite1hTokens,
+    cost_usd: totalCostUsd(t),
+    input_cost_usd: t.inputCostUsd,
+    output_cost_usd: t.outputCostUsd,
+    cache_read_cost_usd: t.cacheReadCostUsd,
+    cache_write_cost_usd: formatUsd(toPico(t.cacheWrite5mCostUsd) + toPico(t.cacheWrite1hCostUsd)),
+    cache_write_5m_cost_usd: t.cacheWrite5mCostUsd,
+    cache_write_1h_cost_usd: t.cacheWrite1hCostUsd,
+  };
+}
+
+type RangeParams = { period?: 'day' | 'week' | 'month'; start_date?: string; end_date?: string };
+
+export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { reports, timeZone } = deps.accounting;
+
+  const range = (q: RangeParams): ReportRange => {
+    try {
+      return resolveRange({ period: q.period, startDate: q.start_date, endDate: q.end_date }, new Date(), timeZone);
+    } catch (err) {
+      if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
+      throw err;
+    }
+  };
+  const periodJson = (r: ReportRange) => ({ start: formatZoned(r.start, timeZone), end: formatZoned(r.end, timeZone), timezone: timeZone });
+
+  app.get(
+    '/usage',
+    { schema: { summary: 'Usage and cost totals and buckets for a period in TIMEZONE (buckets with no traffic included)', querystring: UsageQuery, response: { 200: UsageReport } } },
+    async (request) => {
+      const q = request.query;
+      const r = range(q);
+      // Hours for a day (asked for, or the default range), days for anything longer.
+      const oneDay = q.period === 'day' || (q.period === undefined && q.start_date === undefined);
+      const bucket: Granularity = q.bucket ?? (oneDay ? 'hour' : 'day');
+      let starts: Date[];
+      try {
+        starts = bucketStarts(r, bucket, timeZone);
+      } catch (err) {
+        if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
+        throw err;
+      }
+      const filters: UsageFilters = { userId: q.user_id, accessKeyId: q.access_key_id, provider: q.provider, model: q.model };
+      const rows = await reports.byBucket({ granularity: sourceGranularity(r, bucket, timeZone), start: r.start, end: r.end, filters });
+      const buckets = fillBuckets(starts, rows);
+      const totals = buckets.reduce((sum, b) => addTotals(sum, b.totals), emptyTotals());
+      return {
+        period: periodJson(r),
+        bucket,
+        totals: totalsJson(totals),
+        buckets: buckets.map((b) => ({ start: formatZoned(b.start, timeZone), ...totalsJson(b.totals) })),
+      };
+    },
+  );
+
+  app.get(
+    '/usage/top-users',
+    { schema: { summary: 'Users with the most tokens or the highest cost in a period', querystring: TopUsersQuery, response: { 200: TopUsers } } },
+    async (request) => {
+      const q = request.query;
+      const r = range(q);
+      const by = q.by ?? 'tokens';
+      const rows = await reports.topUsers({
+        granularity: sourceGranularity(r, 'total', timeZone),
+        start: r.start,
+        end: r.end,
+        filters: { provider: q.provider, model: q.model },
+        by,
+        limit: q.limit ?? 10,
+      });
+      return {
+        period: periodJson(r),
+        by,
+        items: rows.map((row) => {
+          const t = row.totals;
+          const totalTokens = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens;
+          return { user_id: row.userId, name: row.name, total_tokens: totalTokens, ...totalsJson(t) };
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/usage/cost-breakdown',
+    { schema: { summary: 'Cost and usage per provider and model in a period, costliest first', querystring: BreakdownQuery, response: { 200: CostBreakdown } } },
+    async (request) => {
+      const q = request.query;
+      const r = range(q);
+      const rows = await reports.byModel({
+        granularity: sourceGranularity(r, 'total', timeZone),
+        start: r.start,
+        end: r.end,
+        filters: { userId: q.user_id, accessKeyId: q.access_key_id, provider: q.provider },
+      });
+      const totals = rows.reduce((sum, row) => addTotals(sum, row.totals), emptyTotals());
+      return {
+        period: periodJson(r),
+        totals: totalsJson(totals),
+        items: rows.map((row) => ({ provider: row.provider, model: row.model, ...totalsJson(row.totals) })),
+      };
+    },
+  );
+}

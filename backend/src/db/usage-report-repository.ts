@@ -1,0 +1,118 @@
+import { and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import type { Granularity } from '../accounting/calendar.ts';
+import { normalizeUsd } from '../accounting/money.ts';
+import type { UsageTotals } from '../accounting/reports.ts';
+import type { Db } from './client.ts';
+import { usageRollups, users } from './schema.ts';
+
+export interface UsageFilters {
+  userId?: string;
+  accessKeyId?: string;
+  provider?: 'plan' | 'bedrock';
+  model?: string;
+}
+
+export interface RollupQuery {
+  granularity: Granularity;
+  start: Date;
+  end: Date;
+  filters: UsageFilters;
+}
+
+export interface UsageReportRepository {
+  /** Sums per rollup bucket in [start, end), ascending. */
+  byBucket(query: RollupQuery): Promise<{ bucketStart: Date; totals: UsageTotals }[]>;
+  /** Users with the most tokens (all five kinds) or the highest cost in [start, end). */
+  topUsers(query: RollupQuery & { by: 'tokens' | 'cost'; limit: number }): Promise<{ userId: string; name: string | null; totals: UsageTotals }[]>;
+  /** Sums per provider and model in [start, end), costliest first. */
+  byModel(query: RollupQuery): Promise<{ provider: 'plan' | 'bedrock'; model: string; totals: UsageTotals }[]>;
+}
+
+// Every sum as text: bigint and numeric both arrive as strings from pg, not always from PGlite.
+const sums = {
+  requests: sql<string>`sum(${usageRollups.requests})::text`,
+  unpricedRequests: sql<string>`sum(${usageRollups.unpricedRequests})::text`,
+  inputTokens: sql<string>`sum(${usageRollups.inputTokens})::text`,
+  outputTokens: sql<string>`sum(${usageRollups.outputTokens})::text`,
+  cacheReadTokens: sql<string>`sum(${usageRollups.cacheReadTokens})::text`,
+  cacheWrite5mTokens: sql<string>`sum(${usageRollups.cacheWrite5mTokens})::text`,
+  cacheWrite1hTokens: sql<string>`sum(${usageRollups.cacheWrite1hTokens})::text`,
+  inputCostUsd: sql<string>`sum(${usageRollups.inputCostUsd})::text`,
+  outputCostUsd: sql<string>`sum(${usageRollups.outputCostUsd})::text`,
+  cacheReadCostUsd: sql<string>`sum(${usageRollups.cacheReadCostUsd})::text`,
+  cacheWrite5mCostUsd: sql<string>`sum(${usageRollups.cacheWrite5mCostUsd})::text`,
+  cacheWrite1hCostUsd: sql<string>`sum(${usageRollups.cacheWrite1hCostUsd})::text`,
+};
+
+type SumRow = { [K in keyof typeof sums]: string | null };
+
+function totalsOf(row: SumRow): UsageTotals {
+  const n = (v: string | null) => (v === null ? 0 : Number(v));
+  return {
+    requests: n(row.requests),
+    unpricedRequests: n(row.unpricedRequests),
+    inputTokens: n(row.inputTokens),
+    outputTokens: n(row.outputTokens),
+    cacheReadTokens: n(row.cacheReadTokens),
+    cacheWrite5mTokens: n(row.cacheWrite5mTokens),
+    cacheWrite1hTokens: n(row.cacheWrite1hTokens),
+    inputCostUsd: normalizeUsd(row.inputCostUsd),
+    outputCostUsd: normalizeUsd(row.outputCostUsd),
+    cacheReadCostUsd: normalizeUsd(row.cacheReadCostUsd),
+    cacheWrite5mCostUsd: normalizeUsd(row.cacheWrite5mCostUsd),
+    cacheWrite1hCostUsd: normalizeUsd(row.cacheWrite1hCostUsd),
+  };
+}
+
+function where(query: RollupQuery): SQL {
+  const f = query.filters;
+  const conditions: SQL[] = [
+    eq(usageRollups.granularity, query.granularity),
+    gte(usageRollups.bucketStart, query.start),
+    lt(usageRollups.bucketStart, query.end),
+  ];
+  if (f.userId) conditions.push(eq(usageRollups.userId, f.userId));
+  if (f.accessKeyId) conditions.push(eq(usageRollups.accessKeyId, f.accessKeyId));
+  if (f.provider) conditions.push(eq(usageRollups.provider, f.provider));
+  if (f.model) conditions.push(eq(usageRollups.model, f.model));
+  return and(...conditions)!;
+}
+
+const tokenSum = sql`sum(${usageRollups.inputTokens} + ${usageRollups.outputTokens} + ${usageRollups.cacheReadTokens} + ${usageRollups.cacheWrite5mTokens} + ${usageRollups.cacheWrite1hTokens})`;
+const costSum = sql`sum(${usageRollups.inputCostUsd} + ${usageRollups.outputCostUsd} + ${usageRollups.cacheReadCostUsd} + ${usageRollups.cacheWrite5mCostUsd} + ${usageRollups.cacheWrite1hCostUsd})`;
+
+export function createUsageReportRepository(db: Db): UsageReportRepository {
+  return {
+    async byBucket(query) {
+      const rows = await db
+        .select({ bucketStart: usageRollups.bucketStart, ...sums })
+        .from(usageRollups)
+        .where(where(query))
+        .groupBy(usageRollups.bucketStart)
+        .orderBy(asc(usageRollups.bucketStart));
+      return rows.map((r) => ({ bucketStart: r.bucketStart, totals: totalsOf(r) }));
+    },
+
+    async topUsers(query) {
+      const rows = await db
+        .select({ userId: usageRollups.userId, name: users.name, ...sums })
+        .from(usageRollups)
+        .leftJoin(users, eq(users.id, usageRollups.userId))
+        .where(where(query))
+        .groupBy(usageRollups.userId, users.name)
+        .orderBy(desc(query.by === 'cost' ? costSum : tokenSum), asc(usageRollups.userId))
+        .limit(query.limit);
+      return rows.map((r) => ({ userId: r.userId, name: r.name, totals: totalsOf(r) }));
+    },
+
+    async byModel(query) {
+      const rows = await db
+        .select({ provider: usageRollups.provider, model: usageRollups.model, ...sums })
+        .from(usageRollups)
+        .where(where(query))
+        .groupBy(usageRollups.provider, usageRollups.model)
+        .orderBy(desc(costSum), asc(usageRollups.provider), asc(usageRollups.model));
+      return rows.map((r) => ({ provider: r.provider, model: r.model, totals: totalsOf(r) }));
+    },
+  };
+}
