@@ -28,6 +28,7 @@ import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
 import { createInFlight } from './proxy/in-flight.ts';
+import { createUserLimiter } from './proxy/user-limits.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
 import type { Secrets } from './security/dev-secrets.ts';
 import { createEnvelope, kmsKeyRegion } from './security/envelope.ts';
@@ -156,6 +157,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       modelMappings: modelMappings.current,
       breakers,
       budgets: { gate: accounting.budgets, timeZone: config.timezone },
+      userLimits: createUserLimiter(),
       recorder,
       planApiKey: config.planApiKey,
       pingIntervalMs: config.streamPingIntervalMs,

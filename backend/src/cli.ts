@@ -42,6 +42,8 @@ Commands:
   usage top [--by tokens|cost] [--limit n] [--period …]   the users with the most tokens or cost
   usage breakdown [--user u] [--period …]                  cost per provider and model
   budget <user> [<usd>|none]          show a user's monthly Bedrock budget and spend, or set/remove it
+  limits <user> [--rpm n|none] [--in-flight n|none]
+                                      show or set a user's request limits (counted by each proxy task)
   pricing list [--provider anthropic|bedrock] [--model m] [--current]
                                       model prices (USD per million tokens) and when they apply
   pricing add <model> --provider anthropic|bedrock [--region r|global] --input p --output p
@@ -258,6 +260,8 @@ async function main(argv: string[]): Promise<void> {
       'cache-read': { type: 'string' },
       effective: { type: 'string' },
       current: { type: 'boolean', default: false },
+      rpm: { type: 'string' },
+      'in-flight': { type: 'string' },
     },
   });
   const [group, action, arg] = positionals;
@@ -283,7 +287,7 @@ async function main(argv: string[]): Promise<void> {
   };
   const range = { period: values.period, start_date: values.start, end_date: values.end };
 
-  switch (`${group} ${group === 'login' || group === 'budget' ? '' : (action ?? '')}`.trim()) {
+  switch (`${group} ${['login', 'budget', 'limits'].includes(group) ? '' : (action ?? '')}`.trim()) {
     case 'login': {
       const password = await readSecret(`Password for ${values.username} at ${g.url}: `);
       if (!password) throw new CliError('no password on standard input');
@@ -452,6 +456,23 @@ async function main(argv: string[]): Promise<void> {
           : await api<BudgetStatus>(g, 'PUT', `/admin/users/${user.id}/budget`, { monthly_budget_usd: ['none', ''].includes(arg.toLowerCase()) ? null : arg });
       const limit = status.monthly_budget_usd === null ? 'no budget' : `budget $${status.monthly_budget_usd}, $${status.remaining_usd} left (${status.percent_used}% used)`;
       return out(g, status, `${user.name}: $${status.spent_usd} spent on Bedrock and $${status.reserved_usd} held by running requests since ${status.period_start}; ${limit}; resets ${status.period_end}`);
+    }
+    case 'limits': {
+      const user = await findUser(g, need(action, 'user id or name'));
+      const limit = (flag: 'rpm' | 'in-flight'): number | null | undefined => {
+        const value = values[flag];
+        if (value === undefined) return undefined;
+        if (value.toLowerCase() === 'none') return null;
+        if (!/^[1-9]\d*$/.test(value)) throw new CliError(`--${flag} must be a whole number above 0, or none (got "${value}")`);
+        return Number(value);
+      };
+      const changes = { max_requests_per_minute: limit('rpm'), max_in_flight: limit('in-flight') };
+      const set = Object.values(changes).some((v) => v !== undefined);
+      const res = set
+        ? await api<{ max_requests_per_minute: number | null; max_in_flight: number | null }>(g, 'PUT', `/admin/users/${user.id}/limits`, changes)
+        : await api<{ max_requests_per_minute: number | null; max_in_flight: number | null }>(g, 'GET', `/admin/users/${user.id}/limits`);
+      const show = (n: number | null, what: string) => (n === null ? `no ${what} limit` : `${n} ${what}`);
+      return out(g, res, `${user.name}: ${show(res.max_requests_per_minute, 'requests per minute')}, ${show(res.max_in_flight, 'in flight')} (each proxy task counts on its own)`);
     }
     case 'pricing list': {
       const query = new URLSearchParams();

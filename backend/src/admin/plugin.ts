@@ -17,6 +17,7 @@ import { auditLogRoutes } from './audit-log.ts';
 import { adminGuard, authRoutes, sessionRoutes } from './auth.ts';
 import { bedrockKeyRoutes } from './bedrock-keys.ts';
 import { budgetRoutes } from './budgets.ts';
+import { limitRoutes } from './limits.ts';
 import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
 import { AdminError } from './errors.ts';
@@ -95,6 +96,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(usageRoutes, deps);
     await guarded.register(pricingRoutes, deps);
     await guarded.register(budgetRoutes, deps);
+    await guarded.register(limitRoutes, deps);
   });
 }
 

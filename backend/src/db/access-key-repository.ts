@@ -38,6 +38,8 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
           rotationExpiresAt: accessKeys.rotationExpiresAt,
           routingStrategy: users.routingStrategy,
           monthlyBudgetUsd: users.monthlyBudgetUsd,
+          maxRequestsPerMinute: users.maxRequestsPerMinute,
+          maxInFlight: users.maxInFlight,
           userStatus: users.status,
           deletedAt: users.deletedAt,
         })
@@ -55,6 +57,8 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
         routingStrategy: row.routingStrategy,
         bedrockRegion: row.bedrockRegion,
         monthlyBudgetUsd: row.monthlyBudgetUsd,
+        maxRequestsPerMinute: row.maxRequestsPerMinute,
+        maxInFlight: row.maxInFlight,
         expiresAt: row.keyStatus === 'rotating' ? row.rotationExpiresAt : null,
       };
     },

@@ -14,6 +14,8 @@ export const users = pgTable('users', {
   status: text('status', { enum: ['active', 'inactive', 'deleted'] }).notNull().default('active'),
   routingStrategy: text('routing_strategy', { enum: ['plan_first', 'bedrock_only', 'plan_only'] }).notNull().default('plan_first'),
   monthlyBudgetUsd: numeric('monthly_budget_usd'),
+  maxRequestsPerMinute: integer('max_requests_per_minute'),
+  maxInFlight: integer('max_in_flight'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),

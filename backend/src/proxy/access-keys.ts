@@ -7,6 +7,9 @@ export interface KeyContext {
   bedrockRegion: string | null;
   /** The user's monthly Bedrock budget (numeric string), null for none: only budgeted users' Bedrock calls reserve. */
   monthlyBudgetUsd: string | null;
+  /** Optional per-user limits (proxy/user-limits.ts); null: none. */
+  maxRequestsPerMinute: number | null;
+  maxInFlight: number | null;
   /** A rotated key stops working at this instant. */
   expiresAt: Date | null;
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { refusedEvent, type Metrics } from '../observability/metrics.ts';
 import type { AccessKeyResolver, KeyContext } from './access-keys.ts';
 import { reserveBedrockBudget, type BudgetCheck } from './budget-check.ts';
+import { userLimitError, type UserLimiter } from './user-limits.ts';
 import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErrorType } from './anthropic-errors.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { Downstream } from './downstream.ts';
@@ -36,6 +37,8 @@ export interface ProxyDeps {
   breakers: CircuitBreakers;
   /** Monthly Bedrock budgets: a reservation before each Bedrock call of a budgeted user. */
   budgets: Omit<BudgetCheck, 'logger'>;
+  /** Optional per-user requests-per-minute and in-flight limits (in memory, per process). */
+  userLimits: UserLimiter;
   recorder: UsageRecorder;
   logger: Logger;
   planApiKey: string | undefined;
@@ -156,8 +159,15 @@ async function handle(
     record(ctx, { status: parsed.status, outcome: 'rejected', errorType: parsed.anthropicType, code: parsed.code });
     return writeError(ctx, parsed);
   }
+  const limit = endpoint === 'messages' ? deps.userLimits.enter(key.userId, key) : null;
+  if (limit && !limit.admitted) {
+    const error = userLimitError(limit);
+    record(ctx, { status: error.status, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
+    return writeError(ctx, error);
+  }
   const leave = deps.inFlight.enter(() => stopForShutdown(ctx));
   if (!leave) {
+    limit?.release();
     const error = new ProxyError(
       'PROXY_OVERLOADED',
       529,
@@ -177,6 +187,7 @@ async function handle(
     if (!down.closed) writeError(ctx, error);
   } finally {
     leave();
+    limit?.release();
   }
 }
 

@@ -24,9 +24,9 @@ interface Operation {
 const PUBLIC = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout']);
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1yb3V0ZXMtdGVzdC1rZXktMTIzNA==';
-// Routes another part of the admin API owns (usage, pricing, budgets) are checked generically
+// Routes another part of the admin API owns (usage, pricing, budgets, limits) are checked generically
 // (document, 401, malformed id) but their bodies and audit entries are that part's own tests' concern.
-const OWNED_ELSEWHERE = /^\/admin\/(usage|pricing)(\/|$)|\/budget$/;
+const OWNED_ELSEWHERE = /^\/admin\/(usage|pricing)(\/|$)|\/(budget|limits)$/;
 
 let proxy: TestApp;
 let call: AdminCall;

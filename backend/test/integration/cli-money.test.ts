@@ -110,3 +110,12 @@ describe('ccproxy money commands', () => {
     expect(missing.stderr).toMatch(/missing --input/);
   });
 });
+
+describe('ccproxy limits', () => {
+  it('shows and sets a user\'s request limits', async () => {
+    expect((await cli(['limits', 'erin'])).stdout.trim()).toBe('erin: no requests per minute limit, no in flight limit (each proxy task counts on its own)');
+    expect((await cli(['limits', 'erin', '--rpm', '120', '--in-flight', '4'])).stdout.trim()).toBe('erin: 120 requests per minute, 4 in flight (each proxy task counts on its own)');
+    expect(JSON.parse((await cli(['limits', 'erin', '--in-flight', 'none', '--json'])).stdout)).toMatchObject({ max_requests_per_minute: 120, max_in_flight: null });
+    expect((await cli(['limits', 'erin', '--rpm', '0'])).stderr).toMatch(/--rpm must be a whole number above 0, or none/);
+  });
+});

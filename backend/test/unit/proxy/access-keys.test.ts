@@ -9,6 +9,8 @@ const ctx = (id: string, expiresAt: Date | null = null): KeyContext => ({
   routingStrategy: 'plan_first',
   bedrockRegion: null,
   monthlyBudgetUsd: null,
+  maxRequestsPerMinute: null,
+  maxInFlight: null,
   expiresAt,
 });
 
