@@ -1,7 +1,7 @@
 // Issue 6: the metrics the HighErrorRate alarm watches are the metrics the proxy emits. A scripted
-// run of successes, upstream 500s, a mid-stream error, fallbacks and refusals through the real
-// server; the EMF lines it writes must be valid and add up to exactly what happened, and /metrics
-// must tell the same story.
+// run through the real server (successes, upstream 500s, a mid-stream error, fallbacks, an unknown
+// key, a budget refusal): the EMF lines it writes must be valid and add up to exactly what happened,
+// and /metrics must tell the same story.
 import { eq, inArray, sum } from 'drizzle-orm';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -105,8 +105,16 @@ describe('metrics from a real run', () => {
     expect((await send(planFirst.rawKey, { stream: true })).status).toBe(200);
     // 1 refusal before routing: an unknown key.
     expect((await send(`ak_${'0'.repeat(43)}`, {})).status).toBe(401);
+    // 1 budget refusal: a bedrock_only user whose monthly budget cannot cover the request.
+    const budgeted = await proxy.createKey();
+    await adminCall('PUT', `/access-keys/${budgeted.accessKeyId}/bedrock-key`, { bedrock_api_key: BEDROCK_KEY });
+    await adminCall('PATCH', `/users/${budgeted.userId}`, { routing_strategy: 'bedrock_only' });
+    await adminCall('PUT', `/users/${budgeted.userId}/budget`, { monthly_budget_usd: '0.0001' });
+    const refused = await send(budgeted.rawKey, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text)).toMatchObject({ error: { type: 'rate_limit_error' } });
 
-    await waitForAccessLines(from, 11);
+    await waitForAccessLines(from, 12);
     const docs = flush();
 
     for (const doc of docs) expect(emfViolations(doc)).toEqual([]);
@@ -115,19 +123,20 @@ describe('metrics from a real run', () => {
     expect(dimensionless.length).toBe(docs.length); // every document feeds the dimensionless series
     expect(docs.some((d) => typeof d[METRICS.ErrorCount] === 'number')).toBe(true);
 
-    expect(emfSum(docs, METRICS.RequestCount)).toBe(11);
+    expect(emfSum(docs, METRICS.RequestCount)).toBe(12);
     expect(emfSum(docs, METRICS.ErrorCount)).toBe(3); // two 500s + the mid-stream error
     expect(emfSum(docs, METRICS.FallbackCount)).toBe(2);
-    expect(emfSum(docs, METRICS.BudgetRejections)).toBe(0);
+    expect(emfSum(docs, METRICS.BudgetRejections)).toBe(1); // a 429, so not an error
     expect(emfSum(docs, METRICS.CircuitOpen)).toBe(1);
-    expect(emfSampleCount(docs, METRICS.Latency)).toBe(11);
+    expect(emfSampleCount(docs, METRICS.Latency)).toBe(12);
 
     const plan = { Provider: 'plan', Model: MODEL };
     const viaBedrock = { Provider: 'bedrock', Model: MODEL };
     expect(emfSum(docs, METRICS.RequestCount, plan)).toBe(8);
     expect(emfSum(docs, METRICS.ErrorCount, plan)).toBe(3);
     expect(emfSum(docs, METRICS.FallbackCount, plan)).toBe(0);
-    expect(emfSum(docs, METRICS.RequestCount, viaBedrock)).toBe(2);
+    expect(emfSum(docs, METRICS.RequestCount, viaBedrock)).toBe(3);
+    expect(emfSum(docs, METRICS.BudgetRejections, viaBedrock)).toBe(1);
     expect(emfSum(docs, METRICS.FallbackCount, viaBedrock)).toBe(2);
     expect(emfSum(docs, METRICS.ErrorCount, viaBedrock)).toBe(0);
     expect(emfSampleCount(docs, METRICS.TTFB, plan)).toBe(8); // every plan request had a first byte, the 500s included
@@ -135,25 +144,29 @@ describe('metrics from a real run', () => {
     // Token figures equal what the usage table recorded for the same requests.
     await proxy.flushUsage();
     const [stored] = await proxy.database.db
-      .select({ input: sum(usageEvents.inputTokens), output: sum(usageEvents.outputTokens), cacheRead: sum(usageEvents.cacheReadTokens) })
+      .select({ input: sum(usageEvents.inputTokens), output: sum(usageEvents.outputTokens), cacheRead: sum(usageEvents.cacheReadTokens), cost: sum(usageEvents.costUsd) })
       .from(usageEvents)
-      .where(inArray(usageEvents.accessKeyId, [planOnly.accessKeyId, planFirst.accessKeyId]));
+      .where(inArray(usageEvents.accessKeyId, [planOnly.accessKeyId, planFirst.accessKeyId, budgeted.accessKeyId]));
     expect(emfSum(docs, METRICS.InputTokens)).toBe(Number(stored!.input));
     expect(emfSum(docs, METRICS.OutputTokens)).toBe(Number(stored!.output));
     expect(emfSum(docs, METRICS.CacheReadTokens)).toBe(Number(stored!.cacheRead));
     expect(Number(stored!.output)).toBeGreaterThan(0);
+    // Cost: the recorder prices each event as it is recorded; the metric sums those prices.
+    expect(Number(stored!.cost)).toBeGreaterThan(0);
+    expect(emfSum(docs, METRICS.CostUSD)).toBeCloseTo(Number(stored!.cost), 5);
     const fallbackRows = await proxy.database.db.select().from(usageEvents).where(eq(usageEvents.accessKeyId, planFirst.accessKeyId));
     expect(fallbackRows.map((r) => r.fallbackReason).sort()).toEqual(['circuit_open', 'usage_limit']);
 
     // Prometheus tells the same story (cumulative since start; this is the only traffic).
     const prom = await scrape();
-    expect(prom.get('ccproxy_requests_total')).toBe(11);
+    expect(prom.get('ccproxy_requests_total')).toBe(12);
     expect(prom.get('ccproxy_errors_total')).toBe(3);
     expect(prom.get('ccproxy_fallbacks_total')).toBe(2);
-    expect(prom.get('ccproxy_budget_rejections_total')).toBe(0);
+    expect(prom.get('ccproxy_budget_rejections_total')).toBe(1);
     expect(prom.get('ccproxy_circuit_opened_total')).toBe(1);
-    expect(prom.get('ccproxy_latency_seconds_count')).toBe(11);
+    expect(prom.get('ccproxy_latency_seconds_count')).toBe(12);
     expect(prom.get('ccproxy_input_tokens_total')).toBe(Number(stored!.input));
+    expect(prom.get('ccproxy_cost_usd_total')).toBeCloseTo(Number(stored!.cost), 9);
     expect(prom.get('ccproxy_circuits_open')).toBe(1);
     expect(prom.get('ccproxy_upstream_requests_in_flight')).toBe(0);
   });
