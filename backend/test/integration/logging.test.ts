@@ -80,6 +80,12 @@ describe('secrets never reach the logs', () => {
     // A refused Bedrock key (space inside): the 400 names the field, the log must not hold the value.
     expect((await call('PUT', `/admin/access-keys/${key.id}/bedrock-key`, { headers: admin, body: JSON.stringify({ bedrock_api_key: `${BEDROCK_SHORT_TERM_KEY} x` }) })).status).toBe(400);
     expect((await call('GET', '/admin/users', { headers: admin })).status).toBe(200);
+    // Rotation issues another raw key (shown once); a budget and a price change are audited.
+    const rotated = await call('POST', `/admin/access-keys/${key.id}/rotate`, { headers: { authorization: admin.authorization } });
+    expect(rotated.status).toBe(201);
+    const next = JSON.parse(rotated.text) as { raw_key: string };
+    secrets.push(next.raw_key);
+    expect((await call('PUT', `/admin/users/${user.id}/budget`, { headers: admin, body: JSON.stringify({ monthly_budget_usd: '100' }) })).status).toBe(200);
 
     const client = { ...json, 'x-api-key': CLIENT_API_KEY, authorization: `Bearer ${CLIENT_OAUTH_TOKEN}` };
     // The proxy: key in the path, in x-proxy-key, in the body, in the query; streamed and not.
@@ -87,6 +93,7 @@ describe('secrets never reach the logs', () => {
     expect((await call('POST', `/ak/${key.raw_key}/v1/messages`, { headers: client, body: messages({ stream: true }) })).status).toBe(200);
     expect((await call('POST', '/v1/messages', { headers: { ...client, 'x-proxy-key': key.raw_key }, body: messages({ metadata: { user_id: key.raw_key } }) })).status).toBe(200);
     expect((await call('POST', `/ak/${key.raw_key}/v1/messages/count_tokens?key=${key.raw_key}`, { headers: client, body: messages() })).status).toBe(200);
+    expect((await call('POST', `/ak/${next.raw_key}/v1/messages`, { headers: client, body: messages() })).status).toBe(200);
     // Refusals: revoked key, unknown route with a key in it, bad JSON holding secrets, no model.
     expect((await call('POST', `/ak/${other.raw_key}/v1/messages`, { headers: client, body: messages() })).status).toBe(401);
     expect((await call('POST', `/ak/${key.raw_key}/v1/complete`, { headers: client, body: messages() })).status).toBe(404);
