@@ -61,7 +61,13 @@ async function shutdown(signal: string): Promise<void> {
     if (acceptingMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptingMs));
     logger.info('no longer accepting connections; draining');
     await app.close();
-    await database!.close();
+    // The usage queue is already flushed (or spilled to a file); a pool waiting on a connection that
+    // died mid-use must not keep the task alive until SIGKILL.
+    const closed = await Promise.race([
+      database!.close().then(() => true),
+      new Promise<false>((resolve) => setTimeout(resolve, 5_000, false).unref()),
+    ]);
+    if (!closed) logger.warn('database did not close within 5 s; exiting anyway');
     logger.info('shutdown complete');
     process.exit(0);
   } catch (err) {
