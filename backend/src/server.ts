@@ -29,7 +29,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // One hop, the ALB: the client address is the last X-Forwarded-For entry (the one the ALB
     // appended), so a client cannot pick its own address for the login limit or the audit log.
     trustProxy: (_address: string, hop: number) => hop < 1,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allowUnionTypes: true } },
   });
 
   observeHttp(app, { logger: deps.logger, prometheus: deps.prometheus });
