@@ -9,29 +9,18 @@ import { startOf, type Granularity } from './calendar.ts';
 import type { PricedUsageEvent } from './cost.ts';
 import { formatUsd, toPico } from './money.ts';
 import { pricingModel } from './pricing.ts';
+import type { UsageTotals } from './reports.ts';
 
 export const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'month'];
 
-export interface RollupRow {
+/** One rollup bucket: the report totals (reports.ts) of one user × key × provider × model. */
+export interface RollupRow extends UsageTotals {
   granularity: Granularity;
   bucketStart: Date;
   userId: string;
   accessKeyId: string;
   provider: 'plan' | 'bedrock';
   model: string;
-  requests: number;
-  /** Requests that used tokens but had no price: their cost is missing from the sums. */
-  unpricedRequests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWrite5mTokens: number;
-  cacheWrite1hTokens: number;
-  inputCostUsd: string;
-  outputCostUsd: string;
-  cacheReadCostUsd: string;
-  cacheWrite5mCostUsd: string;
-  cacheWrite1hCostUsd: string;
 }
 
 const MAX_MODEL_LENGTH = 200;

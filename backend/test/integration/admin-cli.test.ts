@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,8 +6,8 @@ import { loadConfig } from '../../src/config.ts';
 import { resolveSecrets } from '../../src/security/dev-secrets.ts';
 import { verifyPassword } from '../../src/security/passwords.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 
-const bin = path.join(import.meta.dirname, '../../bin/ccproxy.js');
 let proxy: TestApp;
 let configDir: string;
 
@@ -21,17 +20,7 @@ afterAll(async () => {
   fs.rmSync(configDir, { recursive: true, force: true });
 });
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args, '--url', proxy.url], { env: { ...process.env, CCPROXY_CONFIG_DIR: configDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli({ url: proxy.url, configDir }, args, stdin);
 const json = async (args: string[], stdin = '') => {
   const res = await cli([...args, '--json'], stdin);
   if (res.code !== 0) throw new Error(`ccproxy ${args.join(' ')}: ${res.stderr}`);

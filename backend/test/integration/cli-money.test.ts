@@ -1,29 +1,18 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 
 // `ccproxy usage | budget | pricing`: the money commands, as a client of the admin API.
 
-const bin = path.join(import.meta.dirname, '../../bin/ccproxy.js');
 let proxy: TestApp;
 let configDir: string;
 let erin: { userId: string; accessKeyId: string };
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args, '--url', proxy.url], { env: { ...process.env, CCPROXY_CONFIG_DIR: configDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli({ url: proxy.url, configDir }, args, stdin);
 
 beforeAll(async () => {
   proxy = await startTestApp();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 
 const bin = path.join(import.meta.dirname, '../../bin/ccproxy.js');
 let proxy: TestApp;
@@ -18,17 +19,7 @@ afterAll(async () => {
   fs.rmSync(configDir, { recursive: true, force: true });
 });
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args, '--url', proxy.url], { env: { ...process.env, CCPROXY_CONFIG_DIR: configDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runCli({ url: proxy.url, configDir }, args, stdin);
 
 describe('ccproxy CLI', () => {
   it('refuses to work before login, and logs in with the password from standard input', async () => {
