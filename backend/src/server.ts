@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminPlugin, type AdminDeps } from './admin/plugin.ts';
+import { registerDashboard } from './dashboard/plugin.ts';
 import { observeHttp } from './observability/http.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -15,6 +16,8 @@ export interface ServerDeps {
   isReady: () => Promise<boolean>;
   /** GET /metrics when Prometheus is enabled. */
   prometheus?: Metrics['prometheus'];
+  /** The built dashboard (default backend/public). */
+  dashboardDir?: string;
 }
 
 /** The whole HTTP surface; never listens (main.ts and tests decide where). */
@@ -41,8 +44,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(proxyRoutes, { ...deps.proxy, logger: deps.logger });
   await app.register(adminPlugin, { prefix: '/admin', ...deps.admin, logger: deps.logger });
+  const dashboard = await registerDashboard(app, deps.dashboardDir);
 
   app.setNotFoundHandler((request, reply) => {
+    // A dashboard page opened by its address (/users/…): the app routes it in the browser.
+    if (dashboard.wantsPage(request)) return dashboard.sendPage(reply);
     if (request.url.startsWith('/admin/') || request.url === '/admin') {
       return reply.code(404).send({ error: { type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
     }

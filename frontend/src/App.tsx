@@ -1,0 +1,74 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Alert } from './components/Alert.tsx';
+import { Layout } from './components/Layout.tsx';
+import { api, setUnauthorizedHandler } from './lib/api.ts';
+import { errorText } from './lib/api-error.ts';
+import { loginPathFor, safeNextPath } from './lib/next-path.ts';
+import { matchRoute, navigate, useLocation } from './lib/router.tsx';
+import type { Session } from './lib/types.ts';
+import { LoginPage } from './pages/LoginPage.tsx';
+import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { OverviewPage } from './pages/OverviewPage.tsx';
+
+type Route = { pattern: string; render: (params: Record<string, string>) => ReactNode };
+const ROUTES: Route[] = [{ pattern: '/', render: () => <OverviewPage /> }];
+
+function routeFor(path: string): ReactNode {
+  for (const route of ROUTES) {
+    const params = matchRoute(route.pattern, path);
+    if (params) return route.render(params);
+  }
+  return <NotFoundPage />;
+}
+
+export function App() {
+  // undefined: not known yet; null: signed out.
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [bootError, setBootError] = useState<string | null>(null);
+  const { path, search } = useLocation();
+
+  const refresh = useCallback(async () => {
+    try {
+      setSession(await api.session());
+      setBootError(null);
+    } catch (err) {
+      setBootError(errorText(err));
+    }
+  }, []);
+
+  useEffect(() => {
+    // Any 401 (expired or revoked session) brings the login page back.
+    setUnauthorizedHandler(() => setSession(null));
+    void refresh();
+  }, [refresh]);
+
+  useEffect(() => {
+    if (session === null && path !== '/login') navigate(loginPathFor(path + search), { replace: true });
+    if (session && path === '/login') navigate(safeNextPath(search), { replace: true });
+  }, [session, path, search]);
+
+  if (bootError) {
+    return (
+      <main className="mx-auto max-w-xl p-6">
+        <h1 className="mb-4 text-2xl font-semibold">Claude Code Proxy admin</h1>
+        <Alert>{bootError}</Alert>
+        <button type="button" className="btn-secondary mt-4" onClick={() => void refresh()}>
+          Try again
+        </button>
+      </main>
+    );
+  }
+  if (session === undefined) return <p className="p-6 text-slate-500">Loading…</p>;
+  if (session === null) return <LoginPage onLoggedIn={refresh} />;
+
+  const logout = async () => {
+    await api.logout();
+    setSession(null);
+    navigate('/login', { replace: true });
+  };
+  return (
+    <Layout username={session.username} onLogout={logout}>
+      {routeFor(path)}
+    </Layout>
+  );
+}

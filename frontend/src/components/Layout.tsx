@@ -1,0 +1,74 @@
+import { useState, type ReactNode } from 'react';
+import { errorText } from '../lib/api-error.ts';
+import { Link, useLocation } from '../lib/router.tsx';
+import { Alert } from './Alert.tsx';
+
+const NAV = [
+  { to: '/', label: 'Overview' },
+  { to: '/users', label: 'Users' },
+  { to: '/pricing', label: 'Pricing' },
+  { to: '/model-mappings', label: 'Model mappings' },
+  { to: '/audit-log', label: 'Audit log' },
+];
+
+function isCurrent(to: string, path: string): boolean {
+  return to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`);
+}
+
+export function Layout({ username, onLogout, children }: { username: string; onLogout: () => Promise<void>; children: ReactNode }) {
+  const { path } = useLocation();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const logout = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onLogout();
+    } catch (err) {
+      setError(`Logout failed: ${errorText(err)}`);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="min-h-screen">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+          <Link to="/" className="font-semibold text-slate-900">
+            Claude Code Proxy <span className="font-normal text-slate-500">admin</span>
+          </Link>
+          <nav aria-label="Main" className="order-last w-full sm:order-none sm:w-auto">
+            <ul className="flex flex-wrap gap-1">
+              {NAV.map((item) => (
+                <li key={item.to}>
+                  <Link
+                    to={item.to}
+                    aria-current={isCurrent(item.to, path) ? 'page' : undefined}
+                    className="block rounded-md px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700"
+                  >
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="ml-auto flex items-center gap-3 text-sm">
+            <span className="text-slate-500">
+              Signed in as <span className="font-medium text-slate-700">{username}</span>
+            </span>
+            <button type="button" onClick={logout} disabled={busy} className="btn-secondary">
+              {busy ? 'Logging out…' : 'Log out'}
+            </button>
+          </div>
+        </div>
+        {error && (
+          <div className="mx-auto max-w-7xl px-4 pb-3">
+            <Alert>{error}</Alert>
+          </div>
+        )}
+      </header>
+      <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
+    </div>
+  );
+}

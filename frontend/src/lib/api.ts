@@ -1,0 +1,106 @@
+import { ApiError, extractApiError } from './api-error.ts';
+import type {
+  AccessKey,
+  AuditEntry,
+  BedrockKeyStatus,
+  Breaker,
+  BudgetStatus,
+  CostBreakdown,
+  IssuedKey,
+  ModelMapping,
+  ModelMappings,
+  Page,
+  Price,
+  RoutingStrategy,
+  Session,
+  TopUsers,
+  UsageReport,
+  User,
+} from './types.ts';
+
+// Every call goes to /admin on this origin with the session cookie (HttpOnly: this code never
+// sees it, and no token is ever kept in storage). A 401 tells the app to show the login page.
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+let onUnauthorized: () => void = () => {};
+/** The app's reaction to an expired or revoked session. */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export function queryString(query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; quiet401?: boolean } = {}): Promise<T> {
+  const response = await fetch(`/admin${path}${queryString(options.query)}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+  });
+  if (!response.ok) {
+    const error = extractApiError(response.status, await response.text(), response.headers.get('retry-after'));
+    if (response.status === 401 && !options.quiet401) onUnauthorized();
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+const id = encodeURIComponent;
+
+export const api = {
+  login: (username: string, password: string) => request<{ expires_at: string }>('POST', '/auth/login', { body: { username, password }, quiet401: true }),
+  logout: () => request<void>('POST', '/auth/logout'),
+  /** The current session, or null when not signed in. */
+  session: async (): Promise<Session | null> => {
+    try {
+      return await request<Session>('GET', '/auth/session', { quiet401: true });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  },
+
+  users: (query: { limit: number; offset: number; q?: string; status?: string }) => request<Page<User>>('GET', '/users', { query }),
+  user: (userId: string) => request<User>('GET', `/users/${id(userId)}`),
+  createUser: (body: { name: string; description: string | null }) => request<User>('POST', '/users', { body }),
+  updateUser: (userId: string, body: { name?: string; description?: string | null; routing_strategy?: RoutingStrategy }) =>
+    request<User>('PATCH', `/users/${id(userId)}`, { body }),
+  setUserStatus: (userId: string, verb: 'deactivate' | 'reactivate') => request<User>('POST', `/users/${id(userId)}/${verb}`),
+  deleteUser: (userId: string) => request<void>('DELETE', `/users/${id(userId)}`),
+
+  budget: (userId: string) => request<BudgetStatus>('GET', `/users/${id(userId)}/budget`),
+  setBudget: (userId: string, amount: string | null) => request<BudgetStatus>('PUT', `/users/${id(userId)}/budget`, { body: { monthly_budget_usd: amount } }),
+
+  accessKeys: (userId: string) => request<{ items: AccessKey[] }>('GET', `/users/${id(userId)}/access-keys`),
+  issueKey: (userId: string, region: string | null) => request<IssuedKey>('POST', `/users/${id(userId)}/access-keys`, { body: { bedrock_region: region } }),
+  rotateKey: (keyId: string) => request<IssuedKey>('POST', `/access-keys/${id(keyId)}/rotate`),
+  revokeKey: (keyId: string) => request<void>('DELETE', `/access-keys/${id(keyId)}`),
+
+  bedrockKey: (keyId: string) => request<BedrockKeyStatus>('GET', `/access-keys/${id(keyId)}/bedrock-key`),
+  putBedrockKey: (keyId: string, key: string) => request<BedrockKeyStatus>('PUT', `/access-keys/${id(keyId)}/bedrock-key`, { body: { bedrock_api_key: key } }),
+  deleteBedrockKey: (keyId: string) => request<void>('DELETE', `/access-keys/${id(keyId)}/bedrock-key`),
+
+  breaker: (keyId: string) => request<Breaker>('GET', `/circuit-breakers/${id(keyId)}`),
+  resetBreaker: (keyId: string) => request<void>('POST', `/circuit-breakers/${id(keyId)}/reset`),
+
+  usage: (query: Query) => request<UsageReport>('GET', '/usage', { query }),
+  topUsers: (query: Query) => request<TopUsers>('GET', '/usage/top-users', { query }),
+  costBreakdown: (query: Query) => request<CostBreakdown>('GET', '/usage/cost-breakdown', { query }),
+
+  prices: (query: { current?: boolean; provider?: string }) => request<{ items: Price[] }>('GET', '/pricing', { query }),
+  addPrice: (body: Record<string, unknown>) => request<Price>('POST', '/pricing', { body }),
+  cancelPrice: (priceId: string) => request<void>('DELETE', `/pricing/${id(priceId)}`),
+
+  mappings: () => request<ModelMappings>('GET', '/model-mappings'),
+  putMapping: (model: string, body: { base_id: string; geographies: string[] }) => request<ModelMapping>('PUT', `/model-mappings/${id(model)}`, { body }),
+  deleteMapping: (model: string) => request<void>('DELETE', `/model-mappings/${id(model)}`),
+
+  auditLog: (query: Query) => request<Page<AuditEntry>>('GET', '/audit-log', { query }),
+};

@@ -1,0 +1,64 @@
+// How numbers look on the dashboard. Money arrives as exact decimal strings ("12.3400000000");
+// it is shown rounded, with sub-cent amounts kept visible rather than shown as $0.00.
+
+const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatUsd(value: string | number | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) return '—';
+  if (n === 0) return '$0.00';
+  const abs = Math.abs(n);
+  if (abs < 0.0001) return n < 0 ? '> -$0.0001' : '< $0.0001';
+  if (abs < 0.01) return `${n < 0 ? '-' : ''}$${abs.toFixed(4).replace(/0+$/, '')}`;
+  return usd2.format(n);
+}
+
+/** 1234 → "1.2K", 3_400_000 → "3.4M"; below a thousand, the number itself. */
+export function formatTokens(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  return Math.abs(n) < 1000 ? integer.format(n) : compact.format(n);
+}
+
+/** 1234567 → "1,234,567". */
+export function formatInteger(n: number): string {
+  return integer.format(n);
+}
+
+/** A ratio (0.123) as "12.3%"; "—" when there is nothing to divide. */
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  const pct = ratio * 100;
+  if (pct > 0 && pct < 0.1) return '< 0.1%';
+  return `${pct.toFixed(pct >= 10 || Number.isInteger(pct) ? 0 : 1)}%`;
+}
+
+/** Safe division for shares and rates: null when the whole is zero. */
+export function ratio(part: number, whole: number): number | null {
+  return whole > 0 ? part / whole : null;
+}
+
+/** An instant as "2026-11-25 13:04" in the given time zone (the viewer's when none). */
+export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+}
+
+/** Every token kind counted together (what "tokens" means on the cards' total). */
+export function totalTokens(t: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number }): number {
+  return t.input_tokens + t.output_tokens + t.cache_read_tokens + t.cache_write_tokens;
+}

@@ -1,0 +1,62 @@
+import { useState, type FormEvent } from 'react';
+import { Alert } from '../components/Alert.tsx';
+import { api } from '../lib/api.ts';
+import { ApiError, errorText } from '../lib/api-error.ts';
+
+export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.login(username, password);
+      await onLoggedIn();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) setError('Wrong username or password.');
+      else if (err instanceof ApiError && err.status === 429) {
+        setError(err.retryAfter ? `Too many failed logins. Try again in ${err.retryAfter} seconds.` : err.message);
+      } else setError(errorText(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="flex min-h-screen items-center justify-center px-4">
+      <div className="w-full max-w-sm">
+        <h1 className="mb-1 text-2xl font-semibold">Sign in</h1>
+        <p className="mb-6 text-sm text-slate-600">Claude Code Proxy administration</p>
+        <form onSubmit={submit} className="card space-y-4" noValidate>
+          {error && <Alert>{error}</Alert>}
+          <div>
+            <label htmlFor="login-username" className="label">
+              Username
+            </label>
+            <input id="login-username" className="input" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} />
+          </div>
+          <div>
+            <label htmlFor="login-password" className="label">
+              Password
+            </label>
+            <input
+              id="login-password"
+              type="password"
+              className="input"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </div>
+          <button type="submit" className="btn-primary w-full" disabled={busy || !username || !password}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+      </div>
+    </main>
+  );
+}
