@@ -9,9 +9,16 @@ import type { Session } from './lib/types.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
+import { UserDetailPage } from './pages/UserDetailPage.tsx';
+import { UsersPage } from './pages/UsersPage.tsx';
 
 type Route = { pattern: string; render: (params: Record<string, string>) => ReactNode };
-const ROUTES: Route[] = [{ pattern: '/', render: () => <OverviewPage /> }];
+const ROUTES: Route[] = [
+  { pattern: '/', render: () => <OverviewPage /> },
+  { pattern: '/users', render: () => <UsersPage /> },
+  // key: another user's page starts fresh.
+  { pattern: '/users/:id', render: (p) => <UserDetailPage key={p.id} userId={p.id!} /> },
+];
 
 function routeFor(path: string): ReactNode {
   for (const route of ROUTES) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatInteger, formatPercent, formatTokens, formatUsd, ratio, totalTokens } from '../src/lib/format.ts';
+import { formatDateTime, formatInteger, formatPercent, formatTokens, formatUsd, ratio, totalTokens, trimDecimal } from '../src/lib/format.ts';
 
 describe('formatUsd', () => {
   it('rounds exact decimal strings to cents with grouping', () => {
@@ -57,5 +57,14 @@ describe('formatDateTime', () => {
     expect(formatDateTime('2026-11-25T20:30:00Z', 'Asia/Seoul')).toBe('2026-11-26 05:30');
     expect(formatDateTime('2026-11-25T20:30:00Z', 'UTC')).toBe('2026-11-25 20:30');
     expect(formatDateTime(null)).toBe('—');
+  });
+});
+
+describe('trimDecimal', () => {
+  it('drops the padding of a stored amount', () => {
+    expect(trimDecimal('250.0000')).toBe('250');
+    expect(trimDecimal('0.5000')).toBe('0.5');
+    expect(trimDecimal('1200')).toBe('1200');
+    expect(trimDecimal('0.0000')).toBe('0');
   });
 });

@@ -62,3 +62,8 @@ export function formatDateTime(iso: string | null | undefined, timeZone?: string
 export function totalTokens(t: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number }): number {
   return t.input_tokens + t.output_tokens + t.cache_read_tokens + t.cache_write_tokens;
 }
+
+/** A stored decimal without its padding, for an input field: "250.0000" → "250", "0.5000" → "0.5". */
+export function trimDecimal(value: string): string {
+  return value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value;
+}

@@ -1,3 +1,128 @@
+import { useId, useState } from 'react';
+import { Alert } from '../components/Alert.tsx';
+import { BudgetBar } from '../components/BudgetBar.tsx';
+import { TopUsersChart } from '../components/charts.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { Panel } from '../components/Panel.tsx';
+import { UsageSection } from '../components/UsageSection.tsx';
+import { api } from '../lib/api.ts';
+import { formatTokens, formatUsd } from '../lib/format.ts';
+import { Link } from '../lib/router.tsx';
+import type { BudgetStatus, User } from '../lib/types.ts';
+import { useAsync } from '../lib/use-async.ts';
+
+/** Users at or above this share of their monthly budget are called out. */
+const ALERT_SHARE = 0.8;
+
 export function OverviewPage() {
-  return <h1 className="text-2xl font-semibold">Overview</h1>;
+  const selectId = useId();
+  const [userId, setUserId] = useState('');
+  // Every user for the filter (the API allows 500 a page; more than that is not a dashboard's company).
+  const users = useAsync(() => api.users({ limit: 500, offset: 0 }), []);
+
+  const userFilter = (
+    <div>
+      <label htmlFor={selectId} className="label">
+        User
+      </label>
+      <select id={selectId} className="input" value={userId} onChange={(e) => setUserId(e.target.value)}>
+        <option value="">All users</option>
+        {users.data?.items.map((u) => (
+          <option key={u.id} value={u.id}>
+            {u.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-semibold">Overview</h1>
+      {users.error && <Alert>{users.error}</Alert>}
+      <UsageSection userId={userId || undefined} controls={userFilter}>
+        {(query) => (
+          <div className="grid gap-4 lg:grid-cols-2">
+            <TopUsers query={query} by="tokens" />
+            <TopUsers query={query} by="cost" />
+          </div>
+        )}
+      </UsageSection>
+      <BudgetAlerts users={users.data?.items} />
+    </div>
+  );
+}
+
+function TopUsers({ query, by }: { query: Record<string, string>; by: 'tokens' | 'cost' }) {
+  const top = useAsync(() => api.topUsers({ ...query, by, limit: 5 }), [JSON.stringify(query), by]);
+  const title = by === 'tokens' ? 'Top users by tokens' : 'Top users by cost';
+  return (
+    <Panel title={title} testId={by === 'tokens' ? 'top-users-tokens' : 'top-users-cost'}>
+      {top.error && <Alert>{top.error}</Alert>}
+      {top.data && (
+        <>
+          <TopUsersChart top={top.data} />
+          {top.data.items.length > 0 && (
+            <ol className="mt-2 space-y-1 text-sm">
+              {top.data.items.map((item, i) => (
+                <li key={item.user_id} className="flex justify-between gap-2">
+                  <Link to={`/users/${item.user_id}`} className="text-indigo-700 hover:underline">
+                    {i + 1}. {item.name ?? item.user_id}
+                  </Link>
+                  <span className="tabular-nums text-slate-600">
+                    {formatTokens(item.total_tokens)} tokens · {formatUsd(item.cost_usd)}
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
+          <p className="mt-2 text-xs text-slate-500">All users, whatever the user filter.</p>
+        </>
+      )}
+    </Panel>
+  );
+}
+
+function BudgetAlerts({ users }: { users: User[] | undefined }) {
+  const budgeted = (users ?? []).filter((u) => u.monthly_budget_usd !== null);
+  const key = budgeted.map((u) => `${u.id}:${u.monthly_budget_usd}`).join(',');
+  const budgets = useAsync(async () => Promise.all(budgeted.map((u) => api.budget(u.id))), [key]);
+  const byUser = new Map((users ?? []).map((u) => [u.id, u]));
+  const alerts = (budgets.data ?? []).filter(isNearLimit).sort((a, b) => (b.percent_used ?? 0) - (a.percent_used ?? 0));
+
+  return (
+    <Panel title="Budget alerts" testId="budget-alerts">
+      {budgets.error && <Alert>{budgets.error}</Alert>}
+      {users && budgeted.length === 0 && (
+        <EmptyState title="No user has a monthly Bedrock budget">Set one on a user's page to cap what their Bedrock traffic may cost.</EmptyState>
+      )}
+      {budgets.data && budgeted.length > 0 && alerts.length === 0 && (
+        <EmptyState title="No budget is nearly used">Users who reach {Math.round(ALERT_SHARE * 100)}% of their monthly Bedrock budget appear here.</EmptyState>
+      )}
+      {alerts.length > 0 && (
+        <ul className="divide-y divide-slate-100">
+          {alerts.map((b) => {
+            const name = byUser.get(b.user_id)?.name ?? b.user_id;
+            return (
+              <li key={b.user_id} className="flex flex-wrap items-center justify-between gap-3 py-2">
+                <Link to={`/users/${b.user_id}`} className="font-medium text-indigo-700 hover:underline">
+                  {name}
+                </Link>
+                <div className="w-64 max-w-full">
+                  <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label={`Budget used by ${name}`} />
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </Panel>
+  );
+}
+
+function isNearLimit(b: BudgetStatus): boolean {
+  if (b.monthly_budget_usd === null) return false;
+  const limit = Number(b.monthly_budget_usd);
+  const used = Number(b.spent_usd) + Number(b.reserved_usd);
+  return limit === 0 ? used > 0 : used / limit >= ALERT_SHARE;
 }

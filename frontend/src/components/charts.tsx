@@ -1,0 +1,145 @@
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatTokens, formatUsd } from '../lib/format.ts';
+import { bucketLabel } from '../lib/period.ts';
+import type { CostBreakdown, TopUsers, UsageReport } from '../lib/types.ts';
+import { EmptyState } from './EmptyState.tsx';
+
+// The dashboard's charts. Each is an SVG in a fixed-height box that follows its panel's width.
+
+export const COLORS = {
+  input: '#6366f1',
+  output: '#10b981',
+  cacheRead: '#f59e0b',
+  cacheWrite: '#0ea5e9',
+  cost: '#7c3aed',
+  plan: '#6366f1',
+  bedrock: '#f97316',
+};
+
+const axis = { fontSize: 12, fill: '#475569' };
+const tokenTick = (v: number) => formatTokens(v);
+const usdTick = (v: number) => (v === 0 ? '$0' : formatUsd(v));
+
+function spansDays(report: UsageReport): boolean {
+  return report.period.start.slice(0, 10) !== report.buckets.at(-1)?.start.slice(0, 10);
+}
+
+const NO_TRAFFIC = 'No requests in this period. Usage appears here once a key is used: issue one on a user\'s page and point Claude Code at it.';
+
+export function TokensChart({ report }: { report: UsageReport }) {
+  if (report.totals.requests === 0) return <EmptyState title="No tokens yet">{NO_TRAFFIC}</EmptyState>;
+  const multiDay = spansDays(report);
+  const data = report.buckets.map((b) => ({
+    label: bucketLabel(b.start, report.bucket, multiDay),
+    input: b.input_tokens,
+    output: b.output_tokens,
+    cacheRead: b.cache_read_tokens,
+    cacheWrite: b.cache_write_tokens,
+  }));
+  return (
+    <div className="h-64 w-full" role="img" aria-label="Tokens per period bucket: input, output, cache read and cache write">
+      <ResponsiveContainer width="100%" height="100%">
+        <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="label" tick={axis} minTickGap={12} />
+          <YAxis tick={axis} tickFormatter={tokenTick} width={56} />
+          <Tooltip formatter={(v) => formatTokens(Number(v))} />
+          <Legend />
+          <Bar dataKey="input" name="Input" stackId="t" fill={COLORS.input} />
+          <Bar dataKey="output" name="Output" stackId="t" fill={COLORS.output} />
+          <Bar dataKey="cacheRead" name="Cache read" stackId="t" fill={COLORS.cacheRead} />
+          <Bar dataKey="cacheWrite" name="Cache write" stackId="t" fill={COLORS.cacheWrite} />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function CostChart({ report }: { report: UsageReport }) {
+  if (report.totals.requests === 0) return <EmptyState title="No cost yet">{NO_TRAFFIC}</EmptyState>;
+  const multiDay = spansDays(report);
+  const data = report.buckets.map((b) => ({ label: bucketLabel(b.start, report.bucket, multiDay), cost: Number(b.cost_usd) }));
+  return (
+    <div className="h-64 w-full" role="img" aria-label="Cost in USD per period bucket">
+      <ResponsiveContainer width="100%" height="100%">
+        <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="label" tick={axis} minTickGap={12} />
+          <YAxis tick={axis} tickFormatter={usdTick} width={64} />
+          <Tooltip formatter={(v) => formatUsd(Number(v))} />
+          <Bar dataKey="cost" name="Cost" fill={COLORS.cost} />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function CostByModelChart({ breakdown }: { breakdown: CostBreakdown }) {
+  if (breakdown.items.length === 0) return <EmptyState title="No models used">{NO_TRAFFIC}</EmptyState>;
+  const data = breakdown.items.slice(0, 8).map((i) => ({
+    label: `${i.model} · ${i.provider === 'plan' ? 'Plan' : 'Bedrock'}`,
+    cost: Number(i.cost_usd),
+    provider: i.provider,
+  }));
+  return (
+    <>
+      <div className="w-full" style={{ height: 48 + data.length * 36 }} role="img" aria-label="Cost by model">
+        <ResponsiveContainer width="100%" height="100%">
+          <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+            <XAxis type="number" tick={axis} tickFormatter={usdTick} />
+            <YAxis type="category" dataKey="label" tick={axis} width={190} />
+            <Tooltip formatter={(v) => formatUsd(Number(v))} />
+            <Bar dataKey="cost" name="Cost" fill={COLORS.cost} />
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+      <div className="mt-3 overflow-x-auto">
+        <table className="table-basic">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Provider</th>
+              <th scope="col" className="text-right">Requests</th>
+              <th scope="col" className="text-right">Tokens in / out</th>
+              <th scope="col" className="text-right">Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {breakdown.items.map((i) => (
+              <tr key={`${i.provider}/${i.model}`}>
+                <td className="font-mono text-xs">{i.model}</td>
+                <td>{i.provider === 'plan' ? 'Plan' : 'Bedrock'}</td>
+                <td className="text-right tabular-nums">{i.requests}</td>
+                <td className="text-right tabular-nums">
+                  {formatTokens(i.input_tokens)} / {formatTokens(i.output_tokens)}
+                </td>
+                <td className="text-right tabular-nums">{formatUsd(i.cost_usd)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function TopUsersChart({ top }: { top: TopUsers }) {
+  const byCost = top.by === 'cost';
+  if (top.items.length === 0) return <EmptyState title="No users with traffic">{NO_TRAFFIC}</EmptyState>;
+  const data = top.items.map((i) => ({ label: i.name ?? i.user_id.slice(0, 8), value: byCost ? Number(i.cost_usd) : i.total_tokens }));
+  const fmt = (v: number) => (byCost ? formatUsd(v) : formatTokens(v));
+  return (
+    <div className="w-full" style={{ height: 40 + data.length * 34 }} role="img" aria-label={byCost ? 'Top users by cost' : 'Top users by tokens'}>
+      <ResponsiveContainer width="100%" height="100%">
+        <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+          <XAxis type="number" tick={axis} tickFormatter={byCost ? usdTick : tokenTick} />
+          <YAxis type="category" dataKey="label" tick={axis} width={110} />
+          <Tooltip formatter={(v) => fmt(Number(v))} />
+          <Bar dataKey="value" name={byCost ? 'Cost' : 'Tokens'} fill={byCost ? COLORS.cost : COLORS.input} />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

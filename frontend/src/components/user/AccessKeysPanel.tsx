@@ -1,0 +1,212 @@
+import { Fragment, useId, useState, type FormEvent } from 'react';
+import { api } from '../../lib/api.ts';
+import { ApiError, errorText } from '../../lib/api-error.ts';
+import { formatDateTime } from '../../lib/format.ts';
+import type { AccessKey, BedrockKeyStatus, Breaker, IssuedKey, User } from '../../lib/types.ts';
+import { useAsync } from '../../lib/use-async.ts';
+import { Alert } from '../Alert.tsx';
+import { ConfirmAction } from '../ConfirmAction.tsx';
+import { EmptyState } from '../EmptyState.tsx';
+import { KeyReveal } from '../KeyReveal.tsx';
+import { Panel } from '../Panel.tsx';
+import { StatusBadge } from '../StatusBadge.tsx';
+import { BedrockKeyEditor } from './BedrockKeyEditor.tsx';
+
+interface KeyRow {
+  key: AccessKey;
+  bedrock: BedrockKeyStatus | null;
+  breaker: Breaker | null;
+}
+
+async function loadKeys(userId: string): Promise<KeyRow[]> {
+  const { items } = await api.accessKeys(userId);
+  return Promise.all(
+    items.map(async (key) => {
+      const live = key.status !== 'revoked';
+      const [bedrock, breaker] = await Promise.all([
+        key.has_bedrock_key ? api.bedrockKey(key.id).catch(notFoundAsNull) : null,
+        live ? api.breaker(key.id).catch(notFoundAsNull) : null,
+      ]);
+      return { key, bedrock, breaker };
+    }),
+  );
+}
+
+function notFoundAsNull(err: unknown): null {
+  if (err instanceof ApiError && err.status === 404) return null;
+  throw err;
+}
+
+export function AccessKeysPanel({ user }: { user: User }) {
+  const id = useId();
+  const keys = useAsync(() => loadKeys(user.id), [user.id]);
+  const [issued, setIssued] = useState<IssuedKey | null>(null);
+  const [region, setRegion] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
+  const usable = user.status !== 'deleted';
+
+  const issue = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setIssued(await api.issueKey(user.id, region.trim() || null));
+      setRegion('');
+      keys.reload();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Panel title="Access keys" testId="access-keys">
+      {issued && (
+        <div className="mb-4">
+          <KeyReveal issued={issued} onDone={() => setIssued(null)} />
+        </div>
+      )}
+      {usable && (
+        <form onSubmit={issue} className="mb-4 flex flex-wrap items-end gap-3">
+          <div className="w-56">
+            <label htmlFor={`${id}-region`} className="label">
+              Bedrock region (optional)
+            </label>
+            <input id={`${id}-region`} className="input" placeholder="server default" value={region} onChange={(e) => setRegion(e.target.value)} />
+          </div>
+          <button type="submit" className="btn-primary" disabled={busy}>
+            {busy ? 'Issuing…' : 'Issue new key'}
+          </button>
+          {user.status === 'inactive' && <p className="text-sm text-amber-800">The user is inactive: new keys work once they are reactivated.</p>}
+        </form>
+      )}
+      {error && (
+        <div className="mb-3">
+          <Alert>{error}</Alert>
+        </div>
+      )}
+      {keys.error && <Alert>{keys.error}</Alert>}
+      {keys.data && keys.data.length === 0 && (
+        <EmptyState title="No access keys yet">Issue one above; the key and the Claude Code set-up are shown once.</EmptyState>
+      )}
+      {keys.data && keys.data.length > 0 && (
+        <div className="overflow-x-auto">
+          <table className="table-basic">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Status</th>
+                <th scope="col">Bedrock key</th>
+                <th scope="col">Region</th>
+                <th scope="col">Circuit breaker</th>
+                <th scope="col">Created</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map(({ key, bedrock, breaker }) => (
+                <Fragment key={key.id}>
+                  <tr className={key.status === 'revoked' ? 'text-slate-400' : undefined}>
+                    <td className="font-mono text-xs whitespace-nowrap">{key.key_prefix}…</td>
+                    <td>
+                      <StatusBadge status={key.status} />
+                      {key.rotation_expires_at && key.status === 'rotating' && (
+                        <p className="text-xs text-slate-500">until {formatDateTime(key.rotation_expires_at)}</p>
+                      )}
+                    </td>
+                    <td className="whitespace-nowrap">{bedrock ? <span className="font-mono">…{bedrock.last4}</span> : 'Not set'}</td>
+                    <td className="whitespace-nowrap">{key.bedrock_region ?? 'server default'}</td>
+                    <td>
+                      <BreakerCell breaker={breaker} onReset={keys.reload} />
+                    </td>
+                    <td className="whitespace-nowrap">{formatDateTime(key.created_at)}</td>
+                    <td>
+                      {key.status !== 'revoked' && usable && (
+                        <div className="flex flex-wrap gap-2">
+                          <button
+                            type="button"
+                            className="btn-secondary"
+                            aria-expanded={editing === key.id}
+                            onClick={() => setEditing(editing === key.id ? null : key.id)}
+                          >
+                            Bedrock key for {key.key_prefix}
+                          </button>
+                          {key.status === 'active' && (
+                            <ConfirmAction
+                              danger={false}
+                              label={`Rotate ${key.key_prefix}`}
+                              confirmLabel="Yes, rotate"
+                              question="Issue a replacement key? The old one keeps working for the grace period, then the server revokes it."
+                              onConfirm={async () => {
+                                setIssued(await api.rotateKey(key.id));
+                                keys.reload();
+                              }}
+                            />
+                          )}
+                          <ConfirmAction
+                            label={`Revoke ${key.key_prefix}`}
+                            confirmLabel="Yes, revoke"
+                            question="Revoke this key? It stops working on every proxy task at once and its Bedrock key is erased."
+                            onConfirm={async () => {
+                              await api.revokeKey(key.id);
+                              keys.reload();
+                            }}
+                          />
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                  {editing === key.id && (
+                    <tr>
+                      <td colSpan={7} className="bg-slate-50">
+                        <BedrockKeyEditor accessKey={key} status={bedrock} onChanged={keys.reload} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  if (!breaker) return <span className="text-slate-400">—</span>;
+  const tripped = breaker.state !== 'closed' || breaker.failures > 0;
+  const reset = async () => {
+    setError(null);
+    try {
+      await api.resetBreaker(breaker.access_key_id);
+      onReset();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <div className="space-y-1">
+      <p className={breaker.state === 'closed' ? 'text-emerald-700' : 'font-medium text-red-700'}>
+        {breaker.state === 'closed' ? 'Closed (Anthropic first)' : breaker.state === 'open' ? 'Open (Bedrock)' : breaker.state}
+      </p>
+      {tripped && (
+        <p className="text-xs text-slate-500">
+          {breaker.failures} failure{breaker.failures === 1 ? '' : 's'}
+          {breaker.reason && ` · ${breaker.reason}`}
+          {breaker.retry_at && ` · retries ${formatDateTime(breaker.retry_at)}`}
+        </p>
+      )}
+      {tripped && (
+        <button type="button" className="btn-secondary" onClick={reset}>
+          Reset breaker
+        </button>
+      )}
+      {error && <Alert>{error}</Alert>}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'react';
+import { Alert } from '../components/Alert.tsx';
+import { StatusBadge } from '../components/StatusBadge.tsx';
+import { UsageSection } from '../components/UsageSection.tsx';
+import { AccessKeysPanel } from '../components/user/AccessKeysPanel.tsx';
+import { BudgetPanel } from '../components/user/BudgetPanel.tsx';
+import { ProfilePanel } from '../components/user/ProfilePanel.tsx';
+import { StatusPanel } from '../components/user/StatusPanel.tsx';
+import { api } from '../lib/api.ts';
+import { Link, useLocation } from '../lib/router.tsx';
+import type { User } from '../lib/types.ts';
+import { useAsync } from '../lib/use-async.ts';
+
+export function UserDetailPage({ userId }: { userId: string }) {
+  const loaded = useAsync(() => api.user(userId), [userId]);
+  const [user, setUser] = useState<User | undefined>(undefined);
+  const { search } = useLocation();
+  useEffect(() => setUser(loaded.data), [loaded.data]);
+
+  if (loaded.error) {
+    return (
+      <div className="space-y-4">
+        <h1 className="text-2xl font-semibold">User</h1>
+        <Alert>{loaded.error}</Alert>
+        <Link to="/users" className="text-indigo-700 underline">
+          Back to all users
+        </Link>
+      </div>
+    );
+  }
+  if (!user) return <p className="text-slate-500">Loading user…</p>;
+
+  return (
+    <div className="space-y-6">
+      <div>
+        <Link to="/users" className="text-sm text-indigo-700 hover:underline">
+          ← All users
+        </Link>
+        <div className="mt-1 flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-semibold">{user.name}</h1>
+          <StatusBadge status={user.status} />
+        </div>
+        {user.description && <p className="text-slate-600">{user.description}</p>}
+      </div>
+      {new URLSearchParams(search).has('created') && <Alert kind="success">User created. Issue them an access key below.</Alert>}
+      {/* key: a saved change resets the forms to what the server now holds. */}
+      <div className="grid gap-4 lg:grid-cols-2">
+        <ProfilePanel key={user.updated_at} user={user} onSaved={setUser} />
+        <div className="space-y-4">
+          <StatusPanel user={user} onChanged={setUser} />
+          <BudgetPanel key={user.updated_at} user={user} />
+        </div>
+      </div>
+      <AccessKeysPanel user={user} />
+      <section aria-labelledby="user-usage" className="space-y-3">
+        <h2 id="user-usage" className="text-lg font-semibold">
+          Usage of {user.name}
+        </h2>
+        <UsageSection userId={user.id} initial={{ kind: 'month' }} />
+      </section>
+    </div>
+  );
+}

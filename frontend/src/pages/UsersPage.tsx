@@ -1,0 +1,176 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { Alert } from '../components/Alert.tsx';
+import { BudgetBar } from '../components/BudgetBar.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { Pager } from '../components/Pager.tsx';
+import { Panel } from '../components/Panel.tsx';
+import { StatusBadge } from '../components/StatusBadge.tsx';
+import { api } from '../lib/api.ts';
+import { errorText } from '../lib/api-error.ts';
+import { formatDateTime } from '../lib/format.ts';
+import { ROUTING_LABELS } from '../lib/labels.ts';
+import { Link, navigate } from '../lib/router.tsx';
+import type { BudgetStatus } from '../lib/types.ts';
+import { useAsync } from '../lib/use-async.ts';
+
+const PAGE = 20;
+
+export function UsersPage() {
+  const id = useId();
+  const [search, setSearch] = useState('');
+  const [q, setQ] = useState('');
+  const [status, setStatus] = useState('');
+  const [offset, setOffset] = useState(0);
+
+  // Search as the admin types, a moment after the last key.
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setQ(search.trim());
+      setOffset(0);
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  const users = useAsync(async () => {
+    const page = await api.users({ limit: PAGE, offset, q: q || undefined, status: status || undefined });
+    // Budget usage only for the users on this page that have a budget.
+    const budgets = await Promise.all(page.items.filter((u) => u.monthly_budget_usd !== null).map((u) => api.budget(u.id).catch(() => null)));
+    return { page, budgets: new Map(budgets.filter((b): b is BudgetStatus => b !== null).map((b) => [b.user_id, b])) };
+  }, [q, status, offset]);
+
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-semibold">Users</h1>
+      <CreateUser />
+      <Panel title="All users">
+        <div className="mb-3 flex flex-wrap items-end gap-3">
+          <div className="w-64 max-w-full">
+            <label htmlFor={`${id}-search`} className="label">
+              Search by name
+            </label>
+            <input id={`${id}-search`} type="search" className="input" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="e.g. alice" />
+          </div>
+          <div>
+            <label htmlFor={`${id}-status`} className="label">
+              Status
+            </label>
+            <select
+              id={`${id}-status`}
+              className="input"
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value);
+                setOffset(0);
+              }}
+            >
+              <option value="">Active and inactive</option>
+              <option value="active">Active</option>
+              <option value="inactive">Inactive</option>
+              <option value="deleted">Deleted</option>
+            </select>
+          </div>
+          {users.loading && <p className="text-sm text-slate-500">Loading…</p>}
+        </div>
+        {users.error && <Alert>{users.error}</Alert>}
+        {users.data && users.data.page.total === 0 && (
+          <EmptyState title={q || status ? 'No user matches' : 'No users yet'}>
+            {q || status ? 'Try another name or status.' : 'Create the first user above, then issue them an access key on their page.'}
+          </EmptyState>
+        )}
+        {users.data && users.data.page.items.length > 0 && (
+          <div className="overflow-x-auto">
+            <table className="table-basic">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Routing</th>
+                  <th scope="col">Bedrock budget this month</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.data.page.items.map((u) => {
+                  const b = users.data!.budgets.get(u.id);
+                  return (
+                    <tr key={u.id}>
+                      <td>
+                        <Link to={`/users/${u.id}`} className="font-medium text-indigo-700 hover:underline">
+                          {u.name}
+                        </Link>
+                        {u.description && <p className="text-xs text-slate-500">{u.description}</p>}
+                      </td>
+                      <td>
+                        <StatusBadge status={u.status} />
+                      </td>
+                      <td className="whitespace-nowrap">{ROUTING_LABELS[u.routing_strategy] ?? u.routing_strategy}</td>
+                      <td>
+                        {u.monthly_budget_usd === null ? (
+                          <span className="text-slate-500">No budget</span>
+                        ) : b ? (
+                          <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label={`Budget used by ${u.name}`} />
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                      <td className="whitespace-nowrap text-slate-600">{formatDateTime(u.created_at)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {users.data && <Pager offset={offset} limit={PAGE} total={users.data.page.total} onChange={setOffset} label="Users pages" />}
+      </Panel>
+    </div>
+  );
+}
+
+function CreateUser() {
+  const id = useId();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const user = await api.createUser({ name: name.trim(), description: description.trim() || null });
+      navigate(`/users/${user.id}?created=1`);
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Panel title="Create a user">
+      <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
+        <div className="w-56 max-w-full">
+          <label htmlFor={`${id}-name`} className="label">
+            Name
+          </label>
+          <input id={`${id}-name`} className="input" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="min-w-56 flex-1">
+          <label htmlFor={`${id}-description`} className="label">
+            Description (optional)
+          </label>
+          <input id={`${id}-description`} className="input" maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </div>
+        <button type="submit" className="btn-primary" disabled={busy || !name.trim()}>
+          {busy ? 'Creating…' : 'Create user'}
+        </button>
+        {error && (
+          <div className="basis-full">
+            <Alert>{error}</Alert>
+          </div>
+        )}
+      </form>
+    </Panel>
+  );
+}
