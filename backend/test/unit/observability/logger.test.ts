@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactUrl } from '../../../src/observability/logger.ts';
+import { censorFields, createLogger, redactUrl } from '../../../src/observability/logger.ts';
 
 describe('logger redaction', () => {
   it('shortens access keys in URLs to a prefix', () => {
@@ -72,5 +72,35 @@ describe('scrubbing every finished line', () => {
     };
     const out = logged((logger) => logger.info(fields, 'request'));
     expect(JSON.parse(out)).toMatchObject(fields);
+  });
+});
+
+describe('secret fields one level down', () => {
+  function logged(write: (logger: ReturnType<typeof createLogger>) => void): Record<string, unknown>[] {
+    let out = '';
+    const sink = new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) });
+    write(createLogger('info', sink));
+    return out.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('censors them in any logged object, in errors after serialising, and leaves the caller’s objects alone', () => {
+    const body = { user: 'alice', apiKey: 42, sessionToken: { nested: 'opaque-session-value' } };
+    const err = Object.assign(new Error('denied'), { secretAccessKey: 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY', status: 403 });
+    class Credentials {
+      readonly kind = 'aws';
+      readonly secret = 'class-held-secret-value';
+    }
+    const [line] = logged((logger) => logger.info({ body, err, creds: new Credentials() }, 'x'));
+    expect(line?.body).toEqual({ user: 'alice', apiKey: '[redacted]', sessionToken: '[redacted]' });
+    expect(line?.err).toMatchObject({ type: 'Error', message: 'denied', status: 403, secretAccessKey: '[redacted]' });
+    expect(line?.creds).toEqual({ kind: 'aws', secret: '[redacted]' });
+    expect(body.apiKey).toBe(42); // a copy was censored, not the caller's object
+    expect(err.secretAccessKey).toBe('wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY');
+  });
+
+  it('censorFields returns the object itself when nothing is secret', () => {
+    const value = { a: 1, b: { token: 'deeper levels are not searched' } };
+    expect(censorFields(value)).toBe(value);
+    expect(censorFields({ token: 't', a: 1 })).toEqual({ token: '[redacted]', a: 1 });
   });
 });
