@@ -36,5 +36,17 @@ export function backendProjects(root: string): TestProjectInlineConfiguration[] 
         hookTimeout: 300_000,
       },
     },
+    {
+      // The dashboard in headless Chromium against a real server on PGlite.
+      test: {
+        ...base,
+        name: 'browser',
+        include: ['test/browser/**/*.test.ts'],
+        env: { ...env, TEST_DB: 'pglite' },
+        globalSetup: ['./test/support/global-setup.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 120_000,
+      },
+    },
   ];
 }
