@@ -1,6 +1,9 @@
+import Anthropic from '@anthropic-ai/sdk';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { messageToEvents, textMessage } from '../fakes/anthropic-messages.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
 import { launchChromium, screenshotPath } from './support/browser.ts';
 import { assertDashboardBuilt, heading, isFocused, visible } from './support/dashboard.ts';
@@ -13,6 +16,18 @@ let app: TestApp;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+
+// What the steps learn and later steps use.
+const USER = 'Ada Lovelace';
+let rawKey = '';
+let keyPrefix = '';
+let userPath = '';
+// A Bedrock API key: only its last four characters may ever be shown again.
+const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1lMmUtc2VjcmV0LTAxMjM0NTY3ODk=WXYZ';
+// A priced model, and the usage the fake Anthropic reports for the two requests.
+const MODEL = 'claude-sonnet-5-5';
+const PLAIN_USAGE = { input_tokens: 1200, output_tokens: 300 };
+const STREAM_USAGE = { input_tokens: 800, output_tokens: 200 };
 
 beforeAll(async () => {
   assertDashboardBuilt();
@@ -62,5 +77,115 @@ describe('dashboard', () => {
     await visible(heading(page, 'Overview'));
     expect(new URL(page.url()).pathname).toBe('/');
     await visible(page.getByText('Signed in as'));
+  });
+
+  it('creates a user', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await visible(heading(page, 'Users'));
+    await page.getByLabel('Name', { exact: true }).fill(USER);
+    await page.getByLabel('Description (optional)').fill('made by the browser test');
+    await page.getByRole('button', { name: 'Create user' }).click();
+
+    await visible(heading(page, USER));
+    expect(await (await visible(page.getByRole('status'))).textContent()).toMatch(/user created/i);
+    userPath = new URL(page.url()).pathname;
+    expect(userPath).toMatch(/^\/users\/[^/]+$/);
+  });
+
+  it('issues an access key and shows it once with the Claude Code set-up for this server', async () => {
+    await page.getByRole('button', { name: 'Issue new key' }).click();
+    const reveal = await visible(page.getByTestId('new-key'));
+    rawKey = (await reveal.getByTestId('new-key-value').textContent())!.trim();
+    expect(rawKey).toMatch(/^ak_[A-Za-z0-9_-]{43}$/);
+
+    const baseUrl = `${app.url}/ak/${rawKey}`;
+    expect((await reveal.getByTestId('setup-shell').textContent())!.trim()).toBe(`export ANTHROPIC_BASE_URL=${baseUrl}`);
+    const settings = JSON.parse((await reveal.getByTestId('setup-settings').textContent())!) as { env: Record<string, string> };
+    expect(settings.env.ANTHROPIC_BASE_URL).toBe(baseUrl);
+    await screenshot('user-key-issued');
+
+    // The table lists the key by its prefix only.
+    const keys = page.getByTestId('access-keys').getByRole('table');
+    const prefixCell = await visible(keys.getByRole('cell', { name: /^ak_.*…$/ }));
+    keyPrefix = (await prefixCell.textContent())!.replace('…', '');
+    expect(rawKey.startsWith(keyPrefix)).toBe(true);
+    expect(keyPrefix.length).toBeLessThan(rawKey.length);
+
+    await reveal.getByRole('button', { name: /hide the key/i }).click();
+    await page.getByTestId('new-key').waitFor({ state: 'detached' });
+    expect(await page.locator('body').textContent()).not.toContain(rawKey);
+  });
+
+  it('registers a Bedrock key and afterwards shows only its last four characters', async () => {
+    await page.getByRole('button', { name: `Bedrock key for ${keyPrefix}` }).click();
+    await page.getByLabel(`Bedrock API key for ${keyPrefix}`).fill(BEDROCK_KEY);
+    await page.getByRole('button', { name: 'Register Bedrock key' }).click();
+
+    const saved = await visible(page.getByRole('status').filter({ hasText: 'Bedrock key ending in' }));
+    expect(await saved.textContent()).toContain('WXYZ');
+    await visible(page.getByTestId('access-keys').getByRole('cell', { name: '…WXYZ', exact: true }));
+    expect(await page.getByLabel(`New Bedrock API key for ${keyPrefix}`).inputValue()).toBe('');
+    const text = await page.locator('body').textContent();
+    expect(text).not.toContain(BEDROCK_KEY);
+    expect(text).not.toContain(BEDROCK_KEY.slice(0, 16));
+  });
+
+  it('sets a monthly Bedrock budget', async () => {
+    const panel = page.getByTestId('budget');
+    await panel.getByLabel('Budget in USD per month').fill('250');
+    await panel.getByRole('button', { name: 'Save budget' }).click();
+    await visible(panel.getByRole('status').filter({ hasText: 'Budget saved' }));
+    const budget = panel.locator('dl > div').filter({ has: page.getByText('Budget', { exact: true }) }).locator('dd');
+    await visible(budget.getByText('$250.00', { exact: true }));
+    await screenshot('user-detail');
+  });
+
+  it('shows proxied requests (one plain, one streamed) in the overview numbers and charts', async () => {
+    // The key as Claude Code would use it: the SDK pointed at the set-up's base URL.
+    const client = new Anthropic({ baseURL: `${app.url}/ak/${rawKey}`, apiKey: 'sk-ant-api03-e2e', maxRetries: 0 });
+    const params = { model: MODEL, max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hello' }] };
+    fake.reply({ kind: 'json', body: textMessage({ model: MODEL, text: 'plain answer', usage: PLAIN_USAGE }) });
+    const plain = await client.messages.create(params);
+    expect(plain.usage.input_tokens).toBe(PLAIN_USAGE.input_tokens);
+    fake.reply({ kind: 'stream', events: messageToEvents(textMessage({ model: MODEL, text: 'streamed answer', usage: STREAM_USAGE })) });
+    const streamed = await client.messages.stream(params).finalMessage();
+    expect(streamed.usage.output_tokens).toBe(STREAM_USAGE.output_tokens);
+    expect(fake.requests).toHaveLength(2);
+    await app.flushUsage();
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await visible(heading(page, 'Overview'));
+    const requests = await visible(page.getByTestId('card-requests'));
+    await visible(requests.getByText('2', { exact: true }));
+    const input = PLAIN_USAGE.input_tokens + STREAM_USAGE.input_tokens;
+    const output = PLAIN_USAGE.output_tokens + STREAM_USAGE.output_tokens;
+    expect(await page.getByTestId('card-tokens').textContent()).toContain(`${(input + output).toLocaleString('en-US')} tokens`);
+    expect(await page.getByTestId('card-input-tokens').textContent()).toContain('2K');
+    expect(await page.getByTestId('card-output-tokens').textContent()).toContain(String(output));
+
+    // Each chart drew its bars as SVG.
+    for (const chart of ['chart-tokens', 'chart-cost', 'chart-cost-by-model', 'top-users-tokens', 'top-users-cost']) {
+      await visible(page.getByTestId(chart).locator('svg .recharts-bar-rectangle').first());
+    }
+    await visible(page.getByTestId('chart-cost-by-model').getByRole('cell', { name: MODEL }));
+    await visible(page.getByTestId('top-users-tokens').getByRole('link', { name: new RegExp(USER) }));
+    await screenshot('overview');
+  });
+
+  it('revokes the key, and the proxy then refuses it in Anthropic\'s error shape', async () => {
+    await page.getByTestId('top-users-tokens').getByRole('link', { name: new RegExp(USER) }).click();
+    await visible(heading(page, USER));
+    await page.getByRole('button', { name: `Revoke ${keyPrefix}` }).click();
+    await page.getByRole('group', { name: `Confirm: Revoke ${keyPrefix}` }).getByRole('button', { name: 'Yes, revoke' }).click();
+    await visible(page.getByTestId('access-keys').getByText('revoked', { exact: true }));
+
+    const res = await request(`${app.url}/ak/${rawKey}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-api03-e2e' },
+      body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hello again' }] }),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(await res.body.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
+    expect(fake.requests).toHaveLength(2);
   });
 });
