@@ -6,9 +6,12 @@ import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
 import { matchRoute, navigate, useLocation } from './lib/router.tsx';
 import type { Session } from './lib/types.ts';
+import { AuditLogPage } from './pages/AuditLogPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { ModelMappingsPage } from './pages/ModelMappingsPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
+import { PricingPage } from './pages/PricingPage.tsx';
 import { UserDetailPage } from './pages/UserDetailPage.tsx';
 import { UsersPage } from './pages/UsersPage.tsx';
 
@@ -18,6 +21,9 @@ const ROUTES: Route[] = [
   { pattern: '/users', render: () => <UsersPage /> },
   // key: another user's page starts fresh.
   { pattern: '/users/:id', render: (p) => <UserDetailPage key={p.id} userId={p.id!} /> },
+  { pattern: '/pricing', render: () => <PricingPage /> },
+  { pattern: '/model-mappings', render: () => <ModelMappingsPage /> },
+  { pattern: '/audit-log', render: () => <AuditLogPage /> },
 ];
 
 function routeFor(path: string): ReactNode {

@@ -8,12 +8,15 @@ import { Alert } from './Alert.tsx';
  */
 export function ConfirmAction({
   label,
+  detail,
   confirmLabel,
   question,
   onConfirm,
   danger = true,
 }: {
   label: string;
+  /** Said to screen readers after the label, to tell like buttons apart ("Revoke" … "ak_12ab"). */
+  detail?: string;
   confirmLabel: string;
   question: ReactNode;
   onConfirm: () => Promise<void>;
@@ -43,13 +46,14 @@ export function ConfirmAction({
 
   if (!asking) {
     return (
-      <button type="button" className={danger ? 'btn-danger' : 'btn-secondary'} onClick={() => setAsking(true)}>
+      <button type="button" className={`${danger ? 'btn-danger' : 'btn-secondary'} whitespace-nowrap`} onClick={() => setAsking(true)}>
         {label}
+        {detail && <span className="sr-only"> {detail}</span>}
       </button>
     );
   }
   return (
-    <div role="group" aria-label={`Confirm: ${label}`} className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
+    <div role="group" aria-label={`Confirm: ${label}${detail ? ` ${detail}` : ''}`} className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
       <p className="mb-2 text-red-900">{question}</p>
       {error && (
         <div className="mb-2">

@@ -60,7 +60,7 @@ export function UsageSection({
       {!data && !state.error && <p className="text-slate-500">Loading usage…</p>}
       {data && <Cards {...data} />}
       {data && (
-        <div className="grid gap-4 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
           <Panel title="Tokens over time" testId="chart-tokens">
             <TokensChart report={data.report} />
           </Panel>

@@ -42,7 +42,7 @@ export function OverviewPage() {
       {users.error && <Alert>{users.error}</Alert>}
       <UsageSection userId={userId || undefined} controls={userFilter}>
         {(query) => (
-          <div className="grid gap-4 lg:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <TopUsers query={query} by="tokens" />
             <TopUsers query={query} by="cost" />
           </div>

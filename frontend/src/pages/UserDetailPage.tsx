@@ -44,7 +44,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
       </div>
       {new URLSearchParams(search).has('created') && <Alert kind="success">User created. Issue them an access key below.</Alert>}
       {/* key: a saved change resets the forms to what the server now holds. */}
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <ProfilePanel key={user.updated_at} user={user} onSaved={setUser} />
         <div className="space-y-4">
           <StatusPanel user={user} onChanged={setUser} />

@@ -128,16 +128,17 @@ export function AccessKeysPanel({ user }: { user: User }) {
                         <div className="flex flex-wrap gap-2">
                           <button
                             type="button"
-                            className="btn-secondary"
+                            className="btn-secondary whitespace-nowrap"
                             aria-expanded={editing === key.id}
                             onClick={() => setEditing(editing === key.id ? null : key.id)}
                           >
-                            Bedrock key for {key.key_prefix}
+                            Bedrock key<span className="sr-only"> for {key.key_prefix}</span>
                           </button>
                           {key.status === 'active' && (
                             <ConfirmAction
                               danger={false}
-                              label={`Rotate ${key.key_prefix}`}
+                              label="Rotate"
+                              detail={key.key_prefix}
                               confirmLabel="Yes, rotate"
                               question="Issue a replacement key? The old one keeps working for the grace period, then the server revokes it."
                               onConfirm={async () => {
@@ -147,7 +148,8 @@ export function AccessKeysPanel({ user }: { user: User }) {
                             />
                           )}
                           <ConfirmAction
-                            label={`Revoke ${key.key_prefix}`}
+                            label="Revoke"
+                            detail={key.key_prefix}
                             confirmLabel="Yes, revoke"
                             question="Revoke this key? It stops working on every proxy task at once and its Bedrock key is erased."
                             onConfirm={async () => {
