@@ -73,7 +73,7 @@ export function createSseTap(): ResponseTap {
   let carry: Buffer | undefined;
 
   function handleEvent(block: Buffer): void {
-    if (block.length > 6 && block.subarray(0, 6).toString('latin1') === 'event:' && !WANTED.some((w) => startsWith(block, w))) return;
+    if (isNamedEvent(block) && (isSurelyUnwanted(block) || !WANTED.some((w) => startsWith(block, w)))) return;
     let data = '';
     for (const rawLine of block.toString('utf8').split('\n')) {
       const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
@@ -131,6 +131,17 @@ function separatorLength(data: Buffer, end: number): number {
     }
   }
   return n;
+}
+
+/** The block starts with an `event:` line (read without decoding: this runs for every event). */
+function isNamedEvent(block: Buffer): boolean {
+  return block.length > 6 && block[0] === 0x65 && block[1] === 0x76 && block[2] === 0x65 && block[3] === 0x6e && block[4] === 0x74 && block[5] === 0x3a;
+}
+
+/** "event: c…", "event: p…": every wanted name starts with "m" or "e", so most deltas stop at one byte. */
+function isSurelyUnwanted(block: Buffer): boolean {
+  const first = block[7];
+  return block[6] === 0x20 && first !== 0x6d && first !== 0x65;
 }
 
 function startsWith(block: Buffer, prefix: Buffer): boolean {

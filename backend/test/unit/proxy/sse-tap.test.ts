@@ -85,6 +85,15 @@ describe('SSE usage tap', () => {
     expect(result.completed).toBe(true);
     expect(result.usage.inputTokens).toBe(0);
   });
+
+  it('decodes only the events it records, chosen by their event name', () => {
+    const delta = '{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":99}}';
+    const bytes = Buffer.from(
+      `event: content_block_delta\ndata: ${delta}\n\nevent: ping\ndata: ${delta}\n\nevent: error_like\ndata: ${delta}\n\n` +
+        `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}}\n\n`,
+    );
+    expect(tapWhole(bytes)).toMatchObject({ stopReason: 'end_turn', usage: { outputTokens: 7 } });
+  });
 });
 
 describe('JSON usage tap', () => {
