@@ -43,12 +43,11 @@ export function UserDetailPage({ userId }: { userId: string }) {
         {user.description && <p className="text-slate-600">{user.description}</p>}
       </div>
       {new URLSearchParams(search).has('created') && <Alert kind="success">User created. Issue them an access key below.</Alert>}
-      {/* key: a saved change resets the forms to what the server now holds. */}
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-        <ProfilePanel key={user.updated_at} user={user} onSaved={setUser} />
+        <ProfilePanel user={user} onSaved={setUser} />
         <div className="space-y-4">
           <StatusPanel user={user} onChanged={setUser} />
-          <BudgetPanel key={user.updated_at} user={user} />
+          <BudgetPanel user={user} />
         </div>
       </div>
       <AccessKeysPanel user={user} />
