@@ -30,6 +30,8 @@ export interface AccessKeyResolverOptions {
   refreshAfterMs?: number;
   negativeTtlMs?: number;
   maxNegativeEntries?: number;
+  /** Known keys whose hash is remembered by raw key (see `hashes` below). */
+  maxRememberedHashes?: number;
   now?: () => number;
 }
 
@@ -52,6 +54,11 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
   const known = new Map<string, Entry>();
   const unknown = new Map<string, number>(); // hash → time of the miss
   const inflight = new Map<string, Promise<KeyContext | null>>();
+  // Raw key → its HMAC, for keys served from memory: the HMAC was the costliest step of a cached
+  // answer, and a key's hash never changes. Only known keys get in (unknown ones cannot grow it), and
+  // it is bounded; the raw keys it holds are in this process's memory with every request anyway.
+  const hashes = new Map<string, string>();
+  const maxHashes = options.maxRememberedHashes ?? 10_000;
   // Bumped by invalidate: a lookup that started before it may have read the old row, so its answer
   // is handed to its waiters but not cached.
   let generation = 0;
@@ -85,11 +92,16 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
   return {
     async resolve(rawKey) {
       if (!options.isWellFormed(rawKey)) return null;
-      const hash = options.hash(rawKey);
+      const remembered = hashes.get(rawKey);
+      const hash = remembered ?? options.hash(rawKey);
       const t = now();
       const entry = known.get(hash);
       if (entry?.value) {
         const ctx = entry.value;
+        if (remembered === undefined) {
+          if (hashes.size >= maxHashes) hashes.delete(hashes.keys().next().value as string);
+          hashes.set(rawKey, hash);
+        }
         if (ctx.expiresAt && ctx.expiresAt.getTime() <= t) {
           known.delete(hash);
           return load(hash);
@@ -104,6 +116,7 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
     invalidate(match) {
       for (const [hash, entry] of known) if (entry.value && match(entry.value)) known.delete(hash);
       unknown.clear();
+      hashes.clear(); // a revoked key's raw text need not stay in memory
       generation++;
       inflight.clear(); // the next resolve reads the row again instead of joining a stale read
     },

@@ -32,6 +32,22 @@ describe('access key resolution', () => {
     expect(lookup).toHaveBeenCalledTimes(1);
   });
 
+  it('hashes a key it already knows only once, and still answers each key by its own hash', async () => {
+    const [a, b] = [generateAccessKey(), generateAccessKey()];
+    const hasher = createAccessKeyHasher('s'.repeat(32));
+    const hash = vi.fn(hasher);
+    const table = new Map([[hasher(a), ctx('ka')], [hasher(b), ctx('kb')]]);
+    const resolver = createAccessKeyResolver({ isWellFormed: isAccessKeyFormat, hash, lookup: async (h) => table.get(h) ?? null, maxRememberedHashes: 1 });
+    for (let i = 0; i < 50; i++) expect((await resolver.resolve(a))?.accessKeyId).toBe('ka');
+    expect(hash).toHaveBeenCalledTimes(2); // the first lookup, and the first answer from memory
+    for (let i = 0; i < 5; i++) expect((await resolver.resolve(b))?.accessKeyId).toBe('kb'); // pushes a out (bound 1)
+    expect((await resolver.resolve(a))?.accessKeyId).toBe('ka');
+    expect(hash).toHaveBeenCalledTimes(5);
+    const unknown = generateAccessKey();
+    for (let i = 0; i < 3; i++) expect(await resolver.resolve(unknown)).toBeNull();
+    expect(hash).toHaveBeenCalledTimes(8); // unknown keys are never remembered
+  });
+
   it('shares one lookup between concurrent first requests', async () => {
     const raw = generateAccessKey();
     const table = new Map<string, KeyContext>();
