@@ -5,6 +5,6 @@ import { backendProjects } from './backend/vitest.projects.ts';
 export default defineConfig({
   test: {
     reporters: ['default', './test-support/summary-reporter.ts'],
-    projects: [...backendProjects('./backend'), './frontend', './infra'],
+    projects: [...backendProjects('./backend'), './frontend', './infra', './bench'],
   },
 });

@@ -1,0 +1,79 @@
+/**
+ * CPU and memory of processes while a scenario runs, read from /proc: CPU is utime+stime from
+ * /proc/<pid>/stat between start() and stop(); memory is the highest VmRSS of
+ * /proc/<pid>/status seen by sampling every 100 ms.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+export interface ProcUsage {
+  /** CPU time used in the interval, in ms. */
+  cpuMs: number;
+  /** cpuMs over the wall time, in % of one core. */
+  cpuPercent: number;
+  peakRssMb: number;
+}
+
+/** utime+stime in ms, or NaN when the process is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** VmRSS in MB, or NaN when the process is gone. */
+export function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export class ProcSampler {
+  readonly #pids: ReadonlyMap<string, number>;
+  #startedAt = 0;
+  #cpuAtStart = new Map<string, number>();
+  #peak = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pids: ReadonlyMap<string, number>) {
+    this.#pids = pids;
+  }
+
+  start(): void {
+    this.#startedAt = performance.now();
+    for (const [name, pid] of this.#pids) {
+      this.#cpuAtStart.set(name, cpuMs(pid));
+      this.#peak.set(name, rssMb(pid));
+    }
+    this.#timer = setInterval(() => this.#sampleRss(), 100);
+  }
+
+  #sampleRss(): void {
+    for (const [name, pid] of this.#pids) {
+      const rss = rssMb(pid);
+      if (rss > (this.#peak.get(name) ?? 0)) this.#peak.set(name, rss);
+    }
+  }
+
+  stop(): Map<string, ProcUsage> {
+    clearInterval(this.#timer);
+    this.#sampleRss();
+    const wallMs = performance.now() - this.#startedAt;
+    const out = new Map<string, ProcUsage>();
+    for (const [name, pid] of this.#pids) {
+      const used = cpuMs(pid) - (this.#cpuAtStart.get(name) ?? NaN);
+      out.set(name, { cpuMs: used, cpuPercent: (used / wallMs) * 100, peakRssMb: this.#peak.get(name) ?? NaN });
+    }
+    return out;
+  }
+}

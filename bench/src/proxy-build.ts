@@ -1,0 +1,50 @@
+/**
+ * The proxy as production runs it: compiled JavaScript (backend/Dockerfile runs
+ * `node backend/dist/main.js`). Each file of backend/src is transpiled with the backend's own
+ * compiler options (TypeScript's transpileModule: the same emit as `tsc`, without the 20 s type
+ * check) into bench/.build/dist, next to links to the backend's package.json and migrations,
+ * which the server finds relative to its own files. Rebuilt on every run, so a change to
+ * backend/src is always what gets measured.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+export const BENCH_DIR = path.resolve(import.meta.dirname, '..');
+const BACKEND = path.resolve(BENCH_DIR, '../backend');
+const BUILD = path.join(BENCH_DIR, '.build');
+
+function compilerOptions(): ts.CompilerOptions {
+  const configPath = path.join(BACKEND, 'tsconfig.build.json');
+  const read = ts.readConfigFile(configPath, (file) => ts.sys.readFile(file));
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, BACKEND);
+  // NodeNext decides ESM or CommonJS per file from package.json, which transpileModule cannot
+  // see; backend/package.json says "type": "module", so ESM it is.
+  return { ...parsed.options, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: false, sourceMap: false, declaration: false };
+}
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+
+/** Builds the proxy; returns the path of its main.js. */
+export function buildProxy(): string {
+  const options = compilerOptions();
+  const src = path.join(BACKEND, 'src');
+  const out = path.join(BUILD, 'dist');
+  fs.rmSync(BUILD, { recursive: true, force: true });
+  for (const file of sources(src)) {
+    const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file });
+    const target = path.join(out, path.relative(src, file)).replace(/\.ts$/, '.js');
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, outputText);
+  }
+  fs.symlinkSync(path.join(BACKEND, 'package.json'), path.join(BUILD, 'package.json'));
+  fs.symlinkSync(path.join(BACKEND, 'migrations'), path.join(BUILD, 'migrations'));
+  return path.join(out, 'main.js');
+}

@@ -1,0 +1,127 @@
+/** RESULTS.md and the console summary, rendered from a run's rows (pure). */
+import type { Row } from './results.ts';
+import type { TargetVerdict } from './targets.ts';
+
+export interface RunInfo {
+  date: string;
+  cpuModel: string;
+  cores: number;
+  node: string;
+  /** 1-minute load average before and after the run. */
+  loadBefore: number;
+  loadAfter: number;
+  database: string;
+  command: string;
+  quick: boolean;
+  notes: string[];
+}
+
+/** Milliseconds: two decimals below 10, one below 1000, none above. */
+export function fmtMs(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  const abs = Math.abs(x);
+  return x.toFixed(abs < 10 ? 2 : abs < 1000 ? 1 : 0);
+}
+
+function fmt(x: number | undefined, digits = 0, suffix = ''): string {
+  return x === undefined || Number.isNaN(x) ? '–' : `${x.toFixed(digits)}${suffix}`;
+}
+
+function signed(x: number | undefined): string {
+  return x === undefined || Number.isNaN(x) ? '–' : `${x >= 0 ? '+' : ''}${fmtMs(x)}`;
+}
+
+const HEADER = [
+  'scenario',
+  'target',
+  'req/s',
+  'of direct',
+  'latency p50 / p99 ms',
+  'TTFB p50 / p99 ms',
+  'added TTFB p50',
+  'errors',
+  'incomplete',
+  'gateway CPU',
+  'CPU µs/req',
+  'peak RSS MB',
+  'upstream / loadgen CPU',
+];
+
+export function renderTable(all: Row[]): string {
+  const lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((h, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const r of all) {
+    const cells = [
+      r.scenario,
+      r.target,
+      fmt(r.rps, 0),
+      r.ofDirect === undefined ? '–' : fmt(r.ofDirect * 100, 1, ' %'),
+      `${fmtMs(r.latencyP50)} / ${fmtMs(r.latencyP99)}`,
+      `${fmtMs(r.ttfbP50)} / ${fmtMs(r.ttfbP99)}`,
+      signed(r.addedTtfbP50),
+      String(r.errors),
+      r.maxGapMs === undefined ? String(r.incomplete) : `${r.incomplete} (max gap ${fmtMs(r.maxGapMs)} ms)`,
+      fmt(r.cpuPercent, 0, ' %'),
+      fmt(r.cpuUsPerRequest, 0),
+      fmt(r.peakRssMb, 0),
+      `${fmt(r.upstreamCpuPercent, 0, ' %')} / ${fmt(r.loadgenCpuPercent, 0, ' %')}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderVerdict(v: TargetVerdict): string {
+  const mark = v.met === undefined ? 'not measured' : v.met ? 'met' : 'MISSED';
+  return `${mark}: ${v.name} — ${v.figures}`;
+}
+
+function reasons(all: Row[]): string[] {
+  return all
+    .filter((r) => Object.keys(r.reasons).length > 0)
+    .map((r) => `- ${r.scenario} / ${r.target}: ${Object.entries(r.reasons).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+}
+
+export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict[], method: string): string {
+  const failures = reasons(all);
+  return [
+    '# Benchmark results',
+    '',
+    info.quick ? '**Quick run (`--quick`): smoke figures only, not for comparison.**\n' : '',
+    `- Date: ${info.date}`,
+    `- Machine: ${info.cpuModel}, ${info.cores} cores, Node ${info.node}`,
+    `- Load average (1 min): ${info.loadBefore.toFixed(2)} before, ${info.loadAfter.toFixed(2)} after the run (other work shares the machine)`,
+    `- Database: ${info.database}`,
+    `- Command: \`${info.command}\``,
+    '',
+    '## Results',
+    '',
+    renderTable(all),
+    '',
+    '## Targets',
+    '',
+    ...verdicts.map((v) => `- ${renderVerdict(v)}`),
+    '',
+    ...(failures.length ? ['## Failed requests by reason', '', ...failures, ''] : []),
+    ...(info.notes.length ? ['## Notes', '', ...info.notes.map((n) => `- ${n}`), ''] : []),
+    '## Method',
+    '',
+    method,
+    '',
+  ].join('\n');
+}
+
+/** One line for the console. */
+export function summaryLine(all: Row[], verdicts: TargetVerdict[]): string {
+  const measured = verdicts.filter((v) => v.met !== undefined);
+  const met = measured.filter((v) => v.met).length;
+  const proxy = (id: string) => all.find((r) => r.scenario === id && r.target === 'proxy');
+  const parts: string[] = [];
+  for (const id of ['stream-c1', 'stream-c50', 'stream-c200', 'stream-c1000']) {
+    const r = proxy(id);
+    if (r) parts.push(`${id} ${r.ofDirect === undefined ? '–' : fmt(r.ofDirect * 100, 0, '%')} of direct, TTFB ${signed(r.addedTtfbP50)} ms`);
+  }
+  const json = proxy('json-c50');
+  const portkey = all.find((r) => r.scenario === 'json-c50' && r.target === 'portkey');
+  if (json && portkey && portkey.rps > 0) parts.push(`json-c50 ${(json.rps / portkey.rps).toFixed(2)}× Portkey`);
+  return `bench: targets met ${met}/${measured.length}; ${parts.join('; ')}`;
+}

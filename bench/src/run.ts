@@ -1,0 +1,288 @@
+/**
+ * `npm run bench [-- --quick] [-- --only <id>[,<id>…]] [-- --profile]`
+ *
+ * Starts a fake upstream, a load generator, the proxy (built as production runs it) and Portkey as
+ * separate processes on 127.0.0.1, runs each scenario against the upstream directly, through the
+ * proxy and through Portkey side by side, and writes bench/RESULTS.md (a full run) or
+ * bench/results/latest.md (`--quick` / `--only`). Every child process is stopped at the end, on
+ * failure and on Ctrl-C.
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { firstLine, spawnChild, stopAll, stopAllOnExit } from './children.ts';
+import type { FromLoadgen, LoadResult, LoadSpec, ToLoadgen } from './load-protocol.ts';
+import { startPortkey } from './portkey-process.ts';
+import { ProcSampler, type ProcUsage } from './proc-sampler.ts';
+import { BENCH_DIR, buildProxy } from './proxy-build.ts';
+import { prepareDatabase, provision, startProxy, stopProxy, type BenchKeys, type RunningProxy } from './proxy-process.ts';
+import { renderResults, renderVerdict, summaryLine, type RunInfo } from './report.ts';
+import { emptyLoad, mergeLoad, mergeProc, rows, type Row, type ScenarioRun, type TargetRun } from './results.ts';
+import { longDeltas, scenarios, selectScenarios, type Scenario, type TargetName } from './scenarios.ts';
+import { evaluateTargets } from './targets.ts';
+import { MODEL } from './upstream-bytes.ts';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } },
+});
+const quick = args.quick ?? false;
+const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const selected = selectScenarios(scenarios(quick), only);
+const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+const PROFILE_DIR = args.profile ? path.join(BENCH_DIR, 'profiles') : undefined;
+fs.mkdirSync(RESULTS_DIR, { recursive: true });
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+// ---- the load generator, over IPC ----------------------------------------------------------
+
+class Loadgen {
+  readonly child: ChildProcess;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void; onWindow: (phase: 'start' | 'end') => void }>();
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.child = spawnChild('load generator', process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src/loadgen.ts')], {
+      ipc: true,
+      logFile: path.join(RESULTS_DIR, 'loadgen.log'),
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (message: FromLoadgen) => {
+        if (message.type === 'ready') return resolve();
+        const pending = this.#pending.get(message.id);
+        if (!pending) return;
+        if (message.type === 'window') pending.onWindow(message.phase);
+        else if (message.type === 'result') {
+          this.#pending.delete(message.id);
+          pending.resolve(message.result);
+        } else {
+          this.#pending.delete(message.id);
+          pending.reject(new Error(`load generator: ${message.message}`));
+        }
+      });
+      this.child.once('exit', (code) => {
+        const err = new Error(`load generator exited (${code})`);
+        reject(err);
+        for (const p of this.#pending.values()) p.reject(err);
+      });
+    });
+  }
+
+  run(spec: LoadSpec, onWindow: (phase: 'start' | 'end') => void): Promise<LoadResult> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, onWindow });
+      this.child.send({ type: 'run', id, spec } satisfies ToLoadgen);
+    });
+  }
+}
+
+// ---- requests per target -------------------------------------------------------------------
+
+interface Endpoints {
+  upstream: string;
+  proxy: RunningProxy | undefined;
+  portkey: string | undefined;
+  keys: BenchKeys | undefined;
+}
+
+const ANTHROPIC_HEADERS = { 'content-type': 'application/json', 'x-api-key': 'sk-ant-bench-0000', 'anthropic-version': '2023-06-01' };
+const messagesBody = (stream: boolean) =>
+  JSON.stringify({ model: MODEL, max_tokens: 1024, ...(stream ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello in twenty words.' }] });
+const BEDROCK_MODEL = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+
+function specFor(scenario: Scenario, target: TargetName, at: Endpoints, warmupMs: number, durationMs: number): LoadSpec {
+  const base = { concurrency: scenario.concurrency, mode: scenario.mode, warmupMs, durationMs, graceMs: scenario.graceMs };
+  const stream = scenario.kind !== 'json';
+  const viaProxy = (key: string, query = '') => {
+    if (!at.proxy) throw new Error('the proxy is not running');
+    return { origin: at.proxy.url, path: `/ak/${key}/v1/messages${query}`, headers: ANTHROPIC_HEADERS, body: messagesBody(true), check: 'sse' as const };
+  };
+  if (scenario.kind === 'bedrock-invoke' || scenario.kind === 'bedrock-converse') {
+    if (target === 'proxy') return { ...base, ...viaProxy(at.keys!.bedrock) };
+    const invoke = scenario.kind === 'bedrock-invoke';
+    return {
+      ...base,
+      origin: at.upstream,
+      path: `/model/${BEDROCK_MODEL}/${invoke ? 'invoke-with-response-stream' : 'converse-stream'}`,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ABSK-bench' },
+      body: invoke
+        ? JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello in twenty words.' }] })
+        : JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Say hello in twenty words.' }] }], inferenceConfig: { maxTokens: 1024 } }),
+      // Event-stream frames carry base64 payloads: judged whole by a 200 that ended.
+      check: 'body',
+    };
+  }
+  if (scenario.kind === 'long') return { ...base, ...viaProxy(at.keys!.plan, '?bench=long') };
+  const check = stream ? ('sse' as const) : ('body' as const);
+  const body = messagesBody(stream);
+  switch (target) {
+    case 'direct':
+      return { ...base, origin: at.upstream, path: '/v1/messages', headers: ANTHROPIC_HEADERS, body, check };
+    case 'proxy':
+      return { ...base, ...viaProxy(at.keys!.plan), body, check };
+    case 'portkey':
+      if (!at.portkey) throw new Error('Portkey is not running');
+      return {
+        ...base,
+        origin: at.portkey,
+        path: '/v1/messages',
+        headers: { ...ANTHROPIC_HEADERS, 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${at.upstream}/v1` },
+        body,
+        check,
+      };
+  }
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+const METHOD = `Processes, all on 127.0.0.1: the runner (this script), a load generator (undici Pool, one keep-alive
+connection per concurrent request, raw dispatch handlers), one fake upstream process (Anthropic SSE and JSON,
+Bedrock invoke-with-response-stream and converse-stream in AWS event-stream framing, all bytes precomputed; a stream
+is message_start + content_block_start + ping at once, then 20 text deltas 5 ms apart, the last one with
+content_block_stop, message_delta and message_stop), the proxy (backend/src compiled to JavaScript and run with
+\`node dist/main.js\` as the Docker image does; ENVIRONMENT=prod, LOG_LEVEL=info, METRICS=cloudwatch, stdout to
+bench/results/proxy-*.log, usage accounting on; a plan_first user and a bedrock_only user with a Bedrock API key made
+through the admin API), and Portkey \`@portkey-ai/gateway\` 1.15.2 (\`node --import bench/src/portkey-preload.mjs\`:
+mutable fetch headers on Node 20, bound to 127.0.0.1; \`x-portkey-provider: anthropic\`,
+\`x-portkey-custom-host: <fake>/v1\`).
+
+Closed loop: each of c workers sends its next request when the previous one ended. Each scenario's recorded time per
+target is split into two segments run in the order direct, proxy, Portkey, Portkey, proxy, direct (the A B C C B A
+order cancels a drift of machine load), each after its own unrecorded warm-up on fresh connections. req/s counts good
+responses that ended inside the recorded window; latency is request start to last byte, TTFB request start to first
+body byte; "added TTFB" is the p50 minus direct's p50 in the same scenario. An error is a non-200 answer or a transport
+failure (warm-up included); an incomplete stream is a 200 without message_stop (or an \`error\` event). gateway CPU is
+utime+stime of the gateway process over the window (% of one core), peak RSS the highest VmRSS sampled every 100 ms;
+"upstream / loadgen CPU" shows the fake upstream and load generator were not saturated. The Bedrock scenarios use
+the bedrock_only user (every request takes the Bedrock path the fallback takes), with BEDROCK_API=invoke, then the
+proxy restarted with BEDROCK_API=converse; direct there means the same Bedrock operation called without the proxy.
+Long streams: 1,000 requests at once, each a delta a second; "max gap" is the longest pause between two chunks of
+any stream.`;
+
+async function main(): Promise<void> {
+  stopAllOnExit();
+  const loadBefore = os.loadavg()[0]!;
+  const started = Date.now();
+  const needs = (t: TargetName) => selected.some((s) => s.targets.includes(t));
+  const notes: string[] = [];
+
+  log(`bench: ${selected.length} scenario(s)${quick ? ' (quick)' : ''}: ${selected.map((s) => s.id).join(', ')}`);
+  const mainJs = buildProxy();
+  const database = await prepareDatabase();
+  log(`bench: proxy built; database: ${database.describe}`);
+
+  const upstreamChild = spawnChild('fake upstream', process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src/fake-upstream.ts')], {
+    pipeStdout: true,
+    env: { BENCH_LONG_DELTAS: String(longDeltas(quick)) },
+  });
+  const { port: upstreamPort } = JSON.parse(await firstLine(upstreamChild)) as { port: number };
+  const upstream = `http://127.0.0.1:${upstreamPort}`;
+  const loadgen = new Loadgen();
+  await loadgen.ready;
+
+  const at: Endpoints = { upstream, proxy: undefined, portkey: undefined, keys: undefined };
+  const proxyFor = async (api: 'invoke' | 'converse') => {
+    if (at.proxy?.bedrockApi === api) return;
+    if (at.proxy) await stopProxy(at.proxy);
+    at.proxy = await startProxy({ mainJs, database, upstream, bedrockApi: api, logFile: path.join(RESULTS_DIR, `proxy-${api}.log`), profileDir: PROFILE_DIR });
+    at.keys ??= await provision(at.proxy.url);
+    log(`bench: proxy (BEDROCK_API=${api}) on ${at.proxy.url}, pid ${at.proxy.child.pid}`);
+  };
+  let portkeyChild: ChildProcess | undefined;
+  if (needs('portkey')) {
+    const portkey = await startPortkey(path.join(RESULTS_DIR, 'portkey.log'));
+    at.portkey = portkey.url;
+    portkeyChild = portkey.child;
+    log(`bench: Portkey on ${portkey.url}, pid ${portkey.child.pid}`);
+  }
+
+  const results: ScenarioRun[] = [];
+  for (const scenario of selected) {
+    if (scenario.targets.includes('proxy')) await proxyFor(scenario.kind === 'bedrock-converse' ? 'converse' : 'invoke');
+    const order = scenario.mode === 'once' || quick ? scenario.targets : [...scenario.targets, ...[...scenario.targets].reverse()];
+    const segments = order.length / scenario.targets.length;
+    const merged = new Map<TargetName, { load: LoadResult; gateway: ProcUsage | undefined; upstreamCpu: number[]; loadgenCpu: number[]; wall: number }>();
+    for (const target of order) {
+      const gatewayPid = target === 'proxy' ? at.proxy?.child.pid : target === 'portkey' ? portkeyChild?.pid : undefined;
+      const pids = new Map<string, number>([
+        ['upstream', upstreamChild.pid!],
+        ['loadgen', loadgen.child.pid!],
+        ...(gatewayPid ? ([['gateway', gatewayPid]] as const) : []),
+      ]);
+      const sampler = new ProcSampler(pids);
+      let usage: Map<string, ProcUsage> | undefined;
+      let windowStart = 0;
+      let wall = 0;
+      const spec = specFor(scenario, target, at, scenario.warmupMs, scenario.durationMs / segments);
+      const load = await loadgen.run(spec, (phase) => {
+        if (phase === 'start') {
+          windowStart = performance.now();
+          sampler.start();
+        } else {
+          usage = sampler.stop();
+          wall = performance.now() - windowStart;
+        }
+      });
+      usage ??= sampler.stop();
+      const previous = merged.get(target) ?? { load: emptyLoad(), gateway: undefined, upstreamCpu: [], loadgenCpu: [], wall: 0 };
+      merged.set(target, {
+        load: mergeLoad(previous.load, load),
+        gateway: mergeProc(previous.gateway, usage.get('gateway'), previous.wall, wall),
+        upstreamCpu: [...previous.upstreamCpu, usage.get('upstream')!.cpuPercent],
+        loadgenCpu: [...previous.loadgenCpu, usage.get('loadgen')!.cpuPercent],
+        wall: previous.wall + wall,
+      });
+      const rps = load.windowMs > 0 ? (load.completedInWindow / load.windowMs) * 1000 : 0;
+      log(
+        `  ${scenario.id.padEnd(16)} ${target.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  ` +
+          `errors ${load.errors} incomplete ${load.incomplete}  ` +
+          `gateway CPU ${usage.get('gateway')?.cpuPercent.toFixed(0) ?? '–'} %  upstream ${usage.get('upstream')!.cpuPercent.toFixed(0)} %  loadgen ${usage.get('loadgen')!.cpuPercent.toFixed(0)} %`,
+      );
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const runs: TargetRun[] = scenario.targets.map((target) => {
+      const m = merged.get(target)!;
+      return { target, load: m.load, gateway: m.gateway, upstreamCpuPercent: mean(m.upstreamCpu), loadgenCpuPercent: mean(m.loadgenCpu) };
+    });
+    results.push({ id: scenario.id, title: scenario.title, kind: scenario.kind, concurrency: scenario.concurrency, runs });
+  }
+
+  await stopAll();
+
+  const all: Row[] = results.flatMap(rows);
+  const verdicts = evaluateTargets(all);
+  if (database.kind === 'pglite') notes.push(database.describe);
+  notes.push(`Total run time ${((Date.now() - started) / 1000).toFixed(0)} s; scenarios: ${results.map((r) => `${r.id} (${r.title})`).join('; ')}.`);
+  const info: RunInfo = {
+    date: new Date().toISOString(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    loadBefore,
+    loadAfter: os.loadavg()[0]!,
+    database: database.describe,
+    command: `npm run bench${quick || only || args.profile ? ` -- ${[quick ? '--quick' : '', only ? `--only ${only.join(',')}` : '', args.profile ? '--profile' : ''].filter(Boolean).join(' ')}` : ''}`,
+    quick,
+    notes,
+  };
+  const markdown = renderResults(info, all, verdicts, METHOD);
+  const official = !quick && !only;
+  const out = official ? path.join(BENCH_DIR, 'RESULTS.md') : path.join(RESULTS_DIR, 'latest.md');
+  fs.writeFileSync(out, markdown);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ info, rows: all, verdicts }, null, 2));
+  for (const v of verdicts) log(`  ${renderVerdict(v)}`);
+  log(`bench: wrote ${path.relative(process.cwd(), out)}${PROFILE_DIR ? `; CPU profiles in ${path.relative(process.cwd(), PROFILE_DIR)}` : ''}`);
+  log(summaryLine(all, verdicts));
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  await stopAll();
+  process.exit(1);
+});
