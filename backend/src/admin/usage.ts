@@ -51,6 +51,15 @@ const TopUsersQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+const FallbackQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id }, { additionalProperties: false });
+const Fallbacks = Type.Object({
+  period: Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() }),
+  requests: Type.Integer(),
+  /** Requests Bedrock served because Anthropic failed, was rate-limited or the circuit was open. */
+  fallback_requests: Type.Integer(),
+  fallback_rate: Type.Union([Type.Number(), Type.Null()], { description: 'fallback_requests / requests; null without requests' }),
+  reasons: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer() })),
+});
 const BreakdownQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, access_key_id: FilterQuery.access_key_id, provider: FilterQuery.provider }, { additionalProperties: false });
 
 const Money = Type.String({ description: 'USD, exact decimal' });
@@ -180,6 +189,24 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
           const totalTokens = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens;
           return { user_id: row.userId, name: row.name, total_tokens: totalTokens, ...totalsJson(t) };
         }),
+      };
+    },
+  );
+
+  app.get(
+    '/usage/fallbacks',
+    { schema: { summary: 'How many requests in a period fell back to Bedrock, and why', querystring: FallbackQuery, response: { 200: Fallbacks } } },
+    async (request) => {
+      const q = request.query;
+      const r = range(q);
+      const { requests, fallbacks } = await reports.fallbacks({ start: r.start, end: r.end, userId: q.user_id });
+      const fallbackRequests = fallbacks.reduce((n, f) => n + f.requests, 0);
+      return {
+        period: periodJson(r),
+        requests,
+        fallback_requests: fallbackRequests,
+        fallback_rate: requests > 0 ? fallbackRequests / requests : null,
+        reasons: fallbacks,
       };
     },
   );

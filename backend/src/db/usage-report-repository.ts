@@ -3,7 +3,7 @@ import type { Granularity } from '../accounting/calendar.ts';
 import { normalizeUsd } from '../accounting/money.ts';
 import type { UsageTotals } from '../accounting/reports.ts';
 import type { Db } from './client.ts';
-import { usageRollups, users } from './schema.ts';
+import { usageEvents, usageRollups, users } from './schema.ts';
 
 export interface UsageFilters {
   userId?: string;
@@ -26,6 +26,11 @@ export interface UsageReportRepository {
   topUsers(query: RollupQuery & { by: 'tokens' | 'cost'; limit: number }): Promise<{ userId: string; name: string | null; totals: UsageTotals }[]>;
   /** Sums per provider and model in [start, end), costliest first. */
   byModel(query: RollupQuery): Promise<{ provider: 'plan' | 'bedrock'; model: string; totals: UsageTotals }[]>;
+  /**
+   * Requests in [start, end) and those Bedrock served after Anthropic failed, per reason. Read from
+   * the events (the rollups do not keep the fallback flag), by the occurred_at indexes.
+   */
+  fallbacks(query: { start: Date; end: Date; userId?: string }): Promise<{ requests: number; fallbacks: { reason: string | null; requests: number }[] }>;
 }
 
 // Every sum as text: bigint and numeric both arrive as strings from pg, not always from PGlite.
@@ -83,6 +88,21 @@ const costSum = sql`sum(${usageRollups.inputCostUsd} + ${usageRollups.outputCost
 
 export function createUsageReportRepository(db: Db): UsageReportRepository {
   return {
+    async fallbacks(query) {
+      const conditions = [gte(usageEvents.occurredAt, query.start), lt(usageEvents.occurredAt, query.end)];
+      if (query.userId) conditions.push(eq(usageEvents.userId, query.userId));
+      const rows = await db
+        .select({ isFallback: usageEvents.isFallback, reason: usageEvents.fallbackReason, requests: sql<string>`count(*)::text` })
+        .from(usageEvents)
+        .where(and(...conditions))
+        .groupBy(usageEvents.isFallback, usageEvents.fallbackReason);
+      const fallbacks = rows
+        .filter((r) => r.isFallback)
+        .map((r) => ({ reason: r.reason, requests: Number(r.requests) }))
+        .sort((a, b) => b.requests - a.requests || String(a.reason).localeCompare(String(b.reason)));
+      return { requests: rows.reduce((n, r) => n + Number(r.requests), 0), fallbacks };
+    },
+
     async byBucket(query) {
       const rows = await db
         .select({ bucketStart: usageRollups.bucketStart, ...sums })

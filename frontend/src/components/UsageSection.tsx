@@ -2,7 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { api } from '../lib/api.ts';
 import { formatInteger, formatPercent, formatTokens, formatUsd, totalTokens } from '../lib/format.ts';
 import { bucketFor, describePeriod, periodQuery, type PeriodChoice } from '../lib/period.ts';
-import type { CostBreakdown, UsageReport } from '../lib/types.ts';
+import type { CostBreakdown, FallbackReport, UsageReport } from '../lib/types.ts';
 import { providerShare } from '../lib/usage-summary.ts';
 import { useAsync } from '../lib/use-async.ts';
 import { Alert } from './Alert.tsx';
@@ -14,6 +14,7 @@ import { StatCard } from './StatCard.tsx';
 interface Loaded {
   report: UsageReport;
   breakdown: CostBreakdown;
+  fallbacks: FallbackReport;
 }
 
 /**
@@ -38,9 +39,13 @@ export function UsageSection({
   const state = useAsync<Loaded | null>(async () => {
     if (!query) return null;
     const filter = { ...query, user_id: userId };
-    const [report, breakdown] = await Promise.all([api.usage({ ...filter, bucket: bucketFor(choice) }), api.costBreakdown(filter)]);
+    const [report, breakdown, fallbacks] = await Promise.all([
+      api.usage({ ...filter, bucket: bucketFor(choice) }),
+      api.costBreakdown(filter),
+      api.fallbacks(filter),
+    ]);
     setTimeZone(report.period.timezone);
-    return { report, breakdown };
+    return { report, breakdown, fallbacks };
   }, [key]);
   const data = state.data ?? undefined;
 
@@ -79,24 +84,41 @@ export function UsageSection({
   );
 }
 
-function Cards({ report, breakdown }: Loaded) {
+function Cards({ report, breakdown, fallbacks }: Loaded) {
   const t = report.totals;
   const share = providerShare(breakdown);
   return (
-    <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-4">
-      <StatCard testId="card-requests" label="Requests" value={formatInteger(t.requests)} detail={t.unpriced_requests ? `${t.unpriced_requests} without a price` : undefined} />
-      <StatCard testId="card-cost" label="Cost" value={formatUsd(t.cost_usd)} detail="Plan traffic at Anthropic API rates" />
-      <StatCard testId="card-tokens" label="Tokens (all kinds)" value={formatTokens(totalTokens(t))} detail={`${formatInteger(totalTokens(t))} tokens`} />
-      <StatCard
-        testId="card-provider-share"
-        label="Plan / Bedrock"
-        value={share.bedrockShare === null ? '—' : `${formatPercent(1 - share.bedrockShare)} / ${formatPercent(share.bedrockShare)}`}
-        detail={`${formatInteger(share.planRequests)} Plan, ${formatInteger(share.bedrockRequests)} Bedrock requests · Bedrock cost ${formatUsd(share.bedrockCostUsd)}`}
-      />
-      <StatCard testId="card-input-tokens" label="Input tokens" value={formatTokens(t.input_tokens)} detail={formatUsd(t.input_cost_usd)} />
-      <StatCard testId="card-output-tokens" label="Output tokens" value={formatTokens(t.output_tokens)} detail={formatUsd(t.output_cost_usd)} />
-      <StatCard testId="card-cache-read-tokens" label="Cache read tokens" value={formatTokens(t.cache_read_tokens)} detail={formatUsd(t.cache_read_cost_usd)} />
-      <StatCard testId="card-cache-write-tokens" label="Cache write tokens" value={formatTokens(t.cache_write_tokens)} detail={formatUsd(t.cache_write_cost_usd)} />
+    <div className="space-y-3">
+      <div className="grid grid-cols-2 gap-3 xl:grid-cols-4">
+        <StatCard testId="card-requests" label="Requests" value={formatInteger(t.requests)} detail={t.unpriced_requests ? `${t.unpriced_requests} without a price` : undefined} />
+        <StatCard testId="card-cost" label="Cost" value={formatUsd(t.cost_usd)} detail="Plan traffic at Anthropic API rates" />
+        <StatCard
+          testId="card-provider-share"
+          label="Plan / Bedrock"
+          value={share.bedrockShare === null ? '—' : `${formatPercent(1 - share.bedrockShare)} / ${formatPercent(share.bedrockShare)}`}
+          detail={`${formatInteger(share.planRequests)} Plan, ${formatInteger(share.bedrockRequests)} Bedrock requests · Bedrock cost ${formatUsd(share.bedrockCostUsd)}`}
+        />
+        <StatCard
+          testId="card-fallback-rate"
+          label="Fallback rate"
+          value={formatPercent(fallbacks.fallback_rate)}
+          detail={
+            fallbacks.fallback_requests === 0
+              ? 'No request fell back to Bedrock'
+              : `${formatInteger(fallbacks.fallback_requests)} of ${formatInteger(fallbacks.requests)} requests: ${fallbacks.reasons
+                  .slice(0, 3)
+                  .map((r) => `${r.reason ?? 'unknown'} ${r.requests}`)
+                  .join(', ')}`
+          }
+        />
+      </div>
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5">
+        <StatCard testId="card-tokens" label="Tokens (all kinds)" value={formatTokens(totalTokens(t))} detail={`${formatInteger(totalTokens(t))} tokens`} />
+        <StatCard testId="card-input-tokens" label="Input tokens" value={formatTokens(t.input_tokens)} detail={formatUsd(t.input_cost_usd)} />
+        <StatCard testId="card-output-tokens" label="Output tokens" value={formatTokens(t.output_tokens)} detail={formatUsd(t.output_cost_usd)} />
+        <StatCard testId="card-cache-read-tokens" label="Cache read tokens" value={formatTokens(t.cache_read_tokens)} detail={formatUsd(t.cache_read_cost_usd)} />
+        <StatCard testId="card-cache-write-tokens" label="Cache write tokens" value={formatTokens(t.cache_write_tokens)} detail={formatUsd(t.cache_write_cost_usd)} />
+      </div>
     </div>
   );
 }

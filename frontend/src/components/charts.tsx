@@ -45,10 +45,10 @@ export function TokensChart({ report }: { report: UsageReport }) {
           <YAxis tick={axis} tickFormatter={tokenTick} width={56} />
           <Tooltip formatter={(v) => formatTokens(Number(v))} />
           <Legend />
-          <Bar dataKey="input" name="Input" stackId="t" fill={COLORS.input} />
-          <Bar dataKey="output" name="Output" stackId="t" fill={COLORS.output} />
-          <Bar dataKey="cacheRead" name="Cache read" stackId="t" fill={COLORS.cacheRead} />
-          <Bar dataKey="cacheWrite" name="Cache write" stackId="t" fill={COLORS.cacheWrite} />
+          <Bar dataKey="input" name="Input" stackId="t" fill={COLORS.input} isAnimationActive={false} />
+          <Bar dataKey="output" name="Output" stackId="t" fill={COLORS.output} isAnimationActive={false} />
+          <Bar dataKey="cacheRead" name="Cache read" stackId="t" fill={COLORS.cacheRead} isAnimationActive={false} />
+          <Bar dataKey="cacheWrite" name="Cache write" stackId="t" fill={COLORS.cacheWrite} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>
@@ -67,7 +67,7 @@ export function CostChart({ report }: { report: UsageReport }) {
           <XAxis dataKey="label" tick={axis} minTickGap={12} />
           <YAxis tick={axis} tickFormatter={usdTick} width={64} />
           <Tooltip formatter={(v) => formatUsd(Number(v))} />
-          <Bar dataKey="cost" name="Cost" fill={COLORS.cost} />
+          <Bar dataKey="cost" name="Cost" fill={COLORS.cost} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>
@@ -90,7 +90,7 @@ export function CostByModelChart({ breakdown }: { breakdown: CostBreakdown }) {
             <XAxis type="number" tick={axis} tickFormatter={usdTick} />
             <YAxis type="category" dataKey="label" tick={axis} width={190} />
             <Tooltip formatter={(v) => formatUsd(Number(v))} />
-            <Bar dataKey="cost" name="Cost" fill={COLORS.cost} />
+            <Bar dataKey="cost" name="Cost" fill={COLORS.cost} isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
       </div>
@@ -137,7 +137,7 @@ export function TopUsersChart({ top }: { top: TopUsers }) {
           <XAxis type="number" tick={axis} tickFormatter={byCost ? usdTick : tokenTick} />
           <YAxis type="category" dataKey="label" tick={axis} width={110} />
           <Tooltip formatter={(v) => fmt(Number(v))} />
-          <Bar dataKey="value" name={byCost ? 'Cost' : 'Tokens'} fill={byCost ? COLORS.cost : COLORS.input} />
+          <Bar dataKey="value" name={byCost ? 'Cost' : 'Tokens'} fill={byCost ? COLORS.cost : COLORS.input} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>

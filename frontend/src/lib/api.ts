@@ -6,6 +6,7 @@ import type {
   Breaker,
   BudgetStatus,
   CostBreakdown,
+  FallbackReport,
   IssuedKey,
   ModelMapping,
   ModelMappings,
@@ -93,6 +94,7 @@ export const api = {
   usage: (query: Query) => request<UsageReport>('GET', '/usage', { query }),
   topUsers: (query: Query) => request<TopUsers>('GET', '/usage/top-users', { query }),
   costBreakdown: (query: Query) => request<CostBreakdown>('GET', '/usage/cost-breakdown', { query }),
+  fallbacks: (query: Query) => request<FallbackReport>('GET', '/usage/fallbacks', { query }),
 
   prices: (query: { current?: boolean; provider?: string }) => request<{ items: Price[] }>('GET', '/pricing', { query }),
   addPrice: (body: Record<string, unknown>) => request<Price>('POST', '/pricing', { body }),

@@ -117,6 +117,14 @@ export interface CostBreakdown {
   items: (UsageTotals & { provider: Provider; model: string })[];
 }
 
+export interface FallbackReport {
+  period: ReportPeriod;
+  requests: number;
+  fallback_requests: number;
+  fallback_rate: number | null;
+  reasons: { reason: string | null; requests: number }[];
+}
+
 export interface PriceRates {
   input_usd_per_mtok: string;
   output_usd_per_mtok: string;
