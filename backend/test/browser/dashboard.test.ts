@@ -1,12 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { messageToEvents, textMessage } from '../fakes/anthropic-messages.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
 import { launchChromium, screenshotPath } from './support/browser.ts';
-import { assertDashboardBuilt, heading, isFocused, visible } from './support/dashboard.ts';
+import { assertDashboardBuilt, heading, horizontalOverflow, isFocused, visible } from './support/dashboard.ts';
 
 // One admin's session through the dashboard, in order: each step starts where the last one left
 // the page, as a person would use it. One browser and one server for the whole file.
@@ -28,6 +28,8 @@ const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1lMmUtc2VjcmV0LTAxMjM0NTY3ODk=WXYZ';
 const MODEL = 'claude-sonnet-5-5';
 const PLAIN_USAGE = { input_tokens: 1200, output_tokens: 300 };
 const STREAM_USAGE = { input_tokens: 800, output_tokens: 200 };
+// A model of the admin's own, priced and mapped through the dashboard.
+const OWN_MODEL = 'claude-e2e-test-1';
 
 beforeAll(async () => {
   assertDashboardBuilt();
@@ -35,6 +37,8 @@ beforeAll(async () => {
   fake = await startFakeAnthropic();
   app = await startTestApp({ PLAN_API_URL: fake.url });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Fail a step in seconds rather than Playwright's 30 s: every wait here is for something on screen.
+  context.setDefaultTimeout(10_000);
   page = await context.newPage();
 });
 afterAll(async () => {
@@ -42,6 +46,20 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
   await fake?.close();
+});
+
+function mainNav() {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+// Each step starts where the previous one left the page: after a failure, the rest only fail
+// for the same reason, so say that at once instead of waiting out their timeouts.
+let brokenAt: string | undefined;
+beforeEach(({ task, onTestFailed }) => {
+  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+  onTestFailed(() => {
+    brokenAt ??= task.name;
+  });
 });
 
 /** A full-page screenshot at 1280 px, kept as a test artifact. */
@@ -80,7 +98,7 @@ describe('dashboard', () => {
   });
 
   it('creates a user', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await mainNav().getByRole('link', { name: 'Users' }).click();
     await visible(heading(page, 'Users'));
     await page.getByLabel('Name', { exact: true }).fill(USER);
     await page.getByLabel('Description (optional)').fill('made by the browser test');
@@ -153,7 +171,7 @@ describe('dashboard', () => {
     expect(fake.requests).toHaveLength(2);
     await app.flushUsage();
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await mainNav().getByRole('link', { name: 'Overview' }).click();
     await visible(heading(page, 'Overview'));
     const requests = await visible(page.getByTestId('card-requests'));
     await visible(requests.getByText('2', { exact: true }));
@@ -162,6 +180,8 @@ describe('dashboard', () => {
     expect(await page.getByTestId('card-tokens').textContent()).toContain(`${(input + output).toLocaleString('en-US')} tokens`);
     expect(await page.getByTestId('card-input-tokens').textContent()).toContain('2K');
     expect(await page.getByTestId('card-output-tokens').textContent()).toContain(String(output));
+    // At the shipped list price of claude-sonnet-5-5 ($2 in, $10 out per million): 0.004 + 0.005.
+    expect(await page.getByTestId('card-cost').textContent()).toContain('$0.009');
 
     // Each chart drew its bars as SVG.
     for (const chart of ['chart-tokens', 'chart-cost', 'chart-cost-by-model', 'top-users-tokens', 'top-users-cost']) {
@@ -173,7 +193,11 @@ describe('dashboard', () => {
   });
 
   it('revokes the key, and the proxy then refuses it in Anthropic\'s error shape', async () => {
-    await page.getByTestId('top-users-tokens').getByRole('link', { name: new RegExp(USER) }).click();
+    await mainNav().getByRole('link', { name: 'Users' }).click();
+    await visible(heading(page, 'Users'));
+    const row = await visible(page.getByRole('table').getByRole('row').filter({ hasText: USER }));
+    await screenshot('users');
+    await row.getByRole('link', { name: USER }).click();
     await visible(heading(page, USER));
     await page.getByRole('button', { name: `Revoke ${keyPrefix}` }).click();
     await page.getByRole('group', { name: `Confirm: Revoke ${keyPrefix}` }).getByRole('button', { name: 'Yes, revoke' }).click();
@@ -187,5 +211,92 @@ describe('dashboard', () => {
     expect(res.statusCode).toBe(401);
     expect(await res.body.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('adds a price on the pricing page', async () => {
+    await mainNav().getByRole('link', { name: 'Pricing' }).click();
+    await visible(heading(page, 'Pricing'));
+    // The shipped list prices are there before any change.
+    await visible(page.getByRole('table').getByRole('cell', { name: MODEL, exact: true }).first());
+
+    await page.getByLabel('Model', { exact: true }).fill(OWN_MODEL);
+    const rates = { 'Input (USD/MTok)': '1.5', 'Output (USD/MTok)': '7.5', 'Cache write 5 min (USD/MTok)': '1.875', 'Cache write 1 h (USD/MTok)': '3', 'Cache read (USD/MTok)': '0.15' };
+    for (const [label, value] of Object.entries(rates)) await page.getByLabel(label, { exact: true }).fill(value);
+    await page.getByRole('button', { name: 'Save price' }).click();
+
+    await visible(page.getByRole('status').filter({ hasText: `Price for ${OWN_MODEL}` }));
+    const row = await visible(page.getByRole('table').getByRole('row').filter({ hasText: OWN_MODEL }));
+    expect(await row.textContent()).toContain('7.5');
+    await screenshot('pricing');
+  });
+
+  it('maps a model to Bedrock on the model mappings page', async () => {
+    await mainNav().getByRole('link', { name: 'Model mappings' }).click();
+    await visible(heading(page, 'Model mappings'));
+    await visible(page.getByRole('region', { name: 'Shipped defaults' }).getByRole('table'));
+
+    await page.getByLabel('Anthropic model name').fill(OWN_MODEL);
+    await page.getByLabel('Bedrock model id or ARN').fill('anthropic.claude-e2e-test-1-v1:0');
+    await page.getByRole('checkbox', { name: 'us', exact: true }).check();
+    await page.getByRole('button', { name: 'Save mapping' }).click();
+
+    await visible(page.getByRole('status').filter({ hasText: `Mapping for ${OWN_MODEL} saved` }));
+    const row = await visible(page.getByRole('region', { name: 'Your mappings' }).getByRole('row').filter({ hasText: OWN_MODEL }));
+    expect(await row.textContent()).toContain('anthropic.claude-e2e-test-1-v1:0');
+    await screenshot('model-mappings');
+  });
+
+  it('lists every change made above in the audit log, with no secret in it', async () => {
+    await mainNav().getByRole('link', { name: 'Audit log' }).click();
+    await visible(heading(page, 'Audit log'));
+    const entries = page.getByRole('region', { name: 'Entries' }).getByRole('table');
+    const actions = ['auth.login', 'user.create', 'access_key.issue', 'bedrock_key.set', 'user.budget', 'access_key.revoke', 'model_price.add', 'model_mapping.set'];
+    for (const action of actions) await visible(entries.getByRole('cell', { name: action, exact: true }).first());
+    const text = await page.locator('body').textContent();
+    expect(text).not.toContain(rawKey);
+    expect(text).not.toContain(BEDROCK_KEY);
+    await screenshot('audit-log');
+
+    // Filtering by action leaves the one revocation.
+    await page.getByLabel('Action', { exact: true }).fill('access_key.revoke');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await entries.getByRole('cell', { name: 'user.create', exact: true }).waitFor({ state: 'detached' });
+    expect(await entries.locator('tbody tr').count()).toBe(1);
+    await visible(entries.getByRole('cell', { name: 'access_key.revoke', exact: true }));
+  });
+
+  it('fits a phone screen (390×844) without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [link, title] of [['Overview', 'Overview'], ['Users', 'Users']] as const) {
+        await mainNav().getByRole('link', { name: link }).click();
+        await visible(heading(page, title));
+        if (title === 'Overview') await visible(page.getByTestId('chart-tokens').locator('svg .recharts-bar-rectangle').first());
+        else await visible(page.getByRole('table').getByRole('link', { name: USER }));
+        expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+        await screenshot(`${title.toLowerCase()}-phone`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it('logs out: back to the login page, and the old session no longer works', async () => {
+    const cookies = await context.cookies(`${app.url}/admin/`);
+    const session = cookies.find((c) => c.name === 'ccproxy_admin_session');
+    expect(session?.value).toBeTruthy();
+    const withOldCookie = () => request(`${app.url}/admin/auth/session`, { headers: { cookie: `${session!.name}=${session!.value}` } });
+    expect((await withOldCookie()).statusCode).toBe(200);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await visible(heading(page, 'Sign in'));
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    // A page opened by its address asks to sign in again; the server refuses the old token.
+    await page.goto(`${app.url}/users`);
+    await visible(heading(page, 'Sign in'));
+    const res = await withOldCookie();
+    expect(res.statusCode).toBe(401);
+    await res.body.dump();
   });
 });
