@@ -16,7 +16,7 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // The chart library changes less often than the pages: its own long-cached file.
-        advancedChunks: { groups: [{ name: 'charts', test: /node_modules[\\/](recharts|d3-|victory-vendor|@reduxjs|immer|reselect|redux)/ }] },
+        codeSplitting: { groups: [{ name: 'charts', test: /node_modules[\\/](recharts|d3-|victory-vendor|@reduxjs|immer|reselect|redux)/ }] },
       },
     },
   },
