@@ -24,11 +24,11 @@ const LAUNCH_ARGS = [
 /**
  * Launches headless Chromium. A missing browser is a failure, not a skip: CI must install it.
  */
-export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`The dashboard's browser tests need Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium fonts-liberation`);
+export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Browser> {
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`The dashboard's browser tests need Chromium at ${executablePath}: apt-get install -y chromium fonts-liberation`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: LAUNCH_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: LAUNCH_ARGS });
 }
 
 /** Where a page's screenshot goes: test-artifacts/dashboard/<page>.png at the repository root. */

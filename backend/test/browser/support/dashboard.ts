@@ -4,8 +4,8 @@ import type { Locator, Page } from 'playwright-core';
 import { DEFAULT_DASHBOARD_DIR } from '../../../src/dashboard/plugin.ts';
 
 /** Fails with the command to run when the dashboard has not been built into the backend's static folder. */
-export function assertDashboardBuilt(): void {
-  const index = path.join(DEFAULT_DASHBOARD_DIR, 'index.html');
+export function assertDashboardBuilt(dir = DEFAULT_DASHBOARD_DIR): void {
+  const index = path.join(dir, 'index.html');
   if (!fs.existsSync(index)) {
     throw new Error(`The dashboard is not built (${index} is missing): run \`npm run build -w frontend\` (root \`npm test\` builds it first)`);
   }
