@@ -53,7 +53,13 @@ export function ConfirmAction({
     );
   }
   return (
-    <div role="group" aria-label={`Confirm: ${label}${detail ? ` ${detail}` : ''}`} className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
+    <div
+      role="group"
+      aria-label={`Confirm: ${label}${detail ? ` ${detail}` : ''}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) setAsking(false);
+      }}
+      className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
       <p className="mb-2 text-red-900">{question}</p>
       {error && (
         <div className="mb-2">

@@ -11,6 +11,10 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (!username || !password) {
+      setError('Enter your username and password.');
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -52,7 +56,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
               onChange={(e) => setPassword(e.target.value)}
             />
           </div>
-          <button type="submit" className="btn-primary w-full" disabled={busy || !username || !password}>
+          <button type="submit" className="btn-primary w-full" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>

@@ -6,13 +6,11 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { UsageSection } from '../components/UsageSection.tsx';
 import { api } from '../lib/api.ts';
+import { ALERT_SHARE, isNearLimit } from '../lib/budget.ts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
-import type { BudgetStatus, User } from '../lib/types.ts';
+import type { User } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
-
-/** Users at or above this share of their monthly budget are called out. */
-const ALERT_SHARE = 0.8;
 
 export function OverviewPage() {
   const selectId = useId();
@@ -118,11 +116,4 @@ function BudgetAlerts({ users }: { users: User[] | undefined }) {
       )}
     </Panel>
   );
-}
-
-function isNearLimit(b: BudgetStatus): boolean {
-  if (b.monthly_budget_usd === null) return false;
-  const limit = Number(b.monthly_budget_usd);
-  const used = Number(b.spent_usd) + Number(b.reserved_usd);
-  return limit === 0 ? used > 0 : used / limit >= ALERT_SHARE;
 }
