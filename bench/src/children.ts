@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { request } from 'undici';
 
 interface Tracked {
@@ -14,6 +15,23 @@ interface Tracked {
 }
 
 const running = new Set<Tracked>();
+let niceness = 0;
+
+/**
+ * Scheduling priority for every child from now on (and this process): on a machine shared with
+ * other work, a negative value keeps that work from taking the CPU the measured processes need.
+ * Returns false when the system refused (it takes root or CAP_SYS_NICE).
+ */
+export function setPriorityOfChildren(value: number): boolean {
+  niceness = value;
+  try {
+    os.setPriority(value);
+    return true;
+  } catch {
+    niceness = 0;
+    return false;
+  }
+}
 
 export interface SpawnOptions {
   env?: Record<string, string>;
@@ -37,6 +55,7 @@ export function spawnChild(name: string, command: string, args: string[], option
   ];
   const child = spawn(command, args, { stdio, env: { ...process.env, ...options.env } });
   if (typeof log === 'number') fs.closeSync(log);
+  if (niceness !== 0 && child.pid) os.setPriority(child.pid, niceness);
   const tracked: Tracked = { name, child, stopSignal: options.stopSignal ?? 'SIGTERM' };
   running.add(tracked);
   child.once('exit', () => running.delete(tracked));

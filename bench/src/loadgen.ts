@@ -91,6 +91,12 @@ async function run(id: number, spec: LoadSpec): Promise<LoadResult> {
   });
   const withHeaders = { ...spec, headers };
   const result: LoadResult = { windowMs: 0, completedInWindow: 0, started: 0, latencies: [], ttfbs: [], maxGaps: [], errors: 0, incomplete: 0, reasons: {} };
+  // Requests sent and not yet settled, so that none goes uncounted when the run is cut short.
+  let unsettled = 0;
+  const send1 = () => {
+    unsettled++;
+    return once(pool, withHeaders, body).finally(() => unsettled--);
+  };
   const record = (o: Outcome, inWindow: boolean) => {
     if (o.reason) result.reasons[o.reason] = (result.reasons[o.reason] ?? 0) + 1;
     if (o.incomplete) result.incomplete++;
@@ -106,7 +112,7 @@ async function run(id: number, spec: LoadSpec): Promise<LoadResult> {
   let inFlight: Promise<void>[] = [];
   if (spec.mode === 'once') {
     send({ type: 'window', id, phase: 'start' });
-    inFlight = Array.from({ length: spec.concurrency }, () => once(pool, withHeaders, body).then((o) => record(o, true)));
+    inFlight = Array.from({ length: spec.concurrency }, () => send1().then((o) => record(o, true)));
     result.started = spec.concurrency;
   } else {
     const windowStart = start + spec.warmupMs;
@@ -117,7 +123,7 @@ async function run(id: number, spec: LoadSpec): Promise<LoadResult> {
         if (now >= windowEnd) return;
         const inWindow = now >= windowStart;
         if (inWindow) result.started++;
-        const o = await once(pool, withHeaders, body);
+        const o = await send1();
         if (o.ok && o.endedAt >= windowStart && o.endedAt <= windowEnd) result.completedInWindow++;
         record(o, inWindow);
       }
@@ -141,8 +147,13 @@ async function run(id: number, spec: LoadSpec): Promise<LoadResult> {
   }
   if (how === 'late') {
     // Whatever still runs is aborted; those requests count as incomplete (or errors) via their handlers.
-    await pool.destroy(new Error('bench deadline')).catch(() => undefined);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    await pool.destroy(new Error(`still running at the deadline (${spec.graceMs / 1000} s after the ${spec.mode === 'once' ? 'start' : 'window'}): aborted`)).catch(() => undefined);
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (unsettled > 0) {
+      const reason = 'never settled after the pool was destroyed';
+      result.errors += unsettled;
+      result.reasons[reason] = (result.reasons[reason] ?? 0) + unsettled;
+    }
   } else {
     await pool.close();
   }

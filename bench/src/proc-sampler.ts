@@ -77,3 +77,11 @@ export class ProcSampler {
     return out;
   }
 }
+
+/** Busy and total CPU time of the whole machine so far (jiffies of every core, /proc/stat). */
+export function machineCpu(): { busy: number; total: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, total: busy + idle! + iowait! };
+}

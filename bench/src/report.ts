@@ -10,6 +10,8 @@ export interface RunInfo {
   /** 1-minute load average before and after the run. */
   loadBefore: number;
   loadAfter: number;
+  /** Share of all cores' time busy during the run, whoever used it. */
+  machineBusyPercent: number;
   database: string;
   command: string;
   quick: boolean;
@@ -89,7 +91,7 @@ export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict
     info.quick ? '**Quick run (`--quick`): smoke figures only, not for comparison.**\n' : '',
     `- Date: ${info.date}`,
     `- Machine: ${info.cpuModel}, ${info.cores} cores, Node ${info.node}`,
-    `- Load average (1 min): ${info.loadBefore.toFixed(2)} before, ${info.loadAfter.toFixed(2)} after the run (other work shares the machine)`,
+    `- Machine load: 1-minute load average ${info.loadBefore.toFixed(2)} before and ${info.loadAfter.toFixed(2)} after the run; all cores ${info.machineBusyPercent.toFixed(0)} % busy during it (the benchmark and whatever else ran on the machine)`,
     `- Database: ${info.database}`,
     `- Command: \`${info.command}\``,
     '',

@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstLine, spawnChild, stopAll, stopAllOnExit } from './children.ts';
+import { firstLine, setPriorityOfChildren, spawnChild, stopAll, stopAllOnExit } from './children.ts';
 import type { FromLoadgen, LoadResult, LoadSpec, ToLoadgen } from './load-protocol.ts';
 import { startPortkey } from './portkey-process.ts';
-import { ProcSampler, type ProcUsage } from './proc-sampler.ts';
+import { machineCpu, ProcSampler, type ProcUsage } from './proc-sampler.ts';
 import { BENCH_DIR, buildProxy } from './proxy-build.ts';
 import { prepareDatabase, provision, startProxy, stopProxy, type BenchKeys, type RunningProxy } from './proxy-process.ts';
 import { renderResults, renderVerdict, summaryLine, type RunInfo } from './report.ts';
@@ -25,7 +25,12 @@ import { evaluateTargets } from './targets.ts';
 import { MODEL } from './upstream-bytes.ts';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    nice: { type: 'string', default: '-5' },
+  },
 });
 const quick = args.quick ?? false;
 const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -139,6 +144,18 @@ function specFor(scenario: Scenario, target: TargetName, at: Endpoints, warmupMs
   }
 }
 
+/**
+ * Unrecorded traffic through a freshly started gateway (streaming, non-streaming and, for the
+ * proxy, its Bedrock path), so the first scenario does not pay for JIT compilation and caches.
+ */
+async function warmUp(loadgen: Loadgen, target: 'proxy' | 'portkey', at: Endpoints): Promise<void> {
+  const kinds: Scenario['kind'][] = target === 'proxy' ? ['stream', 'json', at.proxy?.bedrockApi === 'converse' ? 'bedrock-converse' : 'bedrock-invoke'] : ['stream', 'json'];
+  for (const kind of kinds) {
+    const scenario: Scenario = { id: `warm-up-${kind}`, title: 'warm-up', kind, concurrency: 20, targets: [target], warmupMs: 0, durationMs: 0, graceMs: 5_000, mode: 'closed' };
+    await loadgen.run(specFor(scenario, target, at, 0, quick ? 500 : 1_500), () => undefined);
+  }
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 const METHOD = `Processes, all on 127.0.0.1: the runner (this script), a load generator (undici Pool, one keep-alive
@@ -154,7 +171,8 @@ mutable fetch headers on Node 20, bound to 127.0.0.1; \`x-portkey-provider: anth
 
 Closed loop: each of c workers sends its next request when the previous one ended. Each scenario's recorded time per
 target is split into two segments run in the order direct, proxy, Portkey, Portkey, proxy, direct (the A B C C B A
-order cancels a drift of machine load), each after its own unrecorded warm-up on fresh connections. req/s counts good
+order cancels a drift of machine load), each after its own unrecorded warm-up on fresh connections (and each gateway got a few seconds of
+streaming, non-streaming and Bedrock traffic right after it started). req/s counts good
 responses that ended inside the recorded window; latency is request start to last byte, TTFB request start to first
 body byte; "added TTFB" is the p50 minus direct's p50 in the same scenario. An error is a non-200 answer or a transport
 failure (warm-up included); an incomplete stream is a 200 without message_stop (or an \`error\` event). gateway CPU is
@@ -168,9 +186,18 @@ any stream.`;
 async function main(): Promise<void> {
   stopAllOnExit();
   const loadBefore = os.loadavg()[0]!;
+  const cpuBefore = machineCpu();
   const started = Date.now();
   const needs = (t: TargetName) => selected.some((s) => s.targets.includes(t));
   const notes: string[] = [];
+  const nice = Number(args.nice);
+  if (nice !== 0) {
+    notes.push(
+      setPriorityOfChildren(nice)
+        ? `The benchmark's processes ran at nice ${nice} (other work on the machine at 0), so that other work weighs less on the figures; \`--nice 0\` turns this off.`
+        : `Could not raise the benchmark's scheduling priority (nice ${nice}): other work on the machine weighs on the figures.`,
+    );
+  }
 
   log(`bench: ${selected.length} scenario(s)${quick ? ' (quick)' : ''}: ${selected.map((s) => s.id).join(', ')}`);
   const mainJs = buildProxy();
@@ -192,14 +219,16 @@ async function main(): Promise<void> {
     if (at.proxy) await stopProxy(at.proxy);
     at.proxy = await startProxy({ mainJs, database, upstream, bedrockApi: api, logFile: path.join(RESULTS_DIR, `proxy-${api}.log`), profileDir: PROFILE_DIR });
     at.keys ??= await provision(at.proxy.url);
-    log(`bench: proxy (BEDROCK_API=${api}) on ${at.proxy.url}, pid ${at.proxy.child.pid}`);
+    await warmUp(loadgen, 'proxy', at);
+    log(`bench: proxy (BEDROCK_API=${api}) on ${at.proxy.url}, pid ${at.proxy.child.pid}, warmed up`);
   };
   let portkeyChild: ChildProcess | undefined;
   if (needs('portkey')) {
     const portkey = await startPortkey(path.join(RESULTS_DIR, 'portkey.log'));
     at.portkey = portkey.url;
     portkeyChild = portkey.child;
-    log(`bench: Portkey on ${portkey.url}, pid ${portkey.child.pid}`);
+    await warmUp(loadgen, 'portkey', at);
+    log(`bench: Portkey on ${portkey.url}, pid ${portkey.child.pid}, warmed up`);
   }
 
   const results: ScenarioRun[] = [];
@@ -254,6 +283,7 @@ async function main(): Promise<void> {
   }
 
   await stopAll();
+  const cpuAfter = machineCpu();
 
   const all: Row[] = results.flatMap(rows);
   const verdicts = evaluateTargets(all);
@@ -266,8 +296,9 @@ async function main(): Promise<void> {
     node: process.version,
     loadBefore,
     loadAfter: os.loadavg()[0]!,
+    machineBusyPercent: (100 * (cpuAfter.busy - cpuBefore.busy)) / (cpuAfter.total - cpuBefore.total),
     database: database.describe,
-    command: `npm run bench${quick || only || args.profile ? ` -- ${[quick ? '--quick' : '', only ? `--only ${only.join(',')}` : '', args.profile ? '--profile' : ''].filter(Boolean).join(' ')}` : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick,
     notes,
   };
@@ -277,7 +308,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(out, markdown);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ info, rows: all, verdicts }, null, 2));
   for (const v of verdicts) log(`  ${renderVerdict(v)}`);
-  log(`bench: wrote ${path.relative(process.cwd(), out)}${PROFILE_DIR ? `; CPU profiles in ${path.relative(process.cwd(), PROFILE_DIR)}` : ''}`);
+  log(`bench: wrote ${path.relative(path.dirname(BENCH_DIR), out)}${PROFILE_DIR ? `; CPU profiles in ${path.relative(path.dirname(BENCH_DIR), PROFILE_DIR)}` : ''}`);
   log(summaryLine(all, verdicts));
 }
 

@@ -38,9 +38,9 @@ export function scenarios(quick: boolean): Scenario[] {
     kind: 'stream',
     concurrency,
     targets: ALL,
-    warmupMs: t(concurrency >= 1000 ? 2_500 : 1_500, 500),
+    warmupMs: t(concurrency >= 1000 ? 2_000 : 1_000, 500),
     durationMs: t(durationMs, 1_000),
-    graceMs: 10_000,
+    graceMs: t(concurrency >= 1000 ? 10_000 : 5_000, 3_000),
     mode: 'closed',
   });
   const bedrock = (api: 'invoke' | 'converse'): Scenario => ({
@@ -49,25 +49,25 @@ export function scenarios(quick: boolean): Scenario[] {
     kind: `bedrock-${api}`,
     concurrency: 50,
     targets: ['direct', 'proxy'],
-    warmupMs: t(1_500, 500),
-    durationMs: t(8_000, 1_000),
-    graceMs: 10_000,
+    warmupMs: t(1_000, 500),
+    durationMs: t(6_000, 1_000),
+    graceMs: t(5_000, 3_000),
     mode: 'closed',
   });
   return [
-    stream(1, 6_000),
-    stream(50, 8_000),
-    stream(200, 8_000),
-    stream(1000, 8_000),
+    stream(1, 4_000),
+    stream(50, 6_000),
+    stream(200, 6_000),
+    stream(1000, 6_000),
     {
       id: 'json-c50',
       title: 'non-streaming, zero delay, concurrency 50',
       kind: 'json',
       concurrency: 50,
       targets: ALL,
-      warmupMs: t(1_500, 500),
-      durationMs: t(6_000, 1_000),
-      graceMs: 10_000,
+      warmupMs: t(1_000, 500),
+      durationMs: t(4_000, 1_000),
+      graceMs: t(5_000, 3_000),
       mode: 'closed',
     },
     {
@@ -78,7 +78,7 @@ export function scenarios(quick: boolean): Scenario[] {
       targets: ['proxy'],
       warmupMs: 0,
       durationMs: 0,
-      graceMs: (longDeltas(quick) + 30) * 1000,
+      graceMs: (longDeltas(quick) + t(30, 10)) * 1000,
       mode: 'once',
     },
     bedrock('invoke'),
@@ -87,7 +87,7 @@ export function scenarios(quick: boolean): Scenario[] {
 }
 
 export function longDeltas(quick: boolean): number {
-  return quick ? 5 : 30;
+  return quick ? 3 : 30;
 }
 
 /** Ids for `--only`: a scenario id, or a prefix of ids (`stream`, `bedrock`). */
