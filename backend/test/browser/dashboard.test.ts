@@ -16,12 +16,14 @@ let app: TestApp;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+// Uncaught exceptions and console errors in the pages, other than refused requests (a wrong
+// password and a signed-out session check are 401s by design; the browser logs those itself).
+const scriptErrors: string[] = [];
 
 // What the steps learn and later steps use.
 const USER = 'Ada Lovelace';
 let rawKey = '';
 let keyPrefix = '';
-let userPath = '';
 // A Bedrock API key: only its last four characters may ever be shown again.
 const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1lMmUtc2VjcmV0LTAxMjM0NTY3ODk=WXYZ';
 // A priced model, and the usage the fake Anthropic reports for the two requests.
@@ -40,6 +42,10 @@ beforeAll(async () => {
   // Fail a step in seconds rather than Playwright's 30 s: every wait here is for something on screen.
   context.setDefaultTimeout(10_000);
   page = await context.newPage();
+  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
+  });
 });
 afterAll(async () => {
   await context?.close();
@@ -106,8 +112,7 @@ describe('dashboard', () => {
 
     await visible(heading(page, USER));
     expect(await (await visible(page.getByRole('status'))).textContent()).toMatch(/user created/i);
-    userPath = new URL(page.url()).pathname;
-    expect(userPath).toMatch(/^\/users\/[^/]+$/);
+    expect(new URL(page.url()).pathname).toMatch(/^\/users\/[^/]+$/);
   });
 
   it('issues an access key and shows it once with the Claude Code set-up for this server', async () => {
@@ -199,6 +204,11 @@ describe('dashboard', () => {
     await screenshot('users');
     await row.getByRole('link', { name: USER }).click();
     await visible(heading(page, USER));
+    // Reloaded by its address, the page comes back (the server answers client routes with the app).
+    await page.reload();
+    await visible(heading(page, USER));
+    // The user's own usage section counts the same two requests.
+    await visible(page.getByTestId('card-requests').getByText('2', { exact: true }));
     await page.getByRole('button', { name: `Revoke ${keyPrefix}` }).click();
     await page.getByRole('group', { name: `Confirm: Revoke ${keyPrefix}` }).getByRole('button', { name: 'Yes, revoke' }).click();
     await visible(page.getByTestId('access-keys').getByText('revoked', { exact: true }));
@@ -298,5 +308,9 @@ describe('dashboard', () => {
     const res = await withOldCookie();
     expect(res.statusCode).toBe(401);
     await res.body.dump();
+  });
+
+  it('raised no script error on any page along the way', () => {
+    expect(scriptErrors).toEqual([]);
   });
 });
