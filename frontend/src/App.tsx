@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Alert } from './components/Alert.tsx';
 import { Layout } from './components/Layout.tsx';
 import { api, setUnauthorizedHandler } from './lib/api.ts';
@@ -6,14 +6,16 @@ import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
 import { matchRoute, navigate, useLocation } from './lib/router.tsx';
 import type { Session } from './lib/types.ts';
-import { AuditLogPage } from './pages/AuditLogPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
-import { ModelMappingsPage } from './pages/ModelMappingsPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
-import { OverviewPage } from './pages/OverviewPage.tsx';
-import { PricingPage } from './pages/PricingPage.tsx';
-import { UserDetailPage } from './pages/UserDetailPage.tsx';
-import { UsersPage } from './pages/UsersPage.tsx';
+
+// Pages load on first visit: the login page does not wait for the chart library.
+const AuditLogPage = lazy(() => import('./pages/AuditLogPage.tsx').then((m) => ({ default: m.AuditLogPage })));
+const ModelMappingsPage = lazy(() => import('./pages/ModelMappingsPage.tsx').then((m) => ({ default: m.ModelMappingsPage })));
+const OverviewPage = lazy(() => import('./pages/OverviewPage.tsx').then((m) => ({ default: m.OverviewPage })));
+const PricingPage = lazy(() => import('./pages/PricingPage.tsx').then((m) => ({ default: m.PricingPage })));
+const UserDetailPage = lazy(() => import('./pages/UserDetailPage.tsx').then((m) => ({ default: m.UserDetailPage })));
+const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 
 type Route = { pattern: string; render: (params: Record<string, string>) => ReactNode };
 const ROUTES: Route[] = [
@@ -81,7 +83,7 @@ export function App() {
   };
   return (
     <Layout username={session.username} onLogout={logout}>
-      {routeFor(path)}
+      <Suspense fallback={<p className="text-slate-500">Loading…</p>}>{routeFor(path)}</Suspense>
     </Layout>
   );
 }

@@ -1,7 +1,7 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The admin dashboard (frontend/, built by Vite into backend/public) at /. Hashed files under
@@ -16,6 +16,18 @@ const NOT_BUILT =
   'Build it with `npm run build -w frontend` (or `npm install` at the repository root, which builds it),\n' +
   'then restart the server. The proxy (/ak/…, /v1/…) and the admin API (/admin/…) work without it.\n';
 
+/**
+ * For the page itself: scripts and API calls from this origin only, never framed (clickjacking of
+ * the admin's session). Inline style attributes stay allowed: React and the charts set them.
+ */
+const PAGE_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+};
+
 /** Prefixes that belong to the proxy and the admin API: never answered with the dashboard. */
 const API_PREFIXES = ['/admin/', '/ak/', '/v1/'];
 
@@ -28,6 +40,8 @@ export interface Dashboard {
 
 export async function registerDashboard(app: FastifyInstance, dir: string = DEFAULT_DASHBOARD_DIR): Promise<Dashboard> {
   const built = existsSync(join(dir, 'index.html'));
+  // Vite's hashed output (the name changes with the content); the path sendFile sees is absolute.
+  const assetsDir = join(dir, 'assets') + sep;
   if (built) {
     await app.register(fastifyStatic, {
       root: dir,
@@ -37,7 +51,13 @@ export async function registerDashboard(app: FastifyInstance, dir: string = DEFA
       index: ['index.html'],
       cacheControl: false,
       setHeaders: (res, path) => {
-        res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        if (path.startsWith(assetsDir)) {
+          res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+          res.setHeader('x-content-type-options', 'nosniff');
+          return;
+        }
+        res.setHeader('cache-control', 'no-cache');
+        for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
       },
     });
   } else {
