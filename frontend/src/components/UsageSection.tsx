@@ -30,10 +30,12 @@ export function UsageSection({
   userId?: string;
   initial?: PeriodChoice;
   controls?: ReactNode;
-  children?: (query: Record<string, string>) => ReactNode;
+  /** `refresh` changes when the admin asks for fresh numbers. */
+  children?: (query: Record<string, string>, refresh: number) => ReactNode;
 }) {
   const [choice, setChoice] = useState<PeriodChoice>(initial);
   const [timeZone, setTimeZone] = useState('UTC');
+  const [refresh, setRefresh] = useState(0);
   const query = periodQuery(choice);
   const key = JSON.stringify([query, userId]);
   const state = useAsync<Loaded | null>(async () => {
@@ -46,7 +48,7 @@ export function UsageSection({
     ]);
     setTimeZone(report.period.timezone);
     return { report, breakdown, fallbacks };
-  }, [key]);
+  }, [key, refresh]);
   const data = state.data ?? undefined;
 
   return (
@@ -54,6 +56,9 @@ export function UsageSection({
       <div className="flex flex-wrap items-end gap-4">
         <PeriodPicker value={choice} onChange={setChoice} timeZone={timeZone} />
         {controls}
+        <button type="button" className="btn-secondary" onClick={() => setRefresh((n) => n + 1)} disabled={state.loading}>
+          Refresh
+        </button>
         {data && (
           <p className="text-sm text-slate-600" data-testid="period-description">
             {describePeriod(data.report.period)} · by {data.report.bucket}
@@ -79,7 +84,7 @@ export function UsageSection({
           </div>
         </div>
       )}
-      {query && children?.(query)}
+      {query && children?.(query, refresh)}
     </div>
   );
 }

@@ -39,10 +39,10 @@ export function OverviewPage() {
       <h1 className="text-2xl font-semibold">Overview</h1>
       {users.error && <Alert>{users.error}</Alert>}
       <UsageSection userId={userId || undefined} controls={userFilter}>
-        {(query) => (
+        {(query, refresh) => (
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-            <TopUsers query={query} by="tokens" />
-            <TopUsers query={query} by="cost" />
+            <TopUsers query={query} by="tokens" refresh={refresh} />
+            <TopUsers query={query} by="cost" refresh={refresh} />
           </div>
         )}
       </UsageSection>
@@ -51,8 +51,8 @@ export function OverviewPage() {
   );
 }
 
-function TopUsers({ query, by }: { query: Record<string, string>; by: 'tokens' | 'cost' }) {
-  const top = useAsync(() => api.topUsers({ ...query, by, limit: 5 }), [JSON.stringify(query), by]);
+function TopUsers({ query, by, refresh }: { query: Record<string, string>; by: 'tokens' | 'cost'; refresh: number }) {
+  const top = useAsync(() => api.topUsers({ ...query, by, limit: 5 }), [JSON.stringify(query), by, refresh]);
   const title = by === 'tokens' ? 'Top users by tokens' : 'Top users by cost';
   return (
     <Panel title={title} testId={by === 'tokens' ? 'top-users-tokens' : 'top-users-cost'}>
