@@ -39,8 +39,8 @@ beforeAll(async () => {
   fake = await startFakeAnthropic();
   app = await startTestApp({ PLAN_API_URL: fake.url });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // Fail a step in seconds rather than Playwright's 30 s: every wait here is for something on screen.
-  context.setDefaultTimeout(10_000);
+  // Fail a step in seconds rather than Playwright's 30 s (every wait here is for something on screen), with room for a busy CI machine.
+  context.setDefaultTimeout(15_000);
   page = await context.newPage();
   page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
   page.on('console', (msg) => {
