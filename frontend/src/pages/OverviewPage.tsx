@@ -86,7 +86,7 @@ function BudgetAlerts({ users }: { users: User[] | undefined }) {
   const key = budgeted.map((u) => `${u.id}:${u.monthly_budget_usd}`).join(',');
   const budgets = useAsync(async () => Promise.all(budgeted.map((u) => api.budget(u.id))), [key]);
   const byUser = new Map((users ?? []).map((u) => [u.id, u]));
-  const alerts = (budgets.data ?? []).filter(isNearLimit).sort((a, b) => (b.percent_used ?? 0) - (a.percent_used ?? 0));
+  const alerts = (budgets.data ?? []).filter((b) => isNearLimit(b)).sort((a, b) => (b.percent_used ?? 0) - (a.percent_used ?? 0));
 
   return (
     <Panel title="Budget alerts" testId="budget-alerts">
