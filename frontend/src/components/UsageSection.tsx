@@ -2,7 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { api } from '../lib/api.ts';
 import { formatInteger, formatPercent, formatTokens, formatUsd, totalTokens } from '../lib/format.ts';
 import { bucketFor, describePeriod, periodQuery, type PeriodChoice } from '../lib/period.ts';
-import type { CostBreakdown, FallbackReport, UsageReport } from '../lib/types.ts';
+import type { CostBreakdown, FallbackReport, Provider, UsageReport } from '../lib/types.ts';
 import { providerShare } from '../lib/usage-summary.ts';
 import { useAsync } from '../lib/use-async.ts';
 import { Alert } from './Alert.tsx';
@@ -23,11 +23,14 @@ interface Loaded {
  */
 export function UsageSection({
   userId,
+  provider,
   initial = { kind: 'week' },
   controls,
   children,
 }: {
   userId?: string;
+  /** Only Plan or only Bedrock traffic (the fallback rate counts all of it either way). */
+  provider?: Provider;
   initial?: PeriodChoice;
   controls?: ReactNode;
   /** `refresh` changes when the admin asks for fresh numbers. */
@@ -37,13 +40,13 @@ export function UsageSection({
   const [timeZone, setTimeZone] = useState('UTC');
   const [refresh, setRefresh] = useState(0);
   const query = periodQuery(choice);
-  const key = JSON.stringify([query, userId]);
+  const key = JSON.stringify([query, userId, provider]);
   const state = useAsync<Loaded | null>(async () => {
     if (!query) return null;
     const filter = { ...query, user_id: userId };
     const [report, breakdown, fallbacks] = await Promise.all([
-      api.usage({ ...filter, bucket: bucketFor(choice) }),
-      api.costBreakdown(filter),
+      api.usage({ ...filter, provider, bucket: bucketFor(choice) }),
+      api.costBreakdown({ ...filter, provider }),
       api.fallbacks(filter),
     ]);
     setTimeZone(report.period.timezone);

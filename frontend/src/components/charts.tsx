@@ -37,7 +37,7 @@ export function TokensChart({ report }: { report: UsageReport }) {
     cacheWrite: b.cache_write_tokens,
   }));
   return (
-    <div className="h-64 w-full" role="img" aria-label="Tokens per period bucket: input, output, cache read and cache write">
+    <div className="h-64 w-full" role="img" aria-label="Tokens over time: input, output, cache read and cache write">
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
@@ -60,7 +60,7 @@ export function CostChart({ report }: { report: UsageReport }) {
   const multiDay = spansDays(report);
   const data = report.buckets.map((b) => ({ label: bucketLabel(b.start, report.bucket, multiDay), cost: Number(b.cost_usd) }));
   return (
-    <div className="h-64 w-full" role="img" aria-label="Cost in USD per period bucket">
+    <div className="h-64 w-full" role="img" aria-label="Cost in USD over time">
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />

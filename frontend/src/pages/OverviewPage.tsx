@@ -9,40 +9,53 @@ import { api } from '../lib/api.ts';
 import { ALERT_SHARE, isNearLimit } from '../lib/budget.ts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
-import type { User } from '../lib/types.ts';
+import type { Provider, User } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
 
 export function OverviewPage() {
   const selectId = useId();
   const [userId, setUserId] = useState('');
+  const [provider, setProvider] = useState<Provider | ''>('');
   // Every user for the filter (the API allows 500 a page; more than that is not a dashboard's company).
   const users = useAsync(() => api.users({ limit: 500, offset: 0 }), []);
 
-  const userFilter = (
-    <div>
-      <label htmlFor={selectId} className="label">
-        User
-      </label>
-      <select id={selectId} className="input" value={userId} onChange={(e) => setUserId(e.target.value)}>
-        <option value="">All users</option>
-        {users.data?.items.map((u) => (
-          <option key={u.id} value={u.id}>
-            {u.name}
-          </option>
-        ))}
-      </select>
-    </div>
+  const filters = (
+    <>
+      <div>
+        <label htmlFor={selectId} className="label">
+          User
+        </label>
+        <select id={selectId} className="input" value={userId} onChange={(e) => setUserId(e.target.value)}>
+          <option value="">All users</option>
+          {users.data?.items.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label htmlFor={`${selectId}-provider`} className="label">
+          Provider
+        </label>
+        <select id={`${selectId}-provider`} className="input" value={provider} onChange={(e) => setProvider(e.target.value as Provider | '')}>
+          <option value="">Plan and Bedrock</option>
+          <option value="plan">Plan only</option>
+          <option value="bedrock">Bedrock only</option>
+        </select>
+      </div>
+    </>
   );
 
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Overview</h1>
       {users.error && <Alert>{users.error}</Alert>}
-      <UsageSection userId={userId || undefined} controls={userFilter}>
+      <UsageSection userId={userId || undefined} provider={provider || undefined} controls={filters}>
         {(query, refresh) => (
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-            <TopUsers query={query} by="tokens" refresh={refresh} />
-            <TopUsers query={query} by="cost" refresh={refresh} />
+            <TopUsers query={provider ? { ...query, provider } : query} by="tokens" refresh={refresh} />
+            <TopUsers query={provider ? { ...query, provider } : query} by="cost" refresh={refresh} />
           </div>
         )}
       </UsageSection>
@@ -74,7 +87,7 @@ function TopUsers({ query, by, refresh }: { query: Record<string, string>; by: '
               ))}
             </ol>
           )}
-          <p className="mt-2 text-xs text-slate-500">All users, whatever the user filter.</p>
+          <p className="mt-2 text-xs text-slate-500">All users, whatever the user filter{query.provider ? `; ${query.provider === 'plan' ? 'Plan' : 'Bedrock'} traffic only` : ''}.</p>
         </>
       )}
     </Panel>
