@@ -58,7 +58,7 @@ function where(url: string): string {
 function main(): void {
   const dir = path.join(BENCH_DIR, 'profiles');
   const file =
-    process.argv[2] ??
+    process.argv[2] ||
     fs
       .readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
