@@ -1,12 +1,13 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ProxyError } from './anthropic-errors.ts';
+import type { Cancellation } from './cancellation.ts';
 
 export interface PlanRequest {
   /** Path and query as the client sent them, starting at /v1/. */
   path: string;
   headers: Record<string, string | string[]>;
   body: Buffer;
-  signal: AbortSignal;
+  signal: AbortSignal | Cancellation;
 }
 
 export interface PlanUpstream {

@@ -14,6 +14,7 @@ import { reserveBedrockBudget, type BudgetCheck } from './budget-check.ts';
 import { userLimitError, type UserLimiter } from './user-limits.ts';
 import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErrorType } from './anthropic-errors.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
+import { Cancellation } from './cancellation.ts';
 import { Downstream } from './downstream.ts';
 import type { InFlight } from './in-flight.ts';
 import { clientResponseHeaders, headerValue, planRequestHeaders } from './headers.ts';
@@ -64,7 +65,7 @@ interface Ctx {
   parsed: AnthropicRequest;
   stream: boolean;
   down: Downstream;
-  abort: AbortController;
+  abort: Cancellation;
   /** Set when a shutdown drain ran out of time for this request: the error, and the status the client got. */
   stoppedBy: { error: ProxyError; status: number } | null;
   /** Whether an SSE error event can be written now without cutting an upstream event in half. */
@@ -129,7 +130,7 @@ async function handle(
 
   reply.hijack();
   const res = reply.raw;
-  const abort = new AbortController();
+  const abort = new Cancellation();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
@@ -272,10 +273,10 @@ async function tryPlan(ctx: Ctx): Promise<PlanAttempt> {
       path: request.url.slice(request.url.indexOf('/v1/')),
       headers: planRequestHeaders(request.headers, ctx.deps.planApiKey),
       body: ctx.body,
-      signal: ctx.abort.signal,
+      signal: ctx.abort,
     });
   } catch (err) {
-    if (ctx.abort.signal.aborted) return { kind: 'aborted' };
+    if (ctx.abort.aborted) return { kind: 'aborted' };
     const error = err instanceof ProxyError ? err : new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', 'Could not reach Anthropic');
     return { kind: 'failure', error, verdict: classifyPlanFailure(error) };
   }
@@ -284,7 +285,7 @@ async function tryPlan(ctx: Ctx): Promise<PlanAttempt> {
   try {
     errorBody = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
   } catch {
-    if (ctx.abort.signal.aborted) return { kind: 'aborted' };
+    if (ctx.abort.aborted) return { kind: 'aborted' };
     errorBody = Buffer.alloc(0);
   }
   return { kind: 'response', response, errorBody, verdict: classifyPlanStatus(response.statusCode, response.headers, errorBody.toString('utf8')) };
@@ -338,14 +339,14 @@ function relayPlan(ctx: Ctx, upstream: Dispatcher.ResponseData, errorBody: Buffe
       end('completed');
     });
     body.on('error', () => {
-      if (ctx.abort.signal.aborted) return end('aborted');
+      if (ctx.abort.aborted) return end('aborted');
       // Anthropic broke off mid-stream. Between events the client gets an error event (Claude Code
       // then retries without streaming, which can fall back); mid-event only a cut is honest.
       if (isSse && tap.atEventBoundary() && !down.closed) down.end(anthropicErrorEvent('api_error', 'The upstream connection was lost mid-stream', ctx.requestId));
       else down.destroy();
       end('failed');
     });
-    ctx.abort.signal.addEventListener('abort', () => end('aborted'), { once: true });
+    ctx.abort.once('abort', () => end('aborted'));
   });
 }
 
@@ -388,7 +389,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
       signal: ctx.abort.signal,
     });
   } catch (err) {
-    if (ctx.abort.signal.aborted) return record(ctx, { status: 499, outcome: 'aborted' });
+    if (ctx.abort.aborted) return record(ctx, { status: 499, outcome: 'aborted' });
     const failure = err instanceof BedrockCallError ? err.failure : mapBedrockError(err);
     // Only the mapped failure is logged: a raw SDK error holds the request, Bearer key included.
     if (failure.status >= 500) deps.logger.warn({ reqId: ctx.requestId, code: failure.code, status: failure.status, message: failure.message }, 'Bedrock call failed');
@@ -421,7 +422,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
     if (down.closed) break;
     await down.write(text);
   }
-  if (ctx.abort.signal.aborted) return result('aborted');
+  if (ctx.abort.aborted) return result('aborted');
   down.end();
   result('completed');
 }
