@@ -82,8 +82,8 @@ export function createModelLabels(max: number): (model: string | null) => string
   const seen = new Set<string>();
   return (model) => {
     if (model === null || model === '') return 'unknown';
+    if (seen.has(model)) return model; // only valid names get in: the pattern ran when each was added
     if (!MODEL_NAME.test(model)) return 'invalid';
-    if (seen.has(model)) return model;
     if (seen.size >= max) return 'other';
     seen.add(model);
     return model;
