@@ -34,7 +34,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
       },
     );
     // `load` is a fresh closure every render; `deps` says when it means something new.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
