@@ -21,6 +21,7 @@ import { prepareDatabase, provision, startProxy, stopProxy, type BenchKeys, type
 import { renderResults, renderVerdict, summaryLine, type RunInfo } from './report.ts';
 import { emptyLoad, mergeLoad, mergeProc, rows, type Row, type ScenarioRun, type TargetRun } from './results.ts';
 import { longDeltas, scenarios, selectScenarios, type Scenario, type TargetName } from './scenarios.ts';
+import { lockRun } from './run-lock.ts';
 import { evaluateTargets } from './targets.ts';
 import { MODEL } from './upstream-bytes.ts';
 
@@ -185,6 +186,7 @@ any stream.`;
 
 async function main(): Promise<void> {
   stopAllOnExit();
+  await lockRun(log);
   const loadBefore = os.loadavg()[0]!;
   const cpuBefore = machineCpu();
   const started = Date.now();
