@@ -13,6 +13,8 @@ export interface RunInfo {
   /** Share of all cores' time busy during the run, whoever used it. */
   machineBusyPercent: number;
   database: string;
+  /** The commit of the proxy measured (and uncommitted changes, if any). */
+  source: string;
   command: string;
   quick: boolean;
   notes: string[];
@@ -92,6 +94,7 @@ export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict
     `- Date: ${info.date}`,
     `- Machine: ${info.cpuModel}, ${info.cores} cores, Node ${info.node}`,
     `- Machine load: 1-minute load average ${info.loadBefore.toFixed(2)} before and ${info.loadAfter.toFixed(2)} after the run; all cores ${info.machineBusyPercent.toFixed(0)} % busy during it (the benchmark and whatever else ran on the machine)`,
+    `- Proxy source: ${info.source}`,
     `- Database: ${info.database}`,
     `- Command: \`${info.command}\``,
     '',

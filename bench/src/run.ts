@@ -7,7 +7,7 @@
  * bench/results/latest.md (`--quick` / `--only`). Every child process is stopped at the end, on
  * failure and on Ctrl-C.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +157,17 @@ async function warmUp(loadgen: Loadgen, target: 'proxy' | 'portkey', at: Endpoin
   }
 }
 
+/** The commit measured, and whether backend/src had uncommitted changes (they are measured too). */
+function sourceVersion(): string {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', '../backend/src').split('\n').filter(Boolean).length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ` with ${changed} uncommitted file(s) in backend/src` : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 const METHOD = `Processes, all on 127.0.0.1: the runner (this script), a load generator (undici Pool, one keep-alive
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
 
   log(`bench: ${selected.length} scenario(s)${quick ? ' (quick)' : ''}: ${selected.map((s) => s.id).join(', ')}`);
   const mainJs = buildProxy();
+  const source = sourceVersion();
   const database = await prepareDatabase();
   log(`bench: proxy built; database: ${database.describe}`);
 
@@ -300,6 +312,7 @@ async function main(): Promise<void> {
     loadAfter: os.loadavg()[0]!,
     machineBusyPercent: (100 * (cpuAfter.busy - cpuBefore.busy)) / (cpuAfter.total - cpuBefore.total),
     database: database.describe,
+    source,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick,
     notes,
