@@ -17,23 +17,23 @@ const PricingPage = lazy(() => import('./pages/PricingPage.tsx').then((m) => ({ 
 const UserDetailPage = lazy(() => import('./pages/UserDetailPage.tsx').then((m) => ({ default: m.UserDetailPage })));
 const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 
-type Route = { pattern: string; render: (params: Record<string, string>) => ReactNode };
+type Route = { pattern: string; title: string; render: (params: Record<string, string>) => ReactNode };
 const ROUTES: Route[] = [
-  { pattern: '/', render: () => <OverviewPage /> },
-  { pattern: '/users', render: () => <UsersPage /> },
+  { pattern: '/', title: 'Overview', render: () => <OverviewPage /> },
+  { pattern: '/users', title: 'Users', render: () => <UsersPage /> },
   // key: another user's page starts fresh.
-  { pattern: '/users/:id', render: (p) => <UserDetailPage key={p.id} userId={p.id!} /> },
-  { pattern: '/pricing', render: () => <PricingPage /> },
-  { pattern: '/model-mappings', render: () => <ModelMappingsPage /> },
-  { pattern: '/audit-log', render: () => <AuditLogPage /> },
+  { pattern: '/users/:id', title: 'User', render: (p) => <UserDetailPage key={p.id} userId={p.id!} /> },
+  { pattern: '/pricing', title: 'Pricing', render: () => <PricingPage /> },
+  { pattern: '/model-mappings', title: 'Model mappings', render: () => <ModelMappingsPage /> },
+  { pattern: '/audit-log', title: 'Audit log', render: () => <AuditLogPage /> },
 ];
 
-function routeFor(path: string): ReactNode {
+function routeFor(path: string): { title: string; page: ReactNode } {
   for (const route of ROUTES) {
     const params = matchRoute(route.pattern, path);
-    if (params) return route.render(params);
+    if (params) return { title: route.title, page: route.render(params) };
   }
-  return <NotFoundPage />;
+  return { title: 'Page not found', page: <NotFoundPage /> };
 }
 
 export function App() {
@@ -62,6 +62,12 @@ export function App() {
     if (session && path === '/login') navigate(safeNextPath(search), { replace: true });
   }, [session, path, search]);
 
+  const route = session ? routeFor(path) : { title: 'Sign in', page: null };
+  useEffect(() => {
+    // The tab (and a screen reader's announcement of it) names the page.
+    document.title = `${route.title} · Claude Code Proxy admin`;
+  }, [route.title]);
+
   if (bootError) {
     return (
       <main className="mx-auto max-w-xl p-6">
@@ -83,7 +89,7 @@ export function App() {
   };
   return (
     <Layout username={session.username} onLogout={logout}>
-      <Suspense fallback={<p className="text-slate-500">Loading…</p>}>{routeFor(path)}</Suspense>
+      <Suspense fallback={<p className="text-slate-500">Loading…</p>}>{route.page}</Suspense>
     </Layout>
   );
 }

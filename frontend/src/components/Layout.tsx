@@ -33,6 +33,9 @@ export function Layout({ username, onLogout, children }: { username: string; onL
 
   return (
     <div className="min-h-screen">
+      <a href="#main" className="sr-only rounded-md bg-white px-3 py-2 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10">
+        Skip to content
+      </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <Link to="/" className="font-semibold text-slate-900">
@@ -68,7 +71,9 @@ export function Layout({ username, onLogout, children }: { username: string; onL
           </div>
         )}
       </header>
-      <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 focus:outline-none">
+        {children}
+      </main>
     </div>
   );
 }
