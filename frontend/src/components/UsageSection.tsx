@@ -70,7 +70,7 @@ export function UsageSection({
         )}
       </div>
       {state.error && <Alert>{state.error}</Alert>}
-      {!data && !state.error && <p className="text-slate-500">Loading usage…</p>}
+      {!data && !state.error && query && <p className="text-slate-500">Loading usage…</p>}
       {data && <Cards {...data} />}
       {data && (
         <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
