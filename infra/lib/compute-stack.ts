@@ -97,7 +97,7 @@ export class ComputeStack extends Stack {
         file: 'backend/Dockerfile',
         platform: Platform.LINUX_AMD64,
         ignoreMode: IgnoreMode.DOCKER,
-        exclude: ['**/node_modules', '**/cdk.out', '**/.cache', '.git', 'data', 'backend/data'],
+        exclude: ['**/node_modules', '**/cdk.out', '**/.cache', '.git', 'data', 'backend/data', 'backend/public'],
       }),
       portMappings: [{ containerPort: PROXY_PORT }],
       logging: ecs.LogDrivers.awsLogs({
