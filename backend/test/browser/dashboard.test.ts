@@ -78,6 +78,7 @@ describe('dashboard', () => {
     await page.goto(`${app.url}/`);
     await visible(heading(page, 'Sign in'));
     expect(new URL(page.url()).pathname).toBe('/login');
+    expect(await page.title()).toMatch(/^Sign in/);
     await screenshot('login');
 
     // Tab reaches the username field first, then the password; Enter submits the form.
@@ -101,6 +102,16 @@ describe('dashboard', () => {
     await visible(heading(page, 'Overview'));
     expect(new URL(page.url()).pathname).toBe('/');
     await visible(page.getByText('Signed in as'));
+    expect(await page.title()).toMatch(/^Overview/);
+
+    // From a fresh load, the first Tab offers to skip the navigation, and Enter does.
+    await page.reload();
+    await visible(heading(page, 'Overview'));
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    expect(await isFocused(skip)).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await isFocused(page.getByRole('main'))).toBe(true);
   });
 
   it('creates a user', async () => {
