@@ -128,5 +128,10 @@ export function summaryLine(all: Row[], verdicts: TargetVerdict[]): string {
   const json = proxy('json-c50');
   const portkey = all.find((r) => r.scenario === 'json-c50' && r.target === 'portkey');
   if (json && portkey && portkey.rps > 0) parts.push(`json-c50 ${(json.rps / portkey.rps).toFixed(2)}× Portkey`);
+  const long = proxy('long-c1000');
+  if (long) parts.push(`long-c1000 ${long.errors + long.incomplete} failed, peak RSS ${fmt(long.peakRssMb, 0)} MB`);
+  const invoke = proxy('bedrock-invoke');
+  const converse = proxy('bedrock-converse');
+  if (invoke && converse) parts.push(`converse ${signed(converse.latencyP50 - invoke.latencyP50)} ms p50 over invoke`);
   return `bench: targets met ${met}/${measured.length}; ${parts.join('; ')}`;
 }

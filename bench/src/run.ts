@@ -92,9 +92,17 @@ class Loadgen {
 
 interface Endpoints {
   upstream: string;
-  proxy: RunningProxy | undefined;
+  /** The proxy per BEDROCK_API: both at once on PostgreSQL; on PGlite (one process per database) one at a time. */
+  proxies: Map<BedrockApi, RunningProxy>;
   portkey: string | undefined;
   keys: BenchKeys | undefined;
+}
+
+type BedrockApi = RunningProxy['bedrockApi'];
+
+/** The proxy a scenario goes through: its Bedrock API for the Bedrock scenarios, else the invoke one (any would do). */
+function apiOf(scenario: Pick<Scenario, 'kind'>): BedrockApi {
+  return scenario.kind === 'bedrock-converse' ? 'converse' : 'invoke';
 }
 
 const ANTHROPIC_HEADERS = { 'content-type': 'application/json', 'x-api-key': 'sk-ant-bench-0000', 'anthropic-version': '2023-06-01' };
@@ -102,12 +110,12 @@ const messagesBody = (stream: boolean) =>
   JSON.stringify({ model: MODEL, max_tokens: 1024, ...(stream ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello in twenty words.' }] });
 const BEDROCK_MODEL = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
 
-function specFor(scenario: Scenario, target: TargetName, at: Endpoints, warmupMs: number, durationMs: number): LoadSpec {
+function specFor(scenario: Scenario, target: TargetName, at: Endpoints, warmupMs: number, durationMs: number, proxy = at.proxies.get(apiOf(scenario))): LoadSpec {
   const base = { concurrency: scenario.concurrency, mode: scenario.mode, warmupMs, durationMs, graceMs: scenario.graceMs };
   const stream = scenario.kind !== 'json';
   const viaProxy = (key: string, query = '') => {
-    if (!at.proxy) throw new Error('the proxy is not running');
-    return { origin: at.proxy.url, path: `/ak/${key}/v1/messages${query}`, headers: ANTHROPIC_HEADERS, body: messagesBody(true), check: 'sse' as const };
+    if (!proxy) throw new Error('the proxy is not running');
+    return { origin: proxy.url, path: `/ak/${key}/v1/messages${query}`, headers: ANTHROPIC_HEADERS, body: messagesBody(true), check: 'sse' as const };
   };
   if (scenario.kind === 'bedrock-invoke' || scenario.kind === 'bedrock-converse') {
     if (target === 'proxy') return { ...base, ...viaProxy(at.keys!.bedrock) };
@@ -149,11 +157,11 @@ function specFor(scenario: Scenario, target: TargetName, at: Endpoints, warmupMs
  * Unrecorded traffic through a freshly started gateway (streaming, non-streaming and, for the
  * proxy, its Bedrock path), so the first scenario does not pay for JIT compilation and caches.
  */
-async function warmUp(loadgen: Loadgen, target: 'proxy' | 'portkey', at: Endpoints): Promise<void> {
-  const kinds: Scenario['kind'][] = target === 'proxy' ? ['stream', 'json', at.proxy?.bedrockApi === 'converse' ? 'bedrock-converse' : 'bedrock-invoke'] : ['stream', 'json'];
+async function warmUp(loadgen: Loadgen, target: 'proxy' | 'portkey', at: Endpoints, proxy?: RunningProxy): Promise<void> {
+  const kinds: Scenario['kind'][] = proxy ? ['stream', 'json', proxy.bedrockApi === 'converse' ? 'bedrock-converse' : 'bedrock-invoke'] : ['stream', 'json'];
   for (const kind of kinds) {
     const scenario: Scenario = { id: `warm-up-${kind}`, title: 'warm-up', kind, concurrency: 20, targets: [target], warmupMs: 0, durationMs: 0, graceMs: 5_000, mode: 'closed' };
-    await loadgen.run(specFor(scenario, target, at, 0, quick ? 500 : 1_500), () => undefined);
+    await loadgen.run(specFor(scenario, target, at, 0, quick ? 500 : 1_500, proxy), () => undefined);
   }
 }
 
@@ -190,8 +198,10 @@ body byte; "added TTFB" is the p50 minus direct's p50 in the same scenario. An e
 failure (warm-up included); an incomplete stream is a 200 without message_stop (or an \`error\` event). gateway CPU is
 utime+stime of the gateway process over the window (% of one core), peak RSS the highest VmRSS sampled every 100 ms;
 "upstream / loadgen CPU" shows the fake upstream and load generator were not saturated. The Bedrock scenarios use
-the bedrock_only user (every request takes the Bedrock path the fallback takes), with BEDROCK_API=invoke, then the
-proxy restarted with BEDROCK_API=converse; direct there means the same Bedrock operation called without the proxy.
+the bedrock_only user (every request takes the Bedrock path the fallback takes) through two proxy processes on the
+same database, one with BEDROCK_API=invoke and one with BEDROCK_API=converse, their segments interleaved (invoke
+direct, invoke proxy, converse direct, converse proxy, then in reverse; on PGlite, which one process holds, the proxy
+is restarted between the two instead); direct there means the same Bedrock operation called without the proxy.
 Long streams: 1,000 requests at once, each a delta a second; "max gap" is the longest pause between two chunks of
 any stream.`;
 
@@ -227,14 +237,18 @@ async function main(): Promise<void> {
   const loadgen = new Loadgen();
   await loadgen.ready;
 
-  const at: Endpoints = { upstream, proxy: undefined, portkey: undefined, keys: undefined };
-  const proxyFor = async (api: 'invoke' | 'converse') => {
-    if (at.proxy?.bedrockApi === api) return;
-    if (at.proxy) await stopProxy(at.proxy);
-    at.proxy = await startProxy({ mainJs, database, upstream, bedrockApi: api, logFile: path.join(RESULTS_DIR, `proxy-${api}.log`), profileDir: PROFILE_DIR });
-    at.keys ??= await provision(at.proxy.url);
-    await warmUp(loadgen, 'proxy', at);
-    log(`bench: proxy (BEDROCK_API=${api}) on ${at.proxy.url}, pid ${at.proxy.child.pid}, warmed up`);
+  const at: Endpoints = { upstream, proxies: new Map(), portkey: undefined, keys: undefined };
+  const ensureProxy = async (api: BedrockApi) => {
+    if (at.proxies.has(api)) return;
+    if (database.kind === 'pglite') {
+      for (const other of at.proxies.values()) await stopProxy(other);
+      at.proxies.clear();
+    }
+    const proxy = await startProxy({ mainJs, database, upstream, bedrockApi: api, logFile: path.join(RESULTS_DIR, `proxy-${api}.log`), profileDir: PROFILE_DIR });
+    at.proxies.set(api, proxy);
+    at.keys ??= await provision(proxy.url);
+    await warmUp(loadgen, 'proxy', at, proxy);
+    log(`bench: proxy (BEDROCK_API=${api}) on ${proxy.url}, pid ${proxy.child.pid}, warmed up`);
   };
   let portkeyChild: ChildProcess | undefined;
   if (needs('portkey')) {
@@ -245,14 +259,28 @@ async function main(): Promise<void> {
     log(`bench: Portkey on ${portkey.url}, pid ${portkey.child.pid}, warmed up`);
   }
 
-  const results: ScenarioRun[] = [];
+  // Scenarios of one group run interleaved (segments A B C D D C B A over all their targets), so
+  // their comparison (invoke against converse) does not depend on when each ran. On PGlite the
+  // two proxies cannot run at once: then the group's scenarios run one after the other.
+  const groups: Scenario[][] = [];
   for (const scenario of selected) {
-    if (scenario.targets.includes('proxy')) await proxyFor(scenario.kind === 'bedrock-converse' ? 'converse' : 'invoke');
-    const order = scenario.mode === 'once' || quick ? scenario.targets : [...scenario.targets, ...[...scenario.targets].reverse()];
-    const segments = order.length / scenario.targets.length;
-    const merged = new Map<TargetName, { load: LoadResult; gateway: ProcUsage | undefined; upstreamCpu: number[]; loadgenCpu: number[]; wall: number }>();
-    for (const target of order) {
-      const gatewayPid = target === 'proxy' ? at.proxy?.child.pid : target === 'portkey' ? portkeyChild?.pid : undefined;
+    const last = groups[groups.length - 1];
+    const together = last && scenario.group && last[0]!.group === scenario.group && database.kind === 'postgres';
+    if (together) last.push(scenario);
+    else groups.push([scenario]);
+  }
+
+  const results: ScenarioRun[] = [];
+  type Merged = { load: LoadResult; gateway: ProcUsage | undefined; upstreamCpu: number[]; loadgenCpu: number[]; wall: number };
+  for (const group of groups) {
+    for (const scenario of group) if (scenario.targets.includes('proxy')) await ensureProxy(apiOf(scenario));
+    const units = group.flatMap((scenario) => scenario.targets.map((target) => ({ scenario, target })));
+    const once = quick || group.some((s) => s.mode === 'once');
+    const order = once ? units : [...units, ...[...units].reverse()];
+    const segments = once ? 1 : 2;
+    const merged = new Map<string, Merged>();
+    for (const { scenario, target } of order) {
+      const gatewayPid = target === 'proxy' ? at.proxies.get(apiOf(scenario))?.child.pid : target === 'portkey' ? portkeyChild?.pid : undefined;
       const pids = new Map<string, number>([
         ['upstream', upstreamChild.pid!],
         ['loadgen', loadgen.child.pid!],
@@ -273,8 +301,9 @@ async function main(): Promise<void> {
         }
       });
       usage ??= sampler.stop();
-      const previous = merged.get(target) ?? { load: emptyLoad(), gateway: undefined, upstreamCpu: [], loadgenCpu: [], wall: 0 };
-      merged.set(target, {
+      const key = `${scenario.id}/${target}`;
+      const previous = merged.get(key) ?? { load: emptyLoad(), gateway: undefined, upstreamCpu: [], loadgenCpu: [], wall: 0 };
+      merged.set(key, {
         load: mergeLoad(previous.load, load),
         gateway: mergeProc(previous.gateway, usage.get('gateway'), previous.wall, wall),
         upstreamCpu: [...previous.upstreamCpu, usage.get('upstream')!.cpuPercent],
@@ -289,11 +318,13 @@ async function main(): Promise<void> {
       );
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const runs: TargetRun[] = scenario.targets.map((target) => {
-      const m = merged.get(target)!;
-      return { target, load: m.load, gateway: m.gateway, upstreamCpuPercent: mean(m.upstreamCpu), loadgenCpuPercent: mean(m.loadgenCpu) };
-    });
-    results.push({ id: scenario.id, title: scenario.title, kind: scenario.kind, concurrency: scenario.concurrency, runs });
+    for (const scenario of group) {
+      const runs: TargetRun[] = scenario.targets.map((target) => {
+        const m = merged.get(`${scenario.id}/${target}`)!;
+        return { target, load: m.load, gateway: m.gateway, upstreamCpuPercent: mean(m.upstreamCpu), loadgenCpuPercent: mean(m.loadgenCpu) };
+      });
+      results.push({ id: scenario.id, title: scenario.title, kind: scenario.kind, concurrency: scenario.concurrency, runs });
+    }
   }
 
   await stopAll();

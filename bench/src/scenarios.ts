@@ -26,6 +26,8 @@ export interface Scenario {
   /** After the window, time for running requests to end before they are aborted and counted. */
   graceMs: number;
   mode: 'closed' | 'once';
+  /** Consecutive scenarios of one group run interleaved, segment by segment. */
+  group?: string;
 }
 
 const ALL: TargetName[] = ['direct', 'proxy', 'portkey'];
@@ -47,6 +49,7 @@ export function scenarios(quick: boolean): Scenario[] {
     id: `bedrock-${api}`,
     title: `Bedrock fallback (${api}), streaming, concurrency 50`,
     kind: `bedrock-${api}`,
+    group: 'bedrock',
     concurrency: 50,
     targets: ['direct', 'proxy'],
     warmupMs: t(1_000, 500),

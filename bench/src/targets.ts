@@ -51,7 +51,10 @@ export function evaluateTargets(all: Row[]): TargetVerdict[] {
       'Bedrock fallback: converse adds ≤ 2 ms p50 over invoke',
       invoke && converse ? converse.latencyP50 - invoke.latencyP50 : undefined,
       (v) => v <= 2,
-      (v) => `${ms(v)} (p50 ${converse!.latencyP50.toFixed(2)} vs ${invoke!.latencyP50.toFixed(2)} ms)`,
+      // CPU per request is the steadier sign of the translation's cost when the machine is busy.
+      (v) =>
+        `${ms(v)} (p50 ${converse!.latencyP50.toFixed(2)} vs ${invoke!.latencyP50.toFixed(2)} ms; ` +
+        `proxy CPU ${(converse!.cpuUsPerRequest ?? NaN).toFixed(0)} vs ${(invoke!.cpuUsPerRequest ?? NaN).toFixed(0)} µs per request)`,
     ),
   ];
 }
