@@ -83,9 +83,15 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map(stop));
 }
 
+let stopping = false;
+
+/** True once Ctrl-C (or SIGTERM, or a crash) started stopping everything: failures from here on are expected. */
+export function interrupted(): boolean {
+  return stopping;
+}
+
 /** Ends every child on Ctrl-C, SIGTERM or an unexpected crash of the runner. */
 export function stopAllOnExit(): void {
-  let stopping = false;
   const bail = (why: string, code: number) => {
     if (stopping) return;
     stopping = true;

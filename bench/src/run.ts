@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstLine, setPriorityOfChildren, spawnChild, stopAll, stopAllOnExit } from './children.ts';
+import { firstLine, interrupted, setPriorityOfChildren, spawnChild, stopAll, stopAllOnExit } from './children.ts';
 import type { FromLoadgen, LoadResult, LoadSpec, ToLoadgen } from './load-protocol.ts';
 import { startPortkey } from './portkey-process.ts';
 import { machineCpu, ProcSampler, type ProcUsage } from './proc-sampler.ts';
@@ -359,6 +359,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
+  // Interrupted: the children are being stopped, so whatever the run was waiting for failed; say nothing more.
+  if (interrupted()) return;
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   await stopAll();
   process.exit(1);
