@@ -44,6 +44,9 @@ export class ProcSampler {
   #cpuAtStart = new Map<string, number>();
   #peak = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  #machineAtStart = { busy: 0, total: 0 };
+  /** Share of all cores busy between start() and stop(), whoever used them (set by stop()). */
+  machineBusyPercent = NaN;
 
   constructor(pids: ReadonlyMap<string, number>) {
     this.#pids = pids;
@@ -51,6 +54,7 @@ export class ProcSampler {
 
   start(): void {
     this.#startedAt = performance.now();
+    this.#machineAtStart = machineCpu();
     for (const [name, pid] of this.#pids) {
       this.#cpuAtStart.set(name, cpuMs(pid));
       this.#peak.set(name, rssMb(pid));
@@ -69,6 +73,8 @@ export class ProcSampler {
     clearInterval(this.#timer);
     this.#sampleRss();
     const wallMs = performance.now() - this.#startedAt;
+    const machine = machineCpu();
+    this.machineBusyPercent = (100 * (machine.busy - this.#machineAtStart.busy)) / (machine.total - this.#machineAtStart.total);
     const out = new Map<string, ProcUsage>();
     for (const [name, pid] of this.#pids) {
       const used = cpuMs(pid) - (this.#cpuAtStart.get(name) ?? NaN);

@@ -49,6 +49,7 @@ const HEADER = [
   'CPU µs/req',
   'peak RSS MB',
   'upstream / loadgen CPU',
+  'machine busy',
 ];
 
 export function renderTable(all: Row[]): string {
@@ -68,6 +69,7 @@ export function renderTable(all: Row[]): string {
       fmt(r.cpuUsPerRequest, 0),
       fmt(r.peakRssMb, 0),
       `${fmt(r.upstreamCpuPercent, 0, ' %')} / ${fmt(r.loadgenCpuPercent, 0, ' %')}`,
+      fmt(r.machineBusyPercent, 0, ' %'),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }

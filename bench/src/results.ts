@@ -12,6 +12,8 @@ export interface TargetRun {
   /** CPU of the fake upstream and of the load generator, % of one core: they must not be the bottleneck. */
   upstreamCpuPercent: number;
   loadgenCpuPercent: number;
+  /** All cores' busy share during the target's windows: near 100 %, the machine, not the gateway, set the pace. */
+  machineBusyPercent: number;
 }
 
 export interface ScenarioRun {
@@ -72,6 +74,7 @@ export interface Row {
   peakRssMb: number | undefined;
   upstreamCpuPercent: number;
   loadgenCpuPercent: number;
+  machineBusyPercent: number;
   reasons: Record<string, number>;
 }
 
@@ -105,6 +108,7 @@ export function rows(scenario: ScenarioRun): Row[] {
       peakRssMb: run.gateway?.peakRssMb,
       upstreamCpuPercent: run.upstreamCpuPercent,
       loadgenCpuPercent: run.loadgenCpuPercent,
+      machineBusyPercent: run.machineBusyPercent,
       reasons: load.reasons,
     };
   });

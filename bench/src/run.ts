@@ -197,7 +197,9 @@ responses that ended inside the recorded window; latency is request start to las
 body byte; "added TTFB" is the p50 minus direct's p50 in the same scenario. An error is a non-200 answer or a transport
 failure (warm-up included); an incomplete stream is a 200 without message_stop (or an \`error\` event). gateway CPU is
 utime+stime of the gateway process over the window (% of one core), peak RSS the highest VmRSS sampled every 100 ms;
-"upstream / loadgen CPU" shows the fake upstream and load generator were not saturated. The Bedrock scenarios use
+"upstream / loadgen CPU" shows the fake upstream and load generator were not saturated; "machine busy" is the share
+of both cores busy during the target's windows, whoever used them: near 100 % the machine set the pace (a gateway
+CPU well under 100 % with a long latency then means the gateway waited for a core). The Bedrock scenarios use
 the bedrock_only user (every request takes the Bedrock path the fallback takes) through two proxy processes on the
 same database, one with BEDROCK_API=invoke and one with BEDROCK_API=converse, their segments interleaved (invoke
 direct, invoke proxy, converse direct, converse proxy, then in reverse; on PGlite, which one process holds, the proxy
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
   }
 
   const results: ScenarioRun[] = [];
-  type Merged = { load: LoadResult; gateway: ProcUsage | undefined; upstreamCpu: number[]; loadgenCpu: number[]; wall: number };
+  type Merged = { load: LoadResult; gateway: ProcUsage | undefined; upstreamCpu: number[]; loadgenCpu: number[]; machine: number[]; wall: number };
   for (const group of groups) {
     for (const scenario of group) if (scenario.targets.includes('proxy')) await ensureProxy(apiOf(scenario));
     const units = group.flatMap((scenario) => scenario.targets.map((target) => ({ scenario, target })));
@@ -302,26 +304,27 @@ async function main(): Promise<void> {
       });
       usage ??= sampler.stop();
       const key = `${scenario.id}/${target}`;
-      const previous = merged.get(key) ?? { load: emptyLoad(), gateway: undefined, upstreamCpu: [], loadgenCpu: [], wall: 0 };
+      const previous = merged.get(key) ?? { load: emptyLoad(), gateway: undefined, upstreamCpu: [], loadgenCpu: [], machine: [], wall: 0 };
       merged.set(key, {
         load: mergeLoad(previous.load, load),
         gateway: mergeProc(previous.gateway, usage.get('gateway'), previous.wall, wall),
         upstreamCpu: [...previous.upstreamCpu, usage.get('upstream')!.cpuPercent],
         loadgenCpu: [...previous.loadgenCpu, usage.get('loadgen')!.cpuPercent],
+        machine: [...previous.machine, sampler.machineBusyPercent],
         wall: previous.wall + wall,
       });
       const rps = load.windowMs > 0 ? (load.completedInWindow / load.windowMs) * 1000 : 0;
       log(
         `  ${scenario.id.padEnd(16)} ${target.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  ` +
           `errors ${load.errors} incomplete ${load.incomplete}  ` +
-          `gateway CPU ${usage.get('gateway')?.cpuPercent.toFixed(0) ?? '–'} %  upstream ${usage.get('upstream')!.cpuPercent.toFixed(0)} %  loadgen ${usage.get('loadgen')!.cpuPercent.toFixed(0)} %`,
+          `gateway CPU ${usage.get('gateway')?.cpuPercent.toFixed(0) ?? '–'} %  upstream ${usage.get('upstream')!.cpuPercent.toFixed(0)} %  loadgen ${usage.get('loadgen')!.cpuPercent.toFixed(0)} %  machine ${sampler.machineBusyPercent.toFixed(0)} %`,
       );
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     for (const scenario of group) {
       const runs: TargetRun[] = scenario.targets.map((target) => {
         const m = merged.get(`${scenario.id}/${target}`)!;
-        return { target, load: m.load, gateway: m.gateway, upstreamCpuPercent: mean(m.upstreamCpu), loadgenCpuPercent: mean(m.loadgenCpu) };
+        return { target, load: m.load, gateway: m.gateway, upstreamCpuPercent: mean(m.upstreamCpu), loadgenCpuPercent: mean(m.loadgenCpu), machineBusyPercent: mean(m.machine) };
       });
       results.push({ id: scenario.id, title: scenario.title, kind: scenario.kind, concurrency: scenario.concurrency, runs });
     }

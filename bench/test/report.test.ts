@@ -15,6 +15,7 @@ function run(id: string, kind: ScenarioRun['kind'], perTarget: Array<{ target: '
       gateway: target === 'direct' ? undefined : { cpuMs: 500, cpuPercent: 50, peakRssMb: rss ?? 120 },
       upstreamCpuPercent: 20,
       loadgenCpuPercent: 25,
+      machineBusyPercent: 70,
     })),
   };
 }
