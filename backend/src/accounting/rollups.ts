@@ -24,6 +24,7 @@ export interface RollupRow extends UsageTotals {
 }
 
 const MAX_MODEL_LENGTH = 200;
+const QUARTER_HOUR = 15 * 60_000;
 
 /** The model a report groups by: the priced model (`claude-opus-5-5`) whatever the provider called it. */
 export function reportingModel(event: PricedUsageEvent): string {
@@ -38,51 +39,108 @@ interface Sums {
   pico: [bigint, bigint, bigint, bigint, bigint];
 }
 
+type Bucket = { start: Date; iso: string };
+
+/**
+ * The hour, day and month starts of an instant (with their ISO strings, for sort keys), computed
+ * once per UTC quarter hour: every instant in one has the same zone offset (calendar.ts), so the
+ * same buckets, and a batch's events mostly share one or two.
+ */
+function bucketsIn(timeZone: string): (instant: Date) => Record<Granularity, Bucket> {
+  const bySlot = new Map<number, Record<Granularity, Bucket>>();
+  const bucket = (instant: Date, granularity: Granularity): Bucket => {
+    const start = startOf(instant, granularity, timeZone);
+    return { start, iso: start.toISOString() };
+  };
+  return (instant) => {
+    const slot = Math.floor(instant.getTime() / QUARTER_HOUR);
+    let buckets = bySlot.get(slot);
+    if (!buckets) {
+      buckets = { hour: bucket(instant, 'hour'), day: bucket(instant, 'day'), month: bucket(instant, 'month') };
+      bySlot.set(slot, buckets);
+    }
+    return buckets;
+  };
+}
+
+function emptySums(granularity: Granularity, bucket: Bucket, of: Pick<RollupRow, 'userId' | 'accessKeyId' | 'provider' | 'model'>): Sums {
+  return {
+    row: {
+      granularity,
+      bucketStart: bucket.start,
+      userId: of.userId,
+      accessKeyId: of.accessKeyId,
+      provider: of.provider,
+      model: of.model,
+      requests: 0,
+      unpricedRequests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+    },
+    pico: [0n, 0n, 0n, 0n, 0n],
+  };
+}
+
+const keyOf = (granularity: Granularity, bucket: Bucket, of: Pick<RollupRow, 'userId' | 'accessKeyId' | 'provider' | 'model'>): string =>
+  `${granularity}|${bucket.iso}|${of.userId}|${of.accessKeyId}|${of.provider}|${of.model}`;
+
 /**
  * One row per bucket and dimension for these events, sorted by key: several writers then lock
  * rollup rows in the same order, so their transactions cannot deadlock.
  */
 export function rollupsFor(events: readonly PricedUsageEvent[], timeZone: string): RollupRow[] {
-  const sums = new Map<string, Sums>();
+  const bucketsOf = bucketsIn(timeZone);
+  // Events are summed per hour first (one key and one set of bigint additions each), then the hours
+  // into their days and months: an hour (a whole local hour, DST included) lies within one of each.
+  const hours = new Map<string, { sums: Sums; buckets: Record<Granularity, Bucket> }>();
   for (const event of events) {
-    const model = reportingModel(event);
+    const buckets = bucketsOf(event.occurredAt);
+    const of = { userId: event.userId, accessKeyId: event.accessKeyId, provider: event.provider, model: reportingModel(event) };
+    const key = keyOf('hour', buckets.hour, of);
+    let hour = hours.get(key);
+    if (!hour) {
+      hour = { sums: emptySums('hour', buckets.hour, of), buckets };
+      hours.set(key, hour);
+    }
+    const { row, pico } = hour.sums;
+    row.requests += 1;
+    if (!event.cost) row.unpricedRequests += 1;
+    row.inputTokens += event.inputTokens;
+    row.outputTokens += event.outputTokens;
+    row.cacheReadTokens += event.cacheReadTokens;
+    row.cacheWrite5mTokens += event.cacheWrite5mTokens;
+    row.cacheWrite1hTokens += event.cacheWrite1hTokens;
     const parts = event.cost?.parts;
-    const pico: Sums['pico'] = parts
-      ? [toPico(parts.input), toPico(parts.output), toPico(parts.cacheRead), toPico(parts.cacheWrite5m), toPico(parts.cacheWrite1h)]
-      : [0n, 0n, 0n, 0n, 0n];
+    if (parts) {
+      pico[0] += toPico(parts.input);
+      pico[1] += toPico(parts.output);
+      pico[2] += toPico(parts.cacheRead);
+      pico[3] += toPico(parts.cacheWrite5m);
+      pico[4] += toPico(parts.cacheWrite1h);
+    }
+  }
+  const sums = new Map<string, Sums>();
+  for (const [key, { sums: hour, buckets }] of hours) {
+    sums.set(key, hour);
     for (const granularity of GRANULARITIES) {
-      const bucketStart = startOf(event.occurredAt, granularity, timeZone);
-      const key = [granularity, bucketStart.toISOString(), event.userId, event.accessKeyId, event.provider, model].join('|');
-      let s = sums.get(key);
+      if (granularity === 'hour') continue;
+      const wider = keyOf(granularity, buckets[granularity], hour.row);
+      let s = sums.get(wider);
       if (!s) {
-        s = {
-          row: {
-            granularity,
-            bucketStart,
-            userId: event.userId,
-            accessKeyId: event.accessKeyId,
-            provider: event.provider,
-            model,
-            requests: 0,
-            unpricedRequests: 0,
-            inputTokens: 0,
-            outputTokens: 0,
-            cacheReadTokens: 0,
-            cacheWrite5mTokens: 0,
-            cacheWrite1hTokens: 0,
-          },
-          pico: [0n, 0n, 0n, 0n, 0n],
-        };
-        sums.set(key, s);
+        s = emptySums(granularity, buckets[granularity], hour.row);
+        sums.set(wider, s);
       }
-      s.row.requests += 1;
-      if (!event.cost) s.row.unpricedRequests += 1;
-      s.row.inputTokens += event.inputTokens;
-      s.row.outputTokens += event.outputTokens;
-      s.row.cacheReadTokens += event.cacheReadTokens;
-      s.row.cacheWrite5mTokens += event.cacheWrite5mTokens;
-      s.row.cacheWrite1hTokens += event.cacheWrite1hTokens;
-      for (let i = 0; i < 5; i++) s.pico[i] = s.pico[i]! + pico[i]!;
+      s.row.requests += hour.row.requests;
+      s.row.unpricedRequests += hour.row.unpricedRequests;
+      s.row.inputTokens += hour.row.inputTokens;
+      s.row.outputTokens += hour.row.outputTokens;
+      s.row.cacheReadTokens += hour.row.cacheReadTokens;
+      s.row.cacheWrite5mTokens += hour.row.cacheWrite5mTokens;
+      s.row.cacheWrite1hTokens += hour.row.cacheWrite1hTokens;
+      for (let i = 0; i < 5; i++) s.pico[i] = s.pico[i]! + hour.pico[i]!;
     }
   }
   return [...sums.entries()]

@@ -51,6 +51,22 @@ describe('rollups of a batch', () => {
     expect(rows.filter((r) => r.granularity === 'month')).toHaveLength(2);
   });
 
+  it('keep the two 01:00 hours of a DST fall-back apart, in one day and month (hours are summed first, then folded)', () => {
+    // New York, 2026-11-01: 01:30 EDT (05:30Z) and 01:30 EST (06:30Z), then 23:30 EST (04:30Z next day).
+    const at = ['2026-11-01T05:30:00Z', '2026-11-01T05:45:00Z', '2026-11-01T06:30:00Z', '2026-11-02T04:30:00Z'];
+    const rows = rollupsFor(
+      at.map((t) => priced(usageEvent({ occurredAt: new Date(t), ...usage({ inputTokens: 1_000_000 }) }))),
+      'America/New_York',
+    );
+    expect(rows.map((r) => [r.granularity, r.bucketStart.toISOString(), r.requests, r.inputCostUsd])).toEqual([
+      ['day', '2026-11-01T04:00:00.000Z', 4, '16.00'],
+      ['hour', '2026-11-01T05:00:00.000Z', 2, '8.00'],
+      ['hour', '2026-11-01T06:00:00.000Z', 1, '4.00'],
+      ['hour', '2026-11-02T04:00:00.000Z', 1, '4.00'],
+      ['month', '2026-11-01T04:00:00.000Z', 4, '16.00'],
+    ]);
+  });
+
   it('count requests whose model had no price apart, and add nothing for their cost', () => {
     const rows = rollupsFor([priced(usageEvent({ servedModel: 'claude-unknown-9', requestedModel: 'claude-unknown-9', ...usage({ inputTokens: 10 }) }))], SEOUL);
     expect(rows[0]).toMatchObject({ requests: 1, unpricedRequests: 1, inputTokens: 10, inputCostUsd: '0.00', model: 'claude-unknown-9' });
