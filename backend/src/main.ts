@@ -10,6 +10,14 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+// Output that nobody reads any more (a closed pipe) must not stop a proxy serving traffic: the
+// lines are lost, the requests are not.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 let config: Config;
 try {
   config = loadConfig();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -112,4 +113,44 @@ describe('the server process', () => {
       await database.close();
     }
   });
+
+  it('keeps serving when nobody reads its output any more (a closed pipe), and still exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-life-pipe-'));
+    try {
+      const server = startServer(ownDir, { PLAN_API_URL: fake.url, PORT: String(port) });
+      server.child.stdout!.destroy(); // like `npm start | head -1` once head has its line
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await request(`${url}/health`)).statusCode === 200, server.exit);
+      for (let i = 0; i < 5; i++) {
+        const res = await request(`${url}/ak/ak_unknown/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        expect(res.statusCode).toBe(401); // each one writes an access line to the closed pipe
+        await res.body.dump();
+      }
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+    } finally {
+      fs.rmSync(ownDir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** A port nobody listens on right now (the server under test must be told its port up front here). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Polls `check` until it holds; fails at once if the process exits first. */
+async function waitFor(check: () => Promise<boolean>, exit: Promise<number | null>): Promise<void> {
+  let exited: number | null | undefined;
+  void exit.then((code) => (exited = code));
+  for (;;) {
+    if (exited !== undefined) throw new Error(`the server exited with ${exited} before it answered`);
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
