@@ -1,8 +1,8 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { api } from '../lib/api.ts';
-import { errorText } from '../lib/api-error.ts';
 import { trimDecimal } from '../lib/format.ts';
 import { RATE_FIELDS } from '../lib/pricing.ts';
+import { useSubmit } from '../lib/use-submit.ts';
 import type { Price, PriceRates } from '../lib/types.ts';
 import { Alert } from './Alert.tsx';
 import { Panel } from './Panel.tsx';
@@ -38,28 +38,17 @@ export function PriceForm({ initial, onSaved }: { initial: PriceDraft | null; on
   const [threshold, setThreshold] = useState(String(initial?.longContext?.threshold_tokens ?? 200000));
   const [longRates, setLongRates] = useState<PriceRates>(initial?.longContext ? trimRates(initial.longContext) : EMPTY_RATES);
   const [effective, setEffective] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await api.addPrice({
-        provider,
-        ...(provider === 'bedrock' && region.trim() ? { region: region.trim() } : {}),
-        model: model.trim(),
-        ...rates,
-        long_context: long ? { threshold_tokens: Number(threshold), ...longRates } : null,
-        ...(effective ? { effective_from: effective } : {}),
-      });
-      onSaved(saved);
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    const saved = await api.addPrice({
+      provider,
+      ...(provider === 'bedrock' && region.trim() ? { region: region.trim() } : {}),
+      model: model.trim(),
+      ...rates,
+      long_context: long ? { threshold_tokens: Number(threshold), ...longRates } : null,
+      ...(effective ? { effective_from: effective } : {}),
+    });
+    onSaved(saved);
+  });
 
   return (
     <Panel title={initial ? `Change the price of ${initial.model}` : 'Add a price'}>

@@ -1,12 +1,12 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { Alert } from '../components/Alert.tsx';
 import { ConfirmAction } from '../components/ConfirmAction.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { api } from '../lib/api.ts';
-import { errorText } from '../lib/api-error.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { useAsync } from '../lib/use-async.ts';
+import { useSubmit } from '../lib/use-submit.ts';
 
 /** Geographies with a Bedrock cross-region inference profile (backend/src/admin/model-mappings.ts). */
 const GEOGRAPHIES = ['global', 'us', 'us-gov', 'eu', 'apac', 'jp', 'au'];
@@ -141,21 +141,10 @@ function MappingForm({ initial, onSaved }: { initial: Draft | null; onSaved: (mo
   const [model, setModel] = useState(initial?.model ?? '');
   const [baseId, setBaseId] = useState(initial?.baseId ?? '');
   const [geographies, setGeographies] = useState<string[]>(initial?.geographies ?? []);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await api.putMapping(model.trim(), { base_id: baseId.trim(), geographies });
-      onSaved(saved.model);
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    const saved = await api.putMapping(model.trim(), { base_id: baseId.trim(), geographies });
+    onSaved(saved.model);
+  });
   const toggle = (g: string) => setGeographies((list) => (list.includes(g) ? list.filter((x) => x !== g) : [...list, g]));
 
   return (

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { Alert } from '../components/Alert.tsx';
 import { BudgetBar } from '../components/BudgetBar.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
@@ -6,12 +6,12 @@ import { Pager } from '../components/Pager.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { api } from '../lib/api.ts';
-import { errorText } from '../lib/api-error.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { ROUTING_LABELS } from '../lib/labels.ts';
 import { Link, navigate } from '../lib/router.tsx';
 import type { BudgetStatus } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
+import { useSubmit } from '../lib/use-submit.ts';
 
 const PAGE = 20;
 
@@ -131,21 +131,10 @@ function CreateUser() {
   const id = useId();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await api.createUser({ name: name.trim(), description: description.trim() || null });
-      navigate(`/users/${user.id}?created=1`);
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    const user = await api.createUser({ name: name.trim(), description: description.trim() || null });
+    navigate(`/users/${user.id}?created=1`);
+  });
 
   return (
     <Panel title="Create a user">
