@@ -157,14 +157,12 @@ async function handle(
     budgetReservationId: null,
   };
   if (parsed instanceof ProxyError) {
-    record(ctx, { status: parsed.status, outcome: 'rejected', errorType: parsed.anthropicType, code: parsed.code });
-    return writeError(ctx, parsed);
+    return reject(ctx, parsed);
   }
   const limit = endpoint === 'messages' ? deps.userLimits.enter(key.userId, key) : null;
   if (limit && !limit.admitted) {
     const error = userLimitError(limit);
-    record(ctx, { status: error.status, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
-    return writeError(ctx, error);
+    return reject(ctx, error);
   }
   const leave = deps.inFlight.enter(() => stopForShutdown(ctx));
   if (!leave) {
@@ -175,8 +173,7 @@ async function handle(
       'overloaded_error',
       `The proxy is at its limit of ${deps.inFlight.max} concurrent upstream requests (MAX_UPSTREAM_REQUESTS); retry shortly`,
     );
-    record(ctx, { status: error.status, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
-    return writeError(ctx, error);
+    return reject(ctx, error);
   }
   if (ctx.stream) down.startPings(deps.pingIntervalMs);
   try {
@@ -213,8 +210,7 @@ async function route(ctx: Ctx): Promise<void> {
   if (ctx.endpoint === 'count_tokens' && key.routingStrategy === 'bedrock_only') {
     // Claude Code falls back to a local estimate on a 404 here; Bedrock routing has no Anthropic credential to count with.
     const error = new ProxyError('PROXY_COUNT_TOKENS_UNAVAILABLE', 404, 'not_found_error', 'count_tokens is not available for bedrock_only routing');
-    record(ctx, { status: 404, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
-    return writeError(ctx, error);
+    return reject(ctx, error);
   }
   if (key.routingStrategy === 'bedrock_only' && ctx.endpoint === 'messages') {
     const credential = await bedrockCredential(ctx);
@@ -225,8 +221,7 @@ async function route(ctx: Ctx): Promise<void> {
         'permission_error',
         'This access key routes to Amazon Bedrock (bedrock_only) but has no Bedrock API key registered; ask an admin to register one',
       );
-      record(ctx, { status: 403, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
-      return writeError(ctx, error);
+      return reject(ctx, error);
     }
     return serveBedrock(ctx, credential.apiKey, null);
   }
@@ -368,13 +363,13 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
   ctx.provider = 'bedrock';
   ctx.fallbackReason = fallbackReason;
   const region = ctx.key.bedrockRegion ?? deps.bedrockRegion;
+  const mappings = deps.modelMappings();
   const budget = await reserveBedrockBudget(
     { ...deps.budgets, logger: deps.logger },
-    { key: ctx.key, requestId: ctx.requestId, occurredAt: ctx.occurredAt, parsed: ctx.parsed, bodyBytes: ctx.body.length, region, mappings: deps.modelMappings() },
+    { key: ctx.key, requestId: ctx.requestId, occurredAt: ctx.occurredAt, parsed: ctx.parsed, bodyBytes: ctx.body.length, region, mappings },
   );
   if (budget instanceof ProxyError) {
-    record(ctx, { status: budget.status, outcome: 'rejected', errorType: budget.anthropicType, code: budget.code });
-    return writeError(ctx, budget);
+    return reject(ctx, budget);
   }
   ctx.budgetReservationId = budget.reservationId;
   let response;
@@ -385,7 +380,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
       stream: ctx.stream,
       apiKey,
       region,
-      mappings: deps.modelMappings(),
+      mappings,
       signal: ctx.abort.signal,
     });
   } catch (err) {
@@ -472,6 +467,12 @@ function errorAsEvent(body: Buffer, requestId: string): string {
 }
 
 /** The proxy's own error: a JSON response, or an SSE error event once the stream is committed. */
+/** The proxy refuses this request itself (bad body, a limit, a budget): recorded as rejected, answered in Anthropic's shape. */
+function reject(ctx: Ctx, error: ProxyError): void {
+  record(ctx, { status: error.status, outcome: 'rejected', errorType: error.anthropicType, code: error.code });
+  writeError(ctx, error);
+}
+
 function writeError(ctx: Ctx, error: ProxyError): void {
   const { down } = ctx;
   if (down.closed) return;
