@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/accounting/usage-event.ts';
 import { adminClient, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { testDatabaseKind } from '../support/db.ts';
+import { usageEvent } from '../support/usage-events.ts';
 
 // GET /admin/usage/fallbacks: the dashboard's fallback rate, counted from the events of a period
 // in TIMEZONE (Asia/Seoul by default), for everyone or one user.
@@ -11,31 +11,7 @@ import { testDatabaseKind } from '../support/db.ts';
 type Key = { userId: string; accessKeyId: string };
 
 function event(key: Key, at: string, over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_${randomUUID().replaceAll('-', '')}`,
-    occurredAt: new Date(at),
-    ...key,
-    endpoint: 'messages',
-    provider: 'plan',
-    isFallback: false,
-    fallbackReason: null,
-    requestedModel: 'claude-opus-5-5',
-    servedModel: 'claude-opus-5-5',
-    stream: true,
-    statusCode: 200,
-    outcome: 'completed',
-    errorType: null,
-    stopReason: 'end_turn',
-    inputTokens: 100,
-    outputTokens: 10,
-    cacheReadTokens: 0,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    latencyMs: 50,
-    ttfbMs: 5,
-    upstreamRequestId: null,
-    ...over,
-  };
+  return usageEvent({ occurredAt: new Date(at), ...key, inputTokens: 100, outputTokens: 10, latencyMs: 50, ttfbMs: 5, ...over });
 }
 
 interface Fallbacks {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { usageEvents } from '../../src/db/schema.ts';
 import { createUsageRepository, type UsageRepository } from '../../src/db/usage-repository.ts';
 import { createUserRepository } from '../../src/db/user-repository.ts';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/db.ts';
+import { usageEvent } from '../support/usage-events.ts';
 
 let database: TestDatabase;
 let owner: { userId: string; accessKeyId: string };
@@ -31,30 +31,7 @@ afterAll(async () => {
 const silent = pino({ level: 'silent' });
 
 function event(i: number): UsageEvent {
-  return {
-    requestId: `req_${randomUUID()}`,
-    occurredAt: new Date(),
-    ...owner,
-    endpoint: 'messages',
-    provider: 'plan',
-    isFallback: false,
-    fallbackReason: null,
-    requestedModel: 'claude-opus-5-5',
-    servedModel: 'claude-opus-5-5',
-    stream: true,
-    statusCode: 200,
-    outcome: 'completed',
-    errorType: null,
-    stopReason: 'end_turn',
-    inputTokens: i,
-    outputTokens: 2 * i,
-    cacheReadTokens: 3,
-    cacheWrite5mTokens: 4,
-    cacheWrite1hTokens: 5,
-    latencyMs: 100,
-    ttfbMs: 10,
-    upstreamRequestId: null,
-  };
+  return usageEvent({ occurredAt: new Date(), ...owner, inputTokens: i, outputTokens: 2 * i, cacheReadTokens: 3, cacheWrite5mTokens: 4, cacheWrite1hTokens: 5 });
 }
 
 /** The real repository behind a switch that can make the database "go down". */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, gte, inArray, lt } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUsd, toPico } from '../../src/accounting/money.ts';
@@ -7,6 +6,7 @@ import { usageEvents } from '../../src/db/schema.ts';
 import { adminClient, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { testDatabaseKind } from '../support/db.ts';
+import { usageEvent } from '../support/usage-events.ts';
 
 // Reports read the rollups written with the events; these tests write events at chosen instants
 // through the app's own recorder (priced as the proxy prices them) and read them back.
@@ -14,31 +14,7 @@ import { testDatabaseKind } from '../support/db.ts';
 type Key = { userId: string; accessKeyId: string };
 
 function event(key: Key, at: string, over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_${randomUUID().replaceAll('-', '')}`,
-    occurredAt: new Date(at),
-    ...key,
-    endpoint: 'messages',
-    provider: 'plan',
-    isFallback: false,
-    fallbackReason: null,
-    requestedModel: 'claude-opus-5-5',
-    servedModel: 'claude-opus-5-5',
-    stream: true,
-    statusCode: 200,
-    outcome: 'completed',
-    errorType: null,
-    stopReason: 'end_turn',
-    inputTokens: 1000,
-    outputTokens: 100,
-    cacheReadTokens: 0,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    latencyMs: 50,
-    ttfbMs: 5,
-    upstreamRequestId: null,
-    ...over,
-  };
+  return usageEvent({ occurredAt: new Date(at), ...key, inputTokens: 1000, outputTokens: 100, latencyMs: 50, ttfbMs: 5, ...over });
 }
 
 async function record(app: TestApp, events: UsageEvent[]): Promise<void> {

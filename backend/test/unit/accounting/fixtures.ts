@@ -1,5 +1,4 @@
 import type { TokenUsage } from '../../../src/accounting/usage.ts';
-import type { UsageEvent } from '../../../src/accounting/usage-event.ts';
 import { DEFAULT_PRICES } from '../../../src/accounting/default-prices.ts';
 import { createPriceBook, type ModelPrice, type PriceBook } from '../../../src/accounting/pricing.ts';
 
@@ -15,31 +14,5 @@ export const usage = (u: Partial<TokenUsage> = {}): TokenUsage => ({
   ...u,
 });
 
-let n = 0;
-/** A completed request's usage event; override what the test is about. */
-export function usageEvent(over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_unit_${++n}`,
-    occurredAt: new Date('2026-11-25T03:00:00Z'),
-    userId: '00000000-0000-4000-8000-000000000001',
-    accessKeyId: '00000000-0000-4000-8000-0000000000a1',
-    endpoint: 'messages',
-    provider: 'plan',
-    isFallback: false,
-    fallbackReason: null,
-    requestedModel: 'claude-opus-5-5',
-    servedModel: 'claude-opus-5-5',
-    stream: true,
-    statusCode: 200,
-    outcome: 'completed',
-    errorType: null,
-    stopReason: 'end_turn',
-    ...usage(),
-    latencyMs: 100,
-    ttfbMs: 10,
-    upstreamRequestId: null,
-    region: null,
-    budgetReservationId: null,
-    ...over,
-  };
-}
+/** A completed request's usage event (shared with the integration tests). */
+export { usageEvent } from '../../support/usage-events.ts';
