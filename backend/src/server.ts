@@ -6,6 +6,7 @@ import { observeHttp } from './observability/http.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { anthropicErrorBody } from './proxy/anthropic-errors.ts';
+import { gatewayEndpoints } from './proxy/gateway-endpoints.ts';
 import { MAX_BODY_BYTES, proxyRoutes, type ProxyDeps } from './proxy/routes.ts';
 
 export interface ServerDeps {
@@ -43,6 +44,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await app.register(proxyRoutes, { ...deps.proxy, logger: deps.logger });
+  await app.register(gatewayEndpoints, { ...deps.proxy, logger: deps.logger });
   await app.register(adminPlugin, { prefix: '/admin', ...deps.admin, logger: deps.logger });
   const dashboard = await registerDashboard(app, deps.dashboardDir);
 

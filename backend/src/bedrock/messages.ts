@@ -1,15 +1,14 @@
 /**
- * Bedrock's Anthropic Messages endpoint (protocol.md §2.1, 2026): the client's body nearly
- * unchanged — only `model` becomes the Bedrock model id, plus the version marker each host
- * wants (bedrock-runtime: `anthropic_version` in the body; bedrock-mantle: the
- * `anthropic-version` header). Betas go in the `anthropic-beta` header, filtered as for InvokeModel.
+ * Bedrock's Anthropic Messages endpoint (2026): the InvokeModel body (invoke.ts: the same fields
+ * removed, betas filtered and kept with their fields) plus `model` as the Bedrock model id and the
+ * version marker each host wants (bedrock-runtime: `anthropic_version` in the body;
+ * bedrock-mantle: the `anthropic-version` header). Betas go in the `anthropic-beta` header.
  * Answers come back as Anthropic JSON/SSE: translate them with native-response.ts (feed each SSE
  * event's `data`, read with `createSseParser`, to `createNativeStreamTranslator`).
  */
 
 import type { AnthropicRequest } from './anthropic-wire.ts';
-import { filterBedrockBetas } from './betas.ts';
-import { BEDROCK_ANTHROPIC_VERSION } from './invoke.ts';
+import { BEDROCK_ANTHROPIC_VERSION, buildInvokeBody } from './invoke.ts';
 
 export interface MessagesRequestOptions {
   /** From `resolveBedrockModel`. */
@@ -28,11 +27,13 @@ export interface BuiltMessagesRequest {
 }
 
 export function buildMessagesRequest(request: AnthropicRequest, options: MessagesRequestOptions): BuiltMessagesRequest {
-  const body: Record<string, unknown> = { ...request, model: options.modelId };
+  // The endpoint enforces the same rules as InvokeModel: the same fields go, each beta with its field.
+  const built = buildInvokeBody(request, { betas: options.betas });
+  const { anthropic_beta: betas, anthropic_version: _version, ...rest } = built.body;
+  const body: Record<string, unknown> = { model: options.modelId, ...rest };
   const headers: Record<string, string> = {};
   if (options.host === 'runtime') body.anthropic_version = BEDROCK_ANTHROPIC_VERSION;
   else headers['anthropic-version'] = '2023-06-01';
-  const { betas, dropped } = filterBedrockBetas(options.betas ?? [], body);
-  if (betas.length > 0) headers['anthropic-beta'] = betas.join(',');
-  return { body, headers, droppedBetas: dropped };
+  if (betas && betas.length > 0) headers['anthropic-beta'] = betas.join(',');
+  return { body, headers, droppedBetas: built.droppedBetas };
 }

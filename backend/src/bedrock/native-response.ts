@@ -5,12 +5,14 @@
  * - `amazon-bedrock-invocationMetrics` (on the last event) is removed, after its token counts
  *   have filled any the events left out — some Bedrock deployments report cache usage only
  *   there, so `message_delta` is held until `message_stop` to carry them;
+ * - thinking signatures and redacted thinking are marked as Bedrock's (thinking-provenance.ts);
  * - every other event passes as the JSON text Bedrock sent, without re-serialising.
  */
 
 import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../accounting/usage.ts';
 import { BedrockTranslationError, failureFromAnthropicError, mapBedrockError, toAnthropicError, type BedrockFailure } from './errors.ts';
 import { sseEventOf, type SseEvent } from './sse.ts';
+import { markBedrockBlock, markBedrockEvent } from './thinking-provenance.ts';
 
 const METRICS_KEY = 'amazon-bedrock-invocationMetrics';
 
@@ -54,6 +56,7 @@ export function translateNativeResponse(body: Uint8Array | string, options: Nati
   const parsed = parseObject(body, 'a response body');
   const { [METRICS_KEY]: _metrics, ...message } = parsed;
   message.model = options.model;
+  if (Array.isArray(message.content)) message.content = (message.content as { type: string }[]).map((b) => (b && typeof b === 'object' ? markBedrockBlock(b) : b));
   const usage = emptyUsage();
   mergeAnthropicUsage(usage, message.usage as AnthropicUsage | undefined);
   return { json: JSON.stringify(message), message, usage };
@@ -171,9 +174,12 @@ export function createNativeStreamTranslator(options: NativeTranslationOptions):
           done = true;
           break;
         }
-        default:
+        default: {
           flushDelta(out);
-          out.push(event[METRICS_KEY] === undefined ? { event: type, data: raw } : sseEventOf(withoutMetrics(event)));
+          const marked = markBedrockEvent(event);
+          if (marked) out.push(sseEventOf(withoutMetrics(marked)));
+          else out.push(event[METRICS_KEY] === undefined ? { event: type, data: raw } : sseEventOf(withoutMetrics(event)));
+        }
       }
       return out;
     },

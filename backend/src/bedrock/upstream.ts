@@ -19,6 +19,7 @@
 import {
   ConverseCommand,
   ConverseStreamCommand,
+  CountTokensCommand,
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
   type ConverseStreamOutput,
@@ -32,7 +33,7 @@ import { BedrockConfigError, createBedrockClients, type BedrockAuth, type Bedroc
 import { buildConverseRequest } from './converse/request.ts';
 import { translateConverseResponse } from './converse/response.ts';
 import { createConverseStreamTranslator } from './converse/stream.ts';
-import { exceptionNameFromHeader, mapBedrockError, type BedrockFailure } from './errors.ts';
+import { BedrockTranslationError, exceptionNameFromHeader, mapBedrockError, type BedrockFailure } from './errors.ts';
 import { buildInvokeBody } from './invoke.ts';
 import { buildMessagesRequest } from './messages.ts';
 import { resolveBedrockModel, type ModelMapping } from './models.ts';
@@ -85,8 +86,26 @@ export type BedrockResponse =
    */
   | (BedrockOutcome & { kind: 'stream'; events: AsyncIterable<string> });
 
+/** A count_tokens request: the call's fields but `stream` (CountTokens always answers JSON). */
+export type BedrockCountTokensCall = Omit<BedrockCall, 'stream'>;
+
+export interface BedrockTokenCount {
+  inputTokens: number;
+  /** The Bedrock model id that counted (the profile id, or the base id when the profile was refused). */
+  servedModel: string;
+  upstreamRequestId: string | null;
+}
+
+/** `failure.code` when Bedrock cannot count tokens for the model: the route answers 404 (clients then estimate). */
+export const COUNT_TOKENS_UNSUPPORTED = 'BEDROCK_COUNT_TOKENS_UNSUPPORTED';
+
 export interface BedrockUpstream {
   send(call: BedrockCall): Promise<BedrockResponse>;
+  /**
+   * Bedrock's CountTokens on the native InvokeModel body, whatever the mode: rejects with
+   * `BedrockCallError` (code `COUNT_TOKENS_UNSUPPORTED` when the model cannot count).
+   */
+  countTokens(call: BedrockCountTokensCall): Promise<BedrockTokenCount>;
   close(): Promise<void>;
 }
 
@@ -130,6 +149,25 @@ const KEY_MISSING: BedrockFailure = {
   message: 'This access key has no Amazon Bedrock API key; ask an administrator to add one',
   exception: null,
 };
+
+/**
+ * Bedrock says the model cannot count tokens (`ValidationException`, "The provided model doesn't
+ * support counting tokens."). CountTokens has no exception of its own for this, so unlike
+ * mapBedrockError this has to read the message.
+ */
+function countingUnsupported(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  if (name !== 'ValidationException' || typeof message !== 'string') return false;
+  return /count/i.test(message) && /support/i.test(message);
+}
+
+/** Bedrock refused the model id itself ("The provided model identifier is invalid."). */
+function modelIdRefused(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  return name === 'ValidationException' && typeof message === 'string' && /model identifier|invalid model/i.test(message);
+}
 
 /** The route's signal, linked to one of our own, which also fires when we stop reading. */
 interface CallAbort {
@@ -408,6 +446,43 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
       } catch (err) {
         link.unlink();
         throw callError(err, link);
+      }
+    },
+    async countTokens(call) {
+      const link = linkAbort(call.signal);
+      try {
+        if (call.apiKey === null && options.auth !== 'sigv4') throw new BedrockCallError(KEY_MISSING);
+        const resolved = resolveBedrockModel(call.request.model, call.region, call.mappings);
+        const built = buildInvokeBody(call.request, { betas: parseBetaHeader(call.betaHeader) });
+        // CountTokens checks the body as an InvokeModel body, which requires max_tokens; a
+        // count_tokens request has none. It does not change the count.
+        if (built.body.max_tokens === undefined) built.body.max_tokens = 1;
+        const input = { invokeModel: { body: new TextEncoder().encode(JSON.stringify(built.body)) } };
+        const client = clients.runtime(call.region, call.apiKey);
+        const count = (modelId: string) => client.send(new CountTokensCommand({ modelId, input }), { abortSignal: link.signal });
+        let modelId = resolved.modelId;
+        let out;
+        try {
+          out = await count(modelId);
+        } catch (err) {
+          // CountTokens has refused cross-region inference-profile ids for models it counts by
+          // their base id: one more try with the base id before giving up.
+          if (resolved.geography === null || link.clientGone() || !(countingUnsupported(err) || modelIdRefused(err))) throw err;
+          modelId = resolved.baseId;
+          out = await count(modelId);
+        }
+        if (typeof out.inputTokens !== 'number') {
+          throw new BedrockTranslationError('BEDROCK_BAD_RESPONSE', 'inputTokens', 'Amazon Bedrock answered CountTokens without inputTokens');
+        }
+        return { inputTokens: out.inputTokens, servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null };
+      } catch (err) {
+        if (countingUnsupported(err) && !link.clientGone()) {
+          const message = String((err as { message?: unknown }).message);
+          throw new BedrockCallError({ status: 404, type: 'not_found_error', code: COUNT_TOKENS_UNSUPPORTED, message, exception: 'ValidationException' });
+        }
+        throw callError(err, link);
+      } finally {
+        link.unlink();
       }
     },
     close: () => clients.close(),

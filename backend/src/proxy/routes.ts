@@ -6,7 +6,9 @@ import type { UsageRecorder } from '../accounting/recorder.ts';
 import type { AnthropicRequest } from '../bedrock/anthropic-wire.ts';
 import { mapBedrockError } from '../bedrock/errors.ts';
 import type { ModelMapping } from '../bedrock/models.ts';
-import { BedrockCallError, type BedrockUpstream } from '../bedrock/upstream.ts';
+import { parseBetaHeader } from '../bedrock/betas.ts';
+import { historyFor, type History } from '../bedrock/thinking-provenance.ts';
+import { BedrockCallError, COUNT_TOKENS_UNSUPPORTED, type BedrockUpstream } from '../bedrock/upstream.ts';
 import type { Logger } from '../observability/logger.ts';
 import { refusedEvent, type Metrics } from '../observability/metrics.ts';
 import type { AccessKeyResolver, KeyContext } from './access-keys.ts';
@@ -24,6 +26,7 @@ import { createJsonTap, createSseTap, type TapResult } from './sse-tap.ts';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 
 export interface ProxyDeps {
   resolver: AccessKeyResolver;
@@ -208,9 +211,35 @@ function stopForShutdown(ctx: Ctx): void {
 async function route(ctx: Ctx): Promise<void> {
   const { deps, key } = ctx;
   if (ctx.endpoint === 'count_tokens' && key.routingStrategy === 'bedrock_only') {
-    // Claude Code falls back to a local estimate on a 404 here; Bedrock routing has no Anthropic credential to count with.
-    const error = new ProxyError('PROXY_COUNT_TOKENS_UNAVAILABLE', 404, 'not_found_error', 'count_tokens is not available for bedrock_only routing');
-    return reject(ctx, error);
+    // Bedrock's CountTokens counts (no Anthropic credential here). Where it cannot — no Bedrock key,
+    // a model it does not count — a 404: Claude Code then falls back to a local estimate.
+    const unavailable = new ProxyError('PROXY_COUNT_TOKENS_UNAVAILABLE', 404, 'not_found_error', 'count_tokens is not available for bedrock_only routing');
+    ctx.provider = 'bedrock';
+    const credential = await bedrockCredential(ctx);
+    if (!credential) return reject(ctx, unavailable);
+    let count;
+    try {
+      count = await deps.bedrock.countTokens({
+        request: ctx.parsed,
+        betaHeader: ctx.request.headers['anthropic-beta'],
+        apiKey: credential.apiKey,
+        region: key.bedrockRegion ?? deps.bedrockRegion,
+        mappings: deps.modelMappings(),
+        signal: ctx.abort.signal,
+      });
+    } catch (err) {
+      if (ctx.abort.aborted) return record(ctx, { status: 499, outcome: 'aborted' });
+      const failure = err instanceof BedrockCallError ? err.failure : mapBedrockError(err);
+      record(ctx, { status: failure.status, outcome: 'upstream_error', errorType: failure.type, code: failure.code });
+      if (failure.code === COUNT_TOKENS_UNSUPPORTED) return writeError(ctx, unavailable);
+      // Only the mapped failure is logged: a raw SDK error holds the request, Bearer key included.
+      if (failure.status >= 500) deps.logger.warn({ reqId: ctx.requestId, code: failure.code, status: failure.status, message: failure.message }, 'Bedrock CountTokens failed');
+      return writeError(ctx, new ProxyError(failure.code, failure.status, failure.type, failure.message));
+    }
+    ctx.down.commit(200, { 'content-type': 'application/json', 'request-id': ctx.requestId });
+    ctx.down.end(JSON.stringify({ input_tokens: count.inputTokens }));
+    // count_tokens consumes nothing: record() keeps its token counts at zero.
+    return record(ctx, { status: 200, outcome: 'completed', servedModel: count.servedModel, upstreamRequestId: count.upstreamRequestId });
   }
   if (key.routingStrategy === 'bedrock_only' && ctx.endpoint === 'messages') {
     const credential = await bedrockCredential(ctx);
@@ -264,12 +293,7 @@ async function tryPlan(ctx: Ctx): Promise<PlanAttempt> {
   const { request } = ctx;
   let response: Dispatcher.ResponseData;
   try {
-    response = await ctx.deps.plan.send({
-      path: request.url.slice(request.url.indexOf('/v1/')),
-      headers: planRequestHeaders(request.headers, ctx.deps.planApiKey),
-      body: ctx.body,
-      signal: ctx.abort,
-    });
+    response = await ctx.deps.plan.send({ path: request.url.slice(request.url.indexOf('/v1/')), ...planBody(ctx), signal: ctx.abort });
   } catch (err) {
     if (ctx.abort.aborted) return { kind: 'aborted' };
     const error = err instanceof ProxyError ? err : new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', 'Could not reach Anthropic');
@@ -284,6 +308,31 @@ async function tryPlan(ctx: Ctx): Promise<PlanAttempt> {
     errorBody = Buffer.alloc(0);
   }
   return { kind: 'response', response, errorBody, verdict: classifyPlanStatus(response.statusCode, response.headers, errorBody.toString('utf8')) };
+}
+
+/**
+ * The client's bytes, unless the history holds thinking Anthropic cannot verify (minted by Bedrock
+ * earlier in the session): then the body without it, and without the context-management beta
+ * when that field had to go too (a beta without its field is refused).
+ */
+function planBody(ctx: Ctx): { headers: Record<string, string | string[]>; body: Buffer } {
+  const headers = planRequestHeaders(ctx.request.headers, ctx.deps.planApiKey);
+  const history = historyFor(ctx.parsed, 'anthropic');
+  if (history.request === ctx.parsed) return { headers, body: ctx.body };
+  logHistoryChange(ctx, 'anthropic', history);
+  if (ctx.parsed.context_management && !history.request.context_management) {
+    const betas = parseBetaHeader(headers['anthropic-beta']).filter((b) => b !== CONTEXT_MANAGEMENT_BETA);
+    if (betas.length > 0) headers['anthropic-beta'] = betas.join(',');
+    else delete headers['anthropic-beta'];
+  }
+  return { headers, body: Buffer.from(JSON.stringify(history.request)) };
+}
+
+function logHistoryChange(ctx: Ctx, target: 'anthropic' | 'bedrock', history: History): void {
+  ctx.deps.logger.info(
+    { reqId: ctx.requestId, keyPrefix: ctx.key.keyPrefix, target, removedThinkingBlocks: history.removedBlocks, thinkingOff: history.thinkingOff },
+    'history adjusted for the serving provider',
+  );
 }
 
 /** Anthropic's answer to the client, byte for byte, while a tap reads its usage. */
@@ -374,8 +423,10 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
   ctx.budgetReservationId = budget.reservationId;
   let response;
   try {
+    const history = historyFor(ctx.parsed, 'bedrock');
+    if (history.request !== ctx.parsed) logHistoryChange(ctx, 'bedrock', history);
     response = await deps.bedrock.send({
-      request: ctx.parsed,
+      request: history.request,
       betaHeader: ctx.request.headers['anthropic-beta'],
       stream: ctx.stream,
       apiKey,

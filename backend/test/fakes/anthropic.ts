@@ -8,7 +8,9 @@
  *   expect(fake.requests[0]?.headers['x-api-key']).toBe('sk-ant-…');
  *   await fake.close();
  *
- * Unscripted requests get Anthropic's default behaviour: `POST /v1/messages` (any query) answers a
+ * Requests Anthropic would refuse get its 400 before any script runs (`anthropicRuleViolations`:
+ * thinking it did not sign, a beta-gated field without its beta). Unscripted requests get
+ * Anthropic's default behaviour: `POST /v1/messages` (any query) answers a
  * text message, as SSE when `body.stream` is true; `POST /v1/messages/count_tokens` answers
  * `{input_tokens}`; anything else is a 404 `not_found_error`.
  */
@@ -16,6 +18,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeSseEvent, errorBody, messageToEvents, textMessage, type SseEvent } from './anthropic-messages.ts';
+import { ANTHROPIC_SHAPE, thinkingViolations } from './thinking-rules.ts';
 
 export interface RecordedRequest {
   /** Position in `requests`; the response's `request-id` is `req_fake_<index>`. */
@@ -112,6 +115,24 @@ function parseJson(body: Buffer): unknown {
 
 function field(json: unknown, name: string): unknown {
   return json !== null && typeof json === 'object' ? (json as Record<string, unknown>)[name] : undefined;
+}
+
+/** Everything Anthropic would refuse about a `POST /v1/messages` (empty: accepted). */
+export function anthropicRuleViolations(request: Pick<RecordedRequest, 'headers' | 'json'>): string[] {
+  const body = request.json;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  const thinking = field(body, 'thinking') as { type?: unknown } | undefined;
+  const problems = thinkingViolations('anthropic', field(body, 'messages'), thinking?.type, ANTHROPIC_SHAPE);
+  const betas = String(request.headers['anthropic-beta'] ?? '').split(',').map((b) => b.trim());
+  const contextManagement = field(body, 'context_management') as { edits?: unknown } | undefined;
+  if (contextManagement !== undefined && !betas.includes('context-management-2025-06-27')) {
+    problems.push('context_management: Extra inputs are not permitted (requires the context-management-2025-06-27 beta)');
+  }
+  const edits = Array.isArray(contextManagement?.edits) ? (contextManagement.edits as { type?: unknown }[]) : [];
+  if (edits.some((e) => String(e?.type).startsWith('clear_thinking')) && thinking?.type !== 'enabled' && thinking?.type !== 'adaptive') {
+    problems.push('context_management.edits: the clear_thinking strategy requires thinking to be enabled');
+  }
+  return problems;
 }
 
 /** What Anthropic would answer when the test scripted nothing. */
@@ -252,9 +273,11 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       if (waiter) waiter(requests[cursor++] as RecordedRequest);
 
       const script = queue.shift();
+      const problems = record.method === 'POST' && record.url.split('?', 1)[0] === '/v1/messages' ? anthropicRuleViolations(record) : [];
       let reply: Reply;
       try {
-        reply = script === undefined ? defaultReply(record) : typeof script === 'function' ? script(record) : script;
+        if (problems.length > 0) reply = { kind: 'json', status: 400, body: errorBody('invalid_request_error', problems.join('; '), record.requestId) };
+        else reply = script === undefined ? defaultReply(record) : typeof script === 'function' ? script(record) : script;
       } catch (err) {
         reply = { kind: 'json', status: 500, body: errorBody('api_error', `fake reply script threw: ${String(err)}`, record.requestId) };
       }

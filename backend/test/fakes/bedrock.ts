@@ -1,6 +1,6 @@
 /**
  * A fake Amazon Bedrock Runtime speaking the real wire format (protocol.md §2, §5.4):
- * - `POST /model/{modelId}/converse | converse-stream | invoke | invoke-with-response-stream`
+ * - `POST /model/{modelId}/converse | converse-stream | invoke | invoke-with-response-stream | count-tokens`
  *   (`{modelId}` URL-decoded) and `POST /anthropic/v1/messages` (the Messages endpoint);
  * - event streams framed with `@smithy/eventstream-codec` (`:message-type`, `:event-type`,
  *   `:content-type`; exception frames with `:exception-type`; the `p` padding real Bedrock adds);
@@ -16,8 +16,9 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { ANTHROPIC_SHAPE, CONVERSE_SHAPE, thinkingViolations } from './thinking-rules.ts';
 
-export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream' | 'messages';
+export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream' | 'messages' | 'count-tokens';
 
 /** One event-stream frame, in wire form (JSON as Bedrock sends it; blobs as base64 text). */
 export type FakeFrame =
@@ -212,6 +213,28 @@ function defaultReply(operation: BedrockOperation, json: unknown): FakeBedrockRe
       const stream = (json as { stream?: unknown } | undefined)?.stream === true;
       return stream ? { sse: anthropicTextEvents(DEFAULT_TEXT) } : { body: anthropicTextMessage(DEFAULT_TEXT, 'claude-opus-5-5') };
     }
+    case 'count-tokens':
+      // A stand-in for the tokenizer: about four bytes a token.
+      return { body: { inputTokens: Math.ceil((countTokensInvokeBody(json)?.length ?? 0) / 4) } };
+  }
+}
+
+/**
+ * The InvokeModel body inside a CountTokens request (`{input:{invokeModel:{body}}}`, the body as
+ * base64 on the wire), or undefined when the request has none.
+ */
+export function countTokensInvokeBody(json: unknown): Buffer | undefined {
+  const body = (json as { input?: { invokeModel?: { body?: unknown } } } | undefined)?.input?.invokeModel?.body;
+  return typeof body === 'string' ? Buffer.from(body, 'base64') : undefined;
+}
+
+/** The CountTokens request's InvokeModel body parsed as JSON (undefined when absent or not JSON). */
+function countTokensInvokeJson(json: unknown): unknown {
+  try {
+    const bytes = countTokensInvokeBody(json);
+    return bytes ? JSON.parse(bytes.toString('utf8')) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -242,20 +265,23 @@ export function converseRuleViolations(body: unknown): string[] {
     }
     return 0;
   };
+  // `modelId` travels in the path; unit tests pass the SDK input whole.
+  for (const key of Object.keys(body)) if (key !== 'modelId' && !CONVERSE_FIELDS.has(key)) problems.push(`"extraneous key [${key}] is not permitted"`);
   if (Array.isArray(body.system)) body.system.forEach((b, i) => checkBlock(b, `system.${i}`));
   let usesTools = false;
   let previous: { role: string; toolUseIds: string[] } | null = null;
-  const conversation = messages.filter((m) => isRecord(m) && m.role !== 'system');
-  if (isRecord(conversation[0]) && conversation[0].role !== 'user') problems.push('"A conversation must start with a user message"');
+  if (isRecord(messages[0]) && messages[0].role !== 'user') problems.push('"A conversation must start with a user message"');
   messages.forEach((message, i) => {
-    if (!isRecord(message) || !['user', 'assistant', 'system'].includes(String(message.role))) return problems.push(`messages.${i}: invalid role`);
+    // The SDK's 2026 role enum lists `system`, but the service refuses it in `messages`.
+    if (!isRecord(message) || !['user', 'assistant'].includes(String(message.role))) {
+      return problems.push(`messages.${i}.role: "Value at 'messages.${i}.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]"`);
+    }
     const content = message.content;
     const last = i === messages.length - 1;
     if (!Array.isArray(content) || (content.length === 0 && !(last && message.role === 'assistant'))) {
       return problems.push(`messages.${i}: "messages must have non-empty content"`);
     }
     content.forEach((b, j) => checkBlock(b, `messages.${i}.content.${j}`));
-    if (message.role === 'system') return 0;
     if (previous && previous.role === message.role) problems.push('"A conversation must alternate between user and assistant roles"');
     const toolUseIds: string[] = [];
     const resultIds: string[] = [];
@@ -291,8 +317,17 @@ export function converseRuleViolations(body: unknown): string[] {
     problems.push('"The toolConfig field must be defined when using toolUse and toolResult content blocks."');
   }
   if (cachePoints > 4) problems.push(`"A maximum of 4 blocks with cache_control may be provided. Found ${cachePoints}."`);
+  const additional = isRecord(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
+  const thinkingType = isRecord(additional.thinking) ? additional.thinking.type : undefined;
+  problems.push(...thinkingViolations('bedrock', messages, thinkingType, CONVERSE_SHAPE));
   return problems;
 }
+
+/** Converse's top-level request members; anything else is refused. */
+const CONVERSE_FIELDS = new Set([
+  'messages', 'system', 'inferenceConfig', 'toolConfig', 'guardrailConfig', 'additionalModelRequestFields', 'promptVariables',
+  'additionalModelResponseFieldPaths', 'requestMetadata', 'performanceConfig', 'serviceTier',
+]);
 
 const INVOKE_FIELDS = new Set([
   'anthropic_version', 'max_tokens', 'messages', 'anthropic_beta', 'system', 'stop_sequences', 'temperature', 'top_p',
@@ -306,15 +341,44 @@ const INVOKE_BETAS = new Set([
   'effort-2025-11-24', 'thinking-token-count-2026-05-13',
 ]);
 
+/** Betas that only make sense with a body field: each needs the other. */
+const BETA_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['context-management-2025-06-27', 'context_management'],
+  ['compact-2026-01-12', 'context_management'],
+];
+
 /** Everything InvokeModel would refuse in an Anthropic native body (empty: accepted). */
 export function invokeRuleViolations(body: unknown): string[] {
   if (!isRecord(body)) return ['body is not a JSON object'];
+  const betas = Array.isArray(body.anthropic_beta) ? body.anthropic_beta.map(String) : [];
+  return [...nativeRuleViolations(body, betas, INVOKE_FIELDS), ...(body.anthropic_version !== 'bedrock-2023-05-31' ? ['anthropic_version: "Invalid API version"'] : [])];
+}
+
+/** Everything Bedrock's Messages endpoint (bedrock-runtime host) would refuse: the native rules, with `model` and `stream`, betas in the header. */
+export function messagesRuleViolations(body: unknown, betaHeader: string | string[] | undefined): string[] {
+  if (!isRecord(body)) return ['body is not a JSON object'];
   const problems: string[] = [];
+  if ('anthropic_beta' in body) problems.push('"extraneous key [anthropic_beta] is not permitted"');
   if (body.anthropic_version !== 'bedrock-2023-05-31') problems.push('anthropic_version: "Invalid API version"');
-  for (const key of Object.keys(body)) if (!INVOKE_FIELDS.has(key)) problems.push(`"extraneous key [${key}] is not permitted"`);
-  if (Array.isArray(body.anthropic_beta)) {
-    for (const beta of body.anthropic_beta) if (!INVOKE_BETAS.has(String(beta))) problems.push(`"invalid beta flag": ${String(beta)}`);
+  if (typeof body.model !== 'string' || body.model === '') problems.push('model: Field required');
+  const betas = (Array.isArray(betaHeader) ? betaHeader : [betaHeader ?? '']).flatMap((h) => h.split(',')).map((b) => b.trim()).filter(Boolean);
+  return [...problems, ...nativeRuleViolations(body, betas, MESSAGES_FIELDS)];
+}
+
+const MESSAGES_FIELDS = new Set([...[...INVOKE_FIELDS].filter((f) => f !== 'anthropic_beta'), 'model', 'stream']);
+
+/** The Anthropic-native rules InvokeModel and the Messages endpoint share. */
+function nativeRuleViolations(body: Record<string, unknown>, betas: readonly string[], fields: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(body)) if (!fields.has(key)) problems.push(`"extraneous key [${key}] is not permitted"`);
+  for (const beta of betas) if (!INVOKE_BETAS.has(beta)) problems.push(`"invalid beta flag": ${beta}`);
+  for (const [beta, field] of BETA_FIELDS) {
+    if (betas.includes(beta) && body[field] === undefined) problems.push(`${field}: required by beta ${beta}`);
   }
+  if (body.context_management !== undefined && !BETA_FIELDS.some(([beta, field]) => field === 'context_management' && betas.includes(beta))) {
+    problems.push('context_management: "Extra inputs are not permitted" (its beta is missing)');
+  }
+  problems.push(...thinkingViolations('bedrock', body.messages, isRecord(body.thinking) ? body.thinking.type : undefined, ANTHROPIC_SHAPE));
   const edits = isRecord(body.context_management) ? body.context_management.edits : undefined;
   if (Array.isArray(edits)) {
     for (const e of edits) if (!isRecord(e) || e.type !== 'compact_20260112') problems.push(`context_management: unsupported edit ${JSON.stringify(e)}`);
@@ -338,7 +402,7 @@ export function invokeRuleViolations(body: unknown): string[] {
 function route(method: string, url: string): { operation: BedrockOperation; modelId: string | null } | null {
   const path = url.split('?')[0] ?? '';
   if (method === 'POST' && path === '/anthropic/v1/messages') return { operation: 'messages', modelId: null };
-  const match = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/.exec(path);
+  const match = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/.exec(path);
   if (method !== 'POST' || !match) return null;
   return { operation: match[2] as BedrockOperation, modelId: decodeURIComponent(match[1]!) };
 }
@@ -403,8 +467,8 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
         found.operation === 'converse' || found.operation === 'converse-stream'
           ? converseRuleViolations(json)
           : found.operation === 'messages'
-            ? []
-            : invokeRuleViolations(json);
+            ? messagesRuleViolations(json, headers['anthropic-beta'])
+            : invokeRuleViolations(found.operation === 'count-tokens' ? countTokensInvokeJson(json) : json);
       if (problems.length > 0) return sendError(res, { name: 'ValidationException', message: problems.join('; ') }, requestId);
     }
 

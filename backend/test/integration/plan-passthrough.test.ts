@@ -282,7 +282,7 @@ describe('errors the proxy answers itself', () => {
   });
 
   it('404 in Anthropic shape for an unknown route, without echoing the key', async () => {
-    const res = await request(`${proxy.url}/ak/${key.rawKey}/v1/models`, { method: 'GET' });
+    const res = await request(`${proxy.url}/ak/${key.rawKey}/v1/files`, { method: 'GET' });
     const text = await res.body.text();
     expect(res.statusCode).toBe(404);
     expect(JSON.parse(text).error.type).toBe('not_found_error');

@@ -50,12 +50,6 @@ export interface ConverseRequestOptions {
   modelId: string;
   /** The client's `anthropic-beta` values. */
   betas?: readonly string[];
-  /**
-   * Claude Code's `role: "system"` messages: sent as Converse `system`-role messages where they
-   * stand (`keep`, default; the 2026 Converse role), or appended to the top-level `system`
-   * (`fold`; loses their position in the conversation).
-   */
-  systemMessages?: 'keep' | 'fold';
 }
 
 export interface BuiltConverseRequest {
@@ -140,7 +134,7 @@ export function buildConverseRequest(request: AnthropicRequest, options: Convers
   }
 
   const system = translateSystem(req.system);
-  const messages = translateMessages(req, options.systemMessages ?? 'keep', system, ctx);
+  const messages = translateMessages(req, ctx);
   const toolConfig = translateTools(req, ctx);
 
   const input: ConverseInput = { modelId: options.modelId, messages };
@@ -188,8 +182,15 @@ function systemBlocks(blocks: readonly AnthropicContentBlock[], path: string): S
   return out;
 }
 
-function translateMessages(req: AnthropicRequest, mode: 'keep' | 'fold', system: SystemContentBlock[], ctx: Context): Message[] {
+/**
+ * Converse takes only `user` and `assistant` turns, strictly alternating. Claude Code's
+ * mid-conversation `role: "system"` messages are folded, as text, into the user turn before them
+ * (or, when an assistant turn precedes them, the end of the next user turn), so they stay near
+ * where they stood and tool results still open their turn.
+ */
+function translateMessages(req: AnthropicRequest, ctx: Context): Message[] {
   const out: Message[] = [];
+  let pending: ContentBlock[] = [];
   req.messages.forEach((message, i) => {
     const path = `messages[${i}]`;
     if (!isObject(message)) invalid(path, 'expected an object');
@@ -199,20 +200,31 @@ function translateMessages(req: AnthropicRequest, mode: 'keep' | 'fold', system:
       // First-party per-turn settings (`output_config` on a system message) have no Converse place.
       if (key !== 'role' && key !== 'content') ctx.notes.push({ path: `${path}.${key}`, action: 'dropped' });
     }
-    if (role === 'system' && mode === 'fold') {
+    const previous = out[out.length - 1];
+    if (role === 'system') {
       const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
       if (!Array.isArray(blocks)) invalid(`${path}.content`, 'expected a string or an array of blocks');
-      system.push(...systemBlocks(blocks, `${path}.content`));
+      const folded: ContentBlock[] = systemBlocks(blocks, `${path}.content`);
       ctx.notes.push({ path: `${path}.role`, action: 'approximated' });
+      if (previous?.role === 'user' && pending.length === 0) previous.content!.push(...folded);
+      else pending.push(...folded);
       return;
     }
     const content = translateContent(message.content, `${path}.content`, ctx);
+    if (role === 'user' && pending.length > 0) {
+      content.push(...pending);
+      pending = [];
+    }
     if (content.every((block) => block.cachePoint !== undefined)) return; // blank: Converse rejects empty content
-    const previous = out[out.length - 1];
     // Converse needs alternating turns; Anthropic merges consecutive same-role turns itself.
     if (previous && previous.role === role) previous.content!.push(...content);
     else out.push({ role, content });
   });
+  if (pending.length > 0) {
+    const previous = out[out.length - 1];
+    if (previous?.role === 'user') previous.content!.push(...pending);
+    else out.push({ role: 'user', content: pending });
+  }
   return out;
 }
 

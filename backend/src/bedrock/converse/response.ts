@@ -9,6 +9,7 @@ import type { ContentBlock, ConverseResponse } from '@aws-sdk/client-bedrock-run
 import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../accounting/usage.ts';
 import type { AnthropicCitation, AnthropicResponseBlock, AnthropicResponseMessage } from '../anthropic-wire.ts';
 import { BedrockTranslationError } from '../errors.ts';
+import { markBedrock } from '../thinking-provenance.ts';
 import { converseCitationToAnthropic } from './citations.ts';
 import { newMessageId } from './message-id.ts';
 import { converseStopReason, converseStopSequence } from './stop-reason.ts';
@@ -38,10 +39,10 @@ function block(content: ContentBlock, index: number): AnthropicResponseBlock {
   }
   if (content.reasoningContent?.reasoningText) {
     const { text, signature } = content.reasoningContent.reasoningText;
-    return { type: 'thinking', thinking: text ?? '', signature: signature ?? '' };
+    return { type: 'thinking', thinking: text ?? '', signature: markBedrock(signature ?? '') };
   }
   if (content.reasoningContent?.redactedContent) {
-    return { type: 'redacted_thinking', data: blobToBase64(content.reasoningContent.redactedContent) };
+    return { type: 'redacted_thinking', data: markBedrock(blobToBase64(content.reasoningContent.redactedContent)) };
   }
   if (content.citationsContent) {
     const text = (content.citationsContent.content ?? []).map((c) => c.text ?? '').join('');

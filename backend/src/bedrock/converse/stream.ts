@@ -18,6 +18,7 @@ import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../accounti
 import type { AnthropicStopReason, AnthropicStreamEvent, AnthropicWireUsage } from '../anthropic-wire.ts';
 import { mapBedrockError, toAnthropicError, type BedrockFailure } from '../errors.ts';
 import { sseEventOf, type SseEvent } from '../sse.ts';
+import { markBedrock } from '../thinking-provenance.ts';
 import { converseCitationToAnthropic } from './citations.ts';
 import { newMessageId } from './message-id.ts';
 import { converseStopReason, converseStopSequence } from './stop-reason.ts';
@@ -110,7 +111,7 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
   function close(): void {
     if (!open) return;
     if (open.kind === 'redacted_thinking') {
-      const data = Buffer.concat(open.redacted).toString('base64');
+      const data = markBedrock(Buffer.concat(open.redacted).toString('base64'));
       emit({ type: 'content_block_start', index: open.index, content_block: { type: 'redacted_thinking', data } });
     }
     emit({ type: 'content_block_stop', index: open.index });
@@ -164,7 +165,7 @@ export function createConverseStreamTranslator(options: ConverseStreamOptions): 
         emit({ type: 'content_block_delta', index: b.index, delta: { type: 'thinking_delta', thinking: r.text } });
       } else if (r.signature !== undefined) {
         const b = block(converseIndex, 'thinking');
-        emit({ type: 'content_block_delta', index: b.index, delta: { type: 'signature_delta', signature: r.signature } });
+        emit({ type: 'content_block_delta', index: b.index, delta: { type: 'signature_delta', signature: markBedrock(r.signature) } });
       } else if (r.redactedContent !== undefined) {
         block(converseIndex, 'redacted_thinking').redacted.push(bytesOf(r.redactedContent as Uint8Array | string));
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
 import { parseBetaHeader } from '../../../src/bedrock/betas.ts';
 import { BedrockTranslationError } from '../../../src/bedrock/errors.ts';
+import { historyFor } from '../../../src/bedrock/thinking-provenance.ts';
 import { buildInvokeBody } from '../../../src/bedrock/invoke.ts';
 import { invokeRuleViolations } from '../../fakes/bedrock.ts';
 import { readFixture } from './fixtures.ts';
@@ -34,8 +35,8 @@ describe('buildInvokeBody', () => {
     ['turn 1', turn1, turn1Headers['anthropic-beta']],
     ['turn 2 (thinking, tool_use, tool_result)', turn2.body, turn2.headers['anthropic-beta']],
     ["Claude Code's own Bedrock body", bedrockCapture.body, bedrockCapture.headers['anthropic-beta']],
-  ])('produces a body Bedrock accepts from %s', (_name, request, header) => {
-    const { body } = buildInvokeBody(request, { betas: parseBetaHeader(header) });
+  ])('produces a body Bedrock accepts from %s, once its history holds only what Bedrock can verify', (_name, request, header) => {
+    const { body } = buildInvokeBody(historyFor(request, 'bedrock').request, { betas: parseBetaHeader(header) });
     expect(invokeRuleViolations(body)).toEqual([]);
   });
 

@@ -135,7 +135,8 @@ describe('translateNativeResponse', () => {
       future_field: true,
     };
     const { message, json: text, usage } = translateNativeResponse(new TextEncoder().encode(JSON.stringify(body)), { model: 'claude-opus-4-1' });
-    expect(message).toEqual({ ...body, model: 'claude-opus-4-1' });
+    // The signature comes back marked as Bedrock's (thinking-provenance.ts).
+    expect(message).toEqual({ ...body, model: 'claude-opus-4-1', content: [{ ...body.content[0], signature: 'ccproxy-bedrock:sig' }, body.content[1]] });
     expect(JSON.parse(text)).toEqual(message);
     expect(usage).toEqual({ inputTokens: 4, outputTokens: 6, cacheReadTokens: 30, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 });
   });

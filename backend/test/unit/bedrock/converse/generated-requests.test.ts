@@ -1,14 +1,18 @@
 /**
- * Generated Anthropic requests (seeded, reproducible) of the shapes Claude Code sends: every one
- * must become a Converse request that Bedrock's rules accept — non-blank text, alternating roles
- * starting with the user, tool results matching the previous turn's tool uses, a toolConfig
- * whenever tool blocks appear, at most four cache points.
+ * Generated Anthropic requests (seeded, reproducible) of the shapes Claude Code sends, with thinking
+ * minted by either provider (a session that switched): every one, after `historyFor(…, 'bedrock')`,
+ * must become a Converse request that Bedrock's rules accept — non-blank text, alternating
+ * user/assistant roles starting with the user, tool results matching the previous turn's tool
+ * uses, a toolConfig whenever tool blocks appear, at most four cache points, only Bedrock's own
+ * thinking signatures, a leading thinking block where `enabled` thinking needs one.
  */
 
 import { describe, expect, it } from 'vitest';
 import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../../../../src/bedrock/anthropic-wire.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
+import { BEDROCK_MARK, historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
 import { converseRuleViolations } from '../../../fakes/bedrock.ts';
+import { bedrockSignature } from '../../../fakes/thinking-rules.ts';
 
 function mulberry32(seed: number): () => number {
   let a = seed;
@@ -71,8 +75,10 @@ function generate(seed: number): AnthropicRequest {
 
     // assistant turn: thinking, text, tool uses
     const assistant: AnthropicContentBlock[] = [];
-    if (chance(0.6)) assistant.push({ type: 'thinking', thinking: chance(0.5) ? '' : 'thinking…', signature: `sig${seed}-${t}` });
-    if (chance(0.1)) assistant.push({ type: 'redacted_thinking', data: Buffer.from(`redacted ${seed}`).toString('base64') });
+    // Which provider answered this turn: Bedrock's thinking reaches the client marked by the proxy.
+    const minted = (value: string) => (chance(0.5) ? markBedrock(bedrockSignature(value)) : Buffer.from(`anthropic ${value}`).toString('base64'));
+    if (chance(0.6)) assistant.push({ type: 'thinking', thinking: chance(0.5) ? '' : 'thinking…', signature: minted(`sig${seed}-${t}`) });
+    if (chance(0.1)) assistant.push({ type: 'redacted_thinking', data: minted(`redacted ${seed}`) });
     if (chance(0.7)) assistant.push(text());
     const last = t === turns - 1;
     if (!last && chance(0.6)) {
@@ -115,7 +121,7 @@ describe('generated Claude Code-like requests', () => {
   it('all become Converse requests that Bedrock accepts (500 seeds)', () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 500; seed++) {
-      const request = generate(seed);
+      const request = historyFor(generate(seed), 'bedrock').request;
       const { input } = buildConverseRequest(request, { modelId: 'us.anthropic.claude-opus-5-5', betas: ['interleaved-thinking-2025-05-14'] });
       const problems = converseRuleViolations(wire(input));
       if (problems.length > 0) failures.push(`seed ${seed}: ${problems.join('; ')}`);
@@ -123,16 +129,18 @@ describe('generated Claude Code-like requests', () => {
     expect(failures).toEqual([]);
   });
 
-  it('keep every tool id, thinking signature and non-blank text', () => {
+  it("keep every tool id, Bedrock's own thinking signatures (unmarked) and non-blank text, and no other provider's", () => {
     for (let seed = 1; seed <= 200; seed++) {
       const request = generate(seed);
-      const { input } = buildConverseRequest(request, { modelId: 'm' });
+      const { input } = buildConverseRequest(historyFor(request, 'bedrock').request, { modelId: 'm' });
       const sent = JSON.stringify(wire(input));
       for (const message of request.messages) {
         if (typeof message.content === 'string') continue;
         for (const block of message.content) {
           if (block.type === 'tool_use') expect(sent).toContain(`"toolUseId":"${String(block.id)}"`);
-          if (block.type === 'thinking') expect(sent).toContain(`"signature":"${String(block.signature)}"`);
+          const signature = String(block.signature);
+          if (block.type === 'thinking' && signature.startsWith(BEDROCK_MARK)) expect(sent).toContain(`"signature":"${signature.slice(BEDROCK_MARK.length)}"`);
+          if (block.type === 'thinking' && !signature.startsWith(BEDROCK_MARK)) expect(sent).not.toContain(signature);
           if (block.type === 'text' && String(block.text).trim() !== '') expect(sent).toContain(JSON.stringify(block.text));
         }
       }

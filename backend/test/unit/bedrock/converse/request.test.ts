@@ -3,7 +3,9 @@ import type { AnthropicContentBlock, AnthropicRequest } from '../../../../src/be
 import { parseBetaHeader } from '../../../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
 import { BedrockTranslationError } from '../../../../src/bedrock/errors.ts';
+import { historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
 import { converseRuleViolations } from '../../../fakes/bedrock.ts';
+import { bedrockSignature } from '../../../fakes/thinking-rules.ts';
 import { readFixture } from '../fixtures.ts';
 
 const turn1 = readFixture<AnthropicRequest>('claude-code/claude-code-request.json');
@@ -40,9 +42,16 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
       { text: system[2]!.text },
       { cachePoint: { type: 'default' } },
     ]);
+    // The system-role message is folded into the user turn before it, its cache point kept.
     expect(input.messages).toEqual([
-      { role: 'user', content: (turn1.messages[0]!.content as unknown as Array<{ text: string }>).map((b) => ({ text: b.text })) },
-      { role: 'system', content: [{ text: text((turn1.messages[1]!.content as unknown[])[0]) }, { cachePoint: { type: 'default' } }] },
+      {
+        role: 'user',
+        content: [
+          ...(turn1.messages[0]!.content as unknown as Array<{ text: string }>).map((b) => ({ text: b.text })),
+          { text: text((turn1.messages[1]!.content as unknown[])[0]) },
+          { cachePoint: { type: 'default' } },
+        ],
+      },
     ]);
     expect(input.toolConfig?.tools).toHaveLength(12);
     expect(input.toolConfig?.tools?.[4]).toEqual({ toolSpec: { name: 'Read', description: turn1.tools![4]!.description, inputSchema: { json: turn1.tools![4]!.input_schema } } });
@@ -58,20 +67,25 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
       { path: 'metadata', action: 'dropped' },
       { path: 'context_management', action: 'dropped' },
       { path: 'messages[1].output_config', action: 'dropped' },
+      { path: 'messages[1].role', action: 'approximated' },
       { path: 'tools[10].defer_loading', action: 'dropped' },
     ]);
     expect(droppedBetas).toContain('claude-code-20250219');
     expect(converseRuleViolations(wire(input))).toEqual([]);
   });
 
-  it('translates turn 2: thinking with its signature, text and tool use, then the tool result with its cache point', () => {
-    const { input } = build(turn2.body);
+  it('translates turn 2 (answered by Bedrock): its own thinking signature, unmarked, text and tool use, then the tool result with its cache point', () => {
+    // The assistant turn as Claude Code echoes a Bedrock answer: the signature marked by the proxy.
+    const fromBedrock = structuredClone(turn2.body);
+    const thinking = (fromBedrock.messages[2]!.content as AnthropicContentBlock[])[0]!;
+    thinking.signature = markBedrock(bedrockSignature('turn2'));
+    const { input } = build(historyFor(fromBedrock, 'bedrock').request);
+    expect(input.messages?.[0]?.content?.at(-1)).toEqual({ text: turn2.body.messages[1]!.content as string });
     expect(input.messages?.slice(1)).toEqual([
-      { role: 'system', content: [{ text: turn2.body.messages[1]!.content as string }] },
       {
         role: 'assistant',
         content: [
-          { reasoningContent: { reasoningText: { text: 'I should read the file.', signature: 'c2lnLWZha2UtMQ==' } } },
+          { reasoningContent: { reasoningText: { text: 'I should read the file.', signature: bedrockSignature('turn2') } } },
           { text: 'Reading it.' },
           { toolUse: { toolUseId: 'toolu_fake3', name: 'Read', input: { file_path: '/home/user/project/hello.txt' } } },
         ],
@@ -81,11 +95,39 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
     expect(converseRuleViolations(wire(input))).toEqual([]);
   });
 
-  it('can fold system-role messages into the top-level system instead', () => {
-    const { input, notes } = build(turn1, { systemMessages: 'fold' });
-    expect(input.messages?.map((m) => m.role)).toEqual(['user']);
-    expect(input.system?.slice(-2)).toEqual([{ text: text((turn1.messages[1]!.content as unknown[])[0]) }, { cachePoint: { type: 'default' } }]);
-    expect(notes).toContainEqual({ path: 'messages[1].role', action: 'approximated' });
+  it.each<[string, AnthropicRequest['messages'], unknown[]]>([
+    [
+      'after an assistant turn: at the end of the next user turn, after its tool results',
+      [
+        { role: 'user', content: 'read it' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Read', input: {} }] },
+        { role: 'system', content: 'The date changed.' },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'text' }] },
+      ],
+      [
+        { role: 'user', content: [{ text: 'read it' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 'toolu_1', name: 'Read', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 'toolu_1', content: [{ text: 'text' }] } }, { text: 'The date changed.' }] },
+      ],
+    ],
+    [
+      'first and last: a user turn of its own',
+      [
+        { role: 'system', content: 'Environment' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'system', content: 'Reminder' },
+      ],
+      [
+        { role: 'user', content: [{ text: 'hi' }, { text: 'Environment' }] },
+        { role: 'assistant', content: [{ text: 'hello' }] },
+        { role: 'user', content: [{ text: 'Reminder' }] },
+      ],
+    ],
+  ])('folds a system-role message %s', (_name, messages, expected) => {
+    const { input, notes } = build({ model: 'claude-opus-5-5', max_tokens: 10, messages, tools: [{ name: 'Read', input_schema: { type: 'object' } }] });
+    expect(input.messages).toEqual(expected);
+    expect(notes).toContainEqual({ path: `messages[${messages.findIndex((m) => m.role === 'system')}].role`, action: 'approximated' });
     expect(converseRuleViolations(wire(input))).toEqual([]);
   });
 

@@ -40,8 +40,9 @@ describe('translateConverseResponse', () => {
       role: 'assistant',
       model: 'claude-opus-5-5',
       content: [
-        { type: 'thinking', thinking: 'I should read the file.', signature: 'c2lnLWJlZHJvY2s=' },
-        { type: 'redacted_thinking', data: Buffer.from(redacted).toString('base64') },
+        // Marked as Bedrock's, so the proxy can tell who minted it when Claude Code sends it back.
+        { type: 'thinking', thinking: 'I should read the file.', signature: 'ccproxy-bedrock:c2lnLWJlZHJvY2s=' },
+        { type: 'redacted_thinking', data: `ccproxy-bedrock:${Buffer.from(redacted).toString('base64')}` },
         { type: 'text', text: 'Reading it.' },
         { type: 'tool_use', id: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q', name: 'Read', input: { file_path: '/home/user/project/hello.txt' } },
       ],
@@ -60,7 +61,7 @@ describe('translateConverseResponse', () => {
 
   it('reads blobs given as base64 text (raw JSON instead of the SDK)', () => {
     const raw = { ...response, output: { message: { role: 'assistant', content: [{ reasoningContent: { redactedContent: 'AAEC+vv8' } }] } } } as unknown as ConverseResponse;
-    expect(translateConverseResponse(raw, { model: 'm' }).message.content).toEqual([{ type: 'redacted_thinking', data: 'AAEC+vv8' }]);
+    expect(translateConverseResponse(raw, { model: 'm' }).message.content).toEqual([{ type: 'redacted_thinking', data: 'ccproxy-bedrock:AAEC+vv8' }]);
   });
 
   it('reports the matched stop sequence', () => {

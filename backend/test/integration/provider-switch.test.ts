@@ -1,0 +1,159 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BEDROCK_MARK } from '../../src/bedrock/thinking-provenance.ts';
+import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { messageToEvents, textMessage, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
+import { startFakeBedrock, type FakeBedrock, type FakeBedrockReply, type RecordedBedrockRequest } from '../fakes/bedrock.ts';
+import { bedrockSignature, mintedBy } from '../fakes/thinking-rules.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+
+// A Claude Code-like session in a tool loop with thinking, whose turns move Anthropic → Bedrock →
+// Anthropic → Bedrock. Both fakes refuse thinking they did not sign and, with `enabled` thinking, an
+// answered assistant turn that does not open with thinking. Every turn must succeed with exactly
+// one request to the upstream that serves it (the SDK does not retry: maxRetries 0).
+
+type Mode = 'invoke' | 'converse' | 'messages';
+type Param = Anthropic.MessageParam;
+
+const streamOp = (mode: Mode) => (mode === 'invoke' ? 'invoke-with-response-stream' : mode === 'converse' ? 'converse-stream' : 'messages');
+
+/** Bedrock's answer with its own signed thinking, a text and a Read call, in the mode's wire form. */
+function bedrockToolTurn(mode: Mode, toolId: string, signature: string): FakeBedrockReply {
+  if (mode === 'converse') {
+    return {
+      frames: [
+        { event: 'messageStart', payload: { role: 'assistant' } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Bedrock thinks.' } } } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { signature } } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 1, delta: { text: 'Reading the next file.' } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 1 } },
+        { event: 'contentBlockStart', payload: { contentBlockIndex: 2, start: { toolUse: { toolUseId: toolId, name: 'Read' } } } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 2, delta: { toolUse: { input: '{"file_path":"/p/b.txt"}' } } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 2 } },
+        { event: 'messageStop', payload: { stopReason: 'tool_use' } },
+        { event: 'metadata', payload: { usage: { inputTokens: 40, outputTokens: 30, totalTokens: 70 }, metrics: { latencyMs: 10 } } },
+      ],
+    };
+  }
+  const message = thinkingToolUseMessage({ signature, thinking: 'Bedrock thinks.', text: 'Reading the next file.', tool: { id: toolId, input: { file_path: '/p/b.txt' } } });
+  const events = messageToEvents(message).map((e) => e.data as Record<string, unknown> & { type: string });
+  return mode === 'invoke' ? { frames: events.map((chunk) => ({ chunk })) } : { sse: events };
+}
+
+/** The thinking setting Bedrock received, wherever the mode carries it. */
+function bedrockThinking(mode: Mode, received: RecordedBedrockRequest): unknown {
+  const json = received.json as { thinking?: unknown; additionalModelRequestFields?: { thinking?: unknown } };
+  return mode === 'converse' ? json.additionalModelRequestFields?.thinking : json.thinking;
+}
+
+/** Every signature in a request body, wherever the provider's shape keeps it. */
+function signaturesIn(json: unknown): string[] {
+  const found: string[] = [];
+  JSON.stringify(json, (key, value: unknown) => {
+    if (key === 'signature' && typeof value === 'string') found.push(value);
+    return value;
+  });
+  return found;
+}
+
+const toolResult = (id: string, text: string): Param => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: text }] });
+
+describe.each(['invoke', 'converse', 'messages'] as const)('a session that switches provider mid tool loop, BEDROCK_API=%s', (mode) => {
+  let anthropic: FakeAnthropic;
+  let bedrock: FakeBedrock;
+  let proxy: TestApp;
+  let client: Anthropic;
+
+  beforeAll(async () => {
+    anthropic = await startFakeAnthropic();
+    bedrock = await startFakeBedrock();
+    proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_API: mode, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '100' });
+    const key = await proxy.createKey();
+    const res = await request(`${proxy.url}/admin/access-keys/${key.accessKeyId}/bedrock-key`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${await proxy.adminToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ bedrock_api_key: 'ABSK-provider-switch' }),
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    client = new Anthropic({ baseURL: `${proxy.url}/ak/${key.rawKey}`, apiKey: 'sk-ant-api03-dev', maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await anthropic?.close();
+    await bedrock?.close();
+  });
+
+  it.each(['enabled', 'adaptive'] as const)('thinking %s: every turn is served by one upstream request, each sees only its own signatures', async (thinkingType) => {
+    const thinking = (thinkingType === 'enabled' ? { type: 'enabled', budget_tokens: 2000 } : { type: 'adaptive' }) as Anthropic.ThinkingConfigParam;
+    const send = (messages: Param[]): Promise<AnthropicMessage> =>
+      client.messages.stream({ model: 'claude-opus-5-5', max_tokens: 4000, thinking, messages }).finalMessage() as unknown as Promise<AnthropicMessage>;
+    const counts = () => ({ anthropic: anthropic.requests.length, bedrock: bedrock.requests.length });
+    const history: Param[] = [{ role: 'user', content: 'Read a.txt, then b.txt.' }];
+
+    // Turn 1, Anthropic: thinking, text, a tool call.
+    let before = counts();
+    anthropic.reply({ kind: 'stream', events: messageToEvents(thinkingToolUseMessage({ tool: { id: 'toolu_a1', input: { file_path: '/p/a.txt' } } })) });
+    const turn1 = await send(history);
+    expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock });
+    expect(mintedBy((turn1.content[0] as { signature: string }).signature)).toBe('anthropic');
+    history.push({ role: 'assistant', content: turn1.content as Param['content'] }, toolResult('toolu_a1', 'contents of a'));
+
+    // Turn 2: the Plan limit hits; Bedrock serves the request that answers Anthropic's tool call.
+    before = counts();
+    const bedrockToolId = mode === 'converse' ? 'tooluse_b2' : 'toolu_b2';
+    anthropic.reply(errorReply(429, 'rate_limit_error', 'Number of requests has exceeded your rate limit'));
+    bedrock.reply(streamOp(mode), bedrockToolTurn(mode, bedrockToolId, bedrockSignature('turn2')));
+    const turn2 = await send(history);
+    expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock + 1 });
+    const toBedrock = bedrock.requests.at(-1)!;
+    expect(signaturesIn(toBedrock.json)).toEqual([]); // Anthropic's signature never reaches Bedrock
+    expect(JSON.stringify(toBedrock.json)).toContain('toolu_a1');
+    // The answered turn lost its opening thinking block: thinking is off for this one request.
+    expect(bedrockThinking(mode, toBedrock)).toBeUndefined();
+    const bedrockThinkingBlock = turn2.content[0] as { type: string; signature: string };
+    expect(bedrockThinkingBlock).toMatchObject({ type: 'thinking', signature: BEDROCK_MARK + bedrockSignature('turn2') });
+    expect(turn2.content.at(-1)).toMatchObject({ type: 'tool_use', id: bedrockToolId });
+    history.push({ role: 'assistant', content: turn2.content as Param['content'] }, toolResult(bedrockToolId, 'contents of b'));
+
+    // Turn 3: the limit is gone; Anthropic serves the request that answers Bedrock's tool call.
+    before = counts();
+    anthropic.reply({ kind: 'stream', events: messageToEvents(textMessage({ text: 'a and b read.' })) });
+    const turn3 = await send(history);
+    expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock });
+    const toAnthropic = anthropic.requests.at(-1)!;
+    expect(toAnthropic.body.includes(BEDROCK_MARK)).toBe(false);
+    expect(signaturesIn(toAnthropic.json).map(mintedBy)).toEqual(['anthropic']); // turn 1's own
+    expect((toAnthropic.json as { thinking?: unknown }).thinking).toBeUndefined();
+    expect(turn3.content).toEqual([expect.objectContaining({ type: 'text', text: 'a and b read.' })]);
+    history.push({ role: 'assistant', content: turn3.content as Param['content'] }, { role: 'user', content: 'Thanks. Now c.txt?' });
+
+    // Turn 4: a new user turn on Anthropic keeps thinking on; Bedrock's blocks still stay away.
+    before = counts();
+    anthropic.reply({ kind: 'stream', events: messageToEvents(thinkingToolUseMessage({ tool: { id: 'toolu_a4', input: { file_path: '/p/c.txt' } } })) });
+    const turn4 = await send(history);
+    expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock });
+    expect((anthropic.requests.at(-1)!.json as { thinking?: unknown }).thinking).toEqual(thinking);
+    history.push({ role: 'assistant', content: turn4.content as Param['content'] }, toolResult('toolu_a4', 'contents of c'));
+
+    // Turn 5: back on Bedrock, which gets its own turn-2 signature back, unmarked.
+    before = counts();
+    anthropic.reply(errorReply(529, 'overloaded_error', 'Overloaded'));
+    bedrock.reply(streamOp(mode), bedrockToolTurn(mode, mode === 'converse' ? 'tooluse_b5' : 'toolu_b5', bedrockSignature('turn5')));
+    await send(history);
+    expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock + 1 });
+    expect(signaturesIn(bedrock.requests.at(-1)!.json)).toEqual([bedrockSignature('turn2')]);
+  });
+
+  it('a Bedrock-served thinking turn that Anthropic answers without tool results keeps the body byte for byte otherwise', async () => {
+    // No Bedrock blocks in the history: the client's bytes go to Anthropic unchanged.
+    const body = JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 100, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'hi' }] });
+    const before = anthropic.requests.length;
+    const res = await request(`${client.baseURL}/v1/messages`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-api03-dev' } });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    expect(anthropic.requests[before]!.body.toString()).toBe(body);
+  });
+});
