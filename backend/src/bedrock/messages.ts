@@ -30,7 +30,7 @@ export function buildMessagesRequest(request: AnthropicRequest, options: Message
   // The endpoint enforces the same rules as InvokeModel: the same fields go, each beta with its field.
   const built = buildInvokeBody(request, { betas: options.betas });
   const { anthropic_beta: betas, anthropic_version: _version, ...rest } = built.body;
-  const body: Record<string, unknown> = { model: options.modelId, ...rest };
+  const body: Record<string, unknown> = { model: options.modelId, ...rest, ...(request.stream === true ? { stream: true } : {}) };
   const headers: Record<string, string> = {};
   if (options.host === 'runtime') body.anthropic_version = BEDROCK_ANTHROPIC_VERSION;
   else headers['anthropic-version'] = '2023-06-01';

@@ -26,6 +26,7 @@ import { parseBetaHeader } from '../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../src/bedrock/converse/request.ts';
 import { createConverseStreamTranslator } from '../../src/bedrock/converse/stream.ts';
 import { mapBedrockError } from '../../src/bedrock/errors.ts';
+import { historyFor } from '../../src/bedrock/thinking-provenance.ts';
 import { buildInvokeBody } from '../../src/bedrock/invoke.ts';
 import { resolveBedrockModel } from '../../src/bedrock/models.ts';
 import { buildMessagesRequest } from '../../src/bedrock/messages.ts';
@@ -208,6 +209,8 @@ describe('ConverseStream fixtures through the SDK', () => {
 
 describe("Claude Code's requests, translated, sent through the SDK to the fake", () => {
   const turn2 = readFixture<{ headers: Record<string, string>; body: AnthropicRequest }>('claude-code/claude-code-request-turn2.json');
+  // As the proxy sends it: the history without the thinking Anthropic signed (Bedrock would refuse it).
+  turn2.body = historyFor(turn2.body, 'bedrock').request;
   const betas = parseBetaHeader(turn2.headers['anthropic-beta']);
   const { modelId } = resolveBedrockModel(turn2.body.model, 'us-east-1');
 
@@ -218,7 +221,8 @@ describe("Claude Code's requests, translated, sent through the SDK to the fake",
     const events = [...(await collect(out.stream)).flatMap((e) => translator.push(e)), ...translator.finish()];
     expect(events.map((e) => e.event).at(-1)).toBe('message_stop');
     expect(fake.requests[0]).toMatchObject({ operation: 'converse-stream', modelId: 'us.anthropic.claude-opus-5-5' });
-    expect((fake.requests[0]!.json as { messages: unknown[] }).messages).toHaveLength(4);
+    // user (with the folded system message), assistant, user (tool result)
+    expect((fake.requests[0]!.json as { messages: { role: string }[] }).messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
   });
 
   it('InvokeModelWithResponseStream accepts the native body, and the stream comes back as the client model', async () => {

@@ -112,7 +112,8 @@ const nativeMessage = {
   usage,
 };
 const expectedContent = [
-  { type: 'thinking', thinking: 'The user wants the README.', signature: SIGNATURE },
+  // Marked as Bedrock's on the way out (thinking-provenance.ts).
+  { type: 'thinking', thinking: 'The user wants the README.', signature: `ccproxy-bedrock:${SIGNATURE}` },
   { type: 'text', text: "I'll read it first." },
   { type: 'tool_use', id: tool.id, name: 'Read', input: tool.input },
 ];

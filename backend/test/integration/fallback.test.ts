@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { eq } from 'drizzle-orm';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markBedrockBlock } from '../../src/bedrock/thinking-provenance.ts';
 import { modelMappings, usageEvents } from '../../src/db/schema.ts';
 import { errorReply, startFakeAnthropic, type FakeAnthropic, type Reply } from '../fakes/anthropic.ts';
 import { cachedUsage, messageToEvents, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
@@ -158,7 +159,8 @@ describe.each(MODES)('Bedrock fallback, BEDROCK_API=%s', (mode) => {
     anthropic.reply(errorReply(429, 'rate_limit_error', 'Rate limited'));
     bedrock.reply(bedrockOp(mode, stream), reply);
     const message = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
-    expect(message.content).toEqual(expected.content.map((b) => expect.objectContaining(b as Record<string, unknown>)));
+    // Bedrock's thinking reaches the client marked as Bedrock's (so the next turn can route it).
+    expect(message.content).toEqual(expected.content.map((b) => expect.objectContaining(markBedrockBlock(b as { type: string }))));
     expect(message.stop_reason).toBe('tool_use');
     expect(message.usage.cache_read_input_tokens).toBe(expected.cacheRead);
     const row = await lastUsage(proxy, key.accessKeyId);

@@ -196,7 +196,7 @@ describe('request fidelity', () => {
 
   it('accepts the key in an x-proxy-key header instead of the path', async () => {
     fake.reply({ kind: 'json', body: textMessage() });
-    const res = await post('/v1/messages?beta=true', claudeCodeBody, { 'x-proxy-key': key.rawKey });
+    const res = await post('/v1/messages?beta=true', claudeCodeBody, { ...claudeCodeHeaders, 'x-proxy-key': key.rawKey });
     expect(res.statusCode).toBe(200);
     await res.body.arrayBuffer();
     expect(fake.requests.at(-1)!.url).toBe('/v1/messages?beta=true');

@@ -20,7 +20,7 @@ describe('buildMessagesRequest', () => {
       betas: ['interleaved-thinking-2025-05-14', 'claude-code-20250219', 'context-management-2025-06-27'],
       host: 'runtime',
     });
-    expect(built.body).toEqual({ model: 'us.anthropic.claude-opus-5-5', max_tokens: 100, messages: request.messages, anthropic_version: 'bedrock-2023-05-31' });
+    expect(built.body).toEqual({ model: 'us.anthropic.claude-opus-5-5', max_tokens: 100, stream: true, messages: request.messages, anthropic_version: 'bedrock-2023-05-31' });
     // context_management held only a clear_thinking edit, which Bedrock refuses: field and beta both go.
     expect(built.headers).toEqual({ 'anthropic-beta': 'interleaved-thinking-2025-05-14' });
     expect(built.droppedBetas).toEqual(['claude-code-20250219', 'context-management-2025-06-27']);
@@ -28,7 +28,7 @@ describe('buildMessagesRequest', () => {
 
   it('sends the version as a header to bedrock-mantle', () => {
     const built = buildMessagesRequest(request, { modelId: 'anthropic.claude-opus-5-5', host: 'mantle' });
-    expect(built.body).toEqual({ model: 'anthropic.claude-opus-5-5', max_tokens: 100, messages: request.messages });
+    expect(built.body).toEqual({ model: 'anthropic.claude-opus-5-5', max_tokens: 100, stream: true, messages: request.messages });
     expect(built.headers).toEqual({ 'anthropic-version': '2023-06-01' });
   });
 
