@@ -27,6 +27,7 @@ import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-bre
 import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
+import { createFinalFailures } from './proxy/final-failures.ts';
 import { createInFlight } from './proxy/in-flight.ts';
 import { createUserLimiter } from './proxy/user-limits.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
@@ -163,6 +164,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       pingIntervalMs: config.streamPingIntervalMs,
       metrics,
       inFlight,
+      finalFailures: createFinalFailures(),
     },
     admin: {
       users,

@@ -1,7 +1,8 @@
 /**
  * Bedrock failures in Anthropic's terms (protocol.md §2.7, §3.3, §3.4). One table maps each
  * Bedrock exception name to the status and `error.type` the client sees; classification is by
- * exception name, then HTTP status, then Node/undici error code — never by message text.
+ * exception name, then HTTP status, then Node/undici error code — never by message text, except
+ * that a context-window refusal is put in the wording Claude Code recovers from.
  */
 
 import type { AnthropicErrorType } from '../proxy/anthropic-errors.ts';
@@ -142,6 +143,10 @@ function field(err: unknown, key: string): unknown {
  * or undici transport error (`code`), or a `BedrockTranslationError`.
  */
 export function mapBedrockError(err: unknown): BedrockFailure {
+  return inRecoverableWording(classify(err));
+}
+
+function classify(err: unknown): BedrockFailure {
   const message = String(field(err, 'message') ?? '') || 'Amazon Bedrock request failed';
   if (err instanceof BedrockTranslationError) {
     return { status: err.status, type: err.anthropicType, message: err.message, code: err.code, exception: null };
@@ -168,6 +173,32 @@ export function mapBedrockError(err: unknown): BedrockFailure {
     return { status: 504, type: 'timeout_error', code: 'BEDROCK_TIMEOUT', message: `Amazon Bedrock did not answer in time${detail}`, exception: null };
   }
   return { status: 500, type: 'api_error', code: 'BEDROCK_UNKNOWN', message, exception: name && name !== 'Error' ? name : null };
+}
+
+/** Wordings Claude Code's context-window recovery (drop old images, then compact) recognises, on a 400. */
+const RECOGNISED_CONTEXT_WORDING = /prompt is too long|input is too long for requested model|^input is too long\.?$/i;
+/** Bedrock's other ways of saying the prompt does not fit the model's context window. */
+const CONTEXT_WINDOW_WORDING = /input (is )?too long|too many input tokens|context (window|length) (exceeded|limit)|exceeds? the (model'?s? )?(maximum )?context/i;
+
+/**
+ * The one place message text is read: a prompt that does not fit must reach Claude Code as a 400
+ * in a wording its recovery keys on, or the session stops instead of compacting. Recognised
+ * wordings pass as they are (only a 413 becomes the 400 the client expects); other context-window
+ * wordings get Anthropic's prefix. `max_tokens` overflows keep their own wording, which the client
+ * handles differently.
+ */
+function inRecoverableWording(failure: BedrockFailure): BedrockFailure {
+  if (failure.status !== 400 && failure.status !== 413) return failure;
+  const message = failure.message.trim();
+  const recognised = RECOGNISED_CONTEXT_WORDING.test(message);
+  if (!recognised && (!CONTEXT_WINDOW_WORDING.test(message) || /max_tokens/.test(message))) return failure;
+  return {
+    ...failure,
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'BEDROCK_PROMPT_TOO_LONG',
+    message: recognised ? failure.message : `prompt is too long: ${message}`,
+  };
 }
 
 /** Anthropic `error.type` → the status Anthropic sends it with (protocol.md §1.8). */

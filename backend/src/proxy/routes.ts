@@ -18,6 +18,7 @@ import { anthropicErrorBody, anthropicErrorEvent, ProxyError, type AnthropicErro
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { Cancellation } from './cancellation.ts';
 import { Downstream } from './downstream.ts';
+import type { FinalFailures } from './final-failures.ts';
 import type { InFlight } from './in-flight.ts';
 import { clientResponseHeaders, headerValue, planRequestHeaders } from './headers.ts';
 import type { PlanUpstream } from './plan-upstream.ts';
@@ -51,6 +52,8 @@ export interface ProxyDeps {
   metrics: Pick<Metrics, 'observe'>;
   /** Requests holding an upstream call: capped (MAX_UPSTREAM_REQUESTS), stopped when a drain runs out. */
   inFlight: InFlight;
+  /** Failures of both upstreams told to a stream as an SSE error, for the client's non-streaming re-send. */
+  finalFailures: FinalFailures;
 }
 
 type Endpoint = UsageEvent['endpoint'];
@@ -220,7 +223,7 @@ async function route(ctx: Ctx): Promise<void> {
     let count;
     try {
       count = await deps.bedrock.countTokens({
-        request: ctx.parsed,
+        request: historyFor(ctx.parsed, 'bedrock').request,
         betaHeader: ctx.request.headers['anthropic-beta'],
         apiKey: credential.apiKey,
         region: key.bedrockRegion ?? deps.bedrockRegion,
@@ -255,6 +258,13 @@ async function route(ctx: Ctx): Promise<void> {
     return serveBedrock(ctx, credential.apiKey, null);
   }
 
+  if (ctx.endpoint === 'messages' && !ctx.stream) {
+    const failed = deps.finalFailures.take(key.accessKeyId, ctx.parsed);
+    if (failed) {
+      record(ctx, { status: failed.status, outcome: 'upstream_error', errorType: failed.anthropicType, code: failed.code });
+      return writeError(ctx, failed);
+    }
+  }
   const mayFallBack = key.routingStrategy === 'plan_first' && ctx.endpoint === 'messages';
   let decision = mayFallBack ? deps.breakers.decide(key.accessKeyId) : 'try';
   if (decision === 'skip') {
@@ -442,6 +452,7 @@ async function serveBedrock(ctx: Ctx, apiKey: string | null, fallbackReason: Fal
     // After a fallback both upstreams have failed: tell the client not to multiply the attempts.
     const error = new ProxyError(failure.code, failure.status, failure.type, failure.message, fallbackReason ? { 'x-should-retry': 'false' } : {});
     record(ctx, { status: failure.status, outcome: 'upstream_error', errorType: failure.type, code: failure.code });
+    if (fallbackReason && ctx.down.committed) deps.finalFailures.remember(ctx.key.accessKeyId, ctx.parsed, error);
     return writeError(ctx, error);
   }
 
@@ -527,7 +538,12 @@ function reject(ctx: Ctx, error: ProxyError): void {
 function writeError(ctx: Ctx, error: ProxyError): void {
   const { down } = ctx;
   if (down.closed) return;
-  if (down.committed) return down.end(anthropicErrorEvent(error.anthropicType, error.message, ctx.requestId));
+  if (down.committed) {
+    // Claude Code streams an `overloaded_error` again (up to three times) before its one
+    // non-streaming re-send; for a final failure it should go straight to that re-send.
+    const final = error.headers['x-should-retry'] === 'false' && error.anthropicType === 'overloaded_error';
+    return down.end(anthropicErrorEvent(final ? 'api_error' : error.anthropicType, error.message, ctx.requestId));
+  }
   down.commit(error.status, { 'content-type': 'application/json', 'request-id': ctx.requestId, ...error.headers });
   down.end(JSON.stringify(anthropicErrorBody(error.anthropicType, error.message, ctx.requestId)));
 }

@@ -120,3 +120,27 @@ describe('failureFromAnthropicError', () => {
     expect(failureFromAnthropicError(type, 'm')).toMatchObject({ status, message: 'm', code: 'BEDROCK_STREAM_ERROR' });
   });
 });
+
+describe('mapBedrockError: a prompt that does not fit reaches Claude Code in a wording its recovery keys on', () => {
+  it.each<[string, { name?: string; status?: number; message: string }, number, string]>([
+    ['Converse / InvokeModel', { name: 'ValidationException', message: 'Input is too long for requested model.' }, 400, 'Input is too long for requested model.'],
+    ['the model, through InvokeModel', { name: 'ValidationException', message: 'prompt is too long: 215000 tokens > 200000 maximum' }, 400, 'prompt is too long: 215000 tokens > 200000 maximum'],
+    ['the whole message', { name: 'ValidationException', message: 'Input is too long.' }, 400, 'Input is too long.'],
+    ['a 413 from the Messages endpoint', { status: 413, message: 'prompt is too long: 300000 tokens > 200000 maximum' }, 400, 'prompt is too long: 300000 tokens > 200000 maximum'],
+    ['other wording', { name: 'ValidationException', message: 'Too many input tokens for this model' }, 400, 'prompt is too long: Too many input tokens for this model'],
+    ['context window exceeded', { name: 'ValidationException', message: 'The request exceeds the model context window' }, 400, 'prompt is too long: The request exceeds the model context window'],
+  ])('%s', (_name, err, status, message) => {
+    const failure = mapBedrockError(err);
+    expect(failure).toMatchObject({ status, type: 'invalid_request_error', code: 'BEDROCK_PROMPT_TOO_LONG', message });
+  });
+
+  it.each([
+    ['a max_tokens overflow keeps its own wording', { name: 'ValidationException', message: 'input length and `max_tokens` exceed context limit: 190000 + 32000 > 200000' }],
+    ['an unrelated validation error', { name: 'ValidationException', message: 'tools.0.name: String should have at most 64 characters' }],
+    ['a throttle that mentions tokens', { name: 'ThrottlingException', message: 'Too many tokens, please wait before trying again.' }],
+  ])('%s', (_name, err) => {
+    const failure = mapBedrockError(err);
+    expect(failure.code).not.toBe('BEDROCK_PROMPT_TOO_LONG');
+    expect(failure.message).toBe(err.message);
+  });
+});
