@@ -1,5 +1,5 @@
 /**
- * Monthly budgets on Bedrock spend (design §6). Before a Bedrock call the request's worst-case
+ * Monthly budgets on Bedrock spend (README, "Costs, reports and budgets"). Before a Bedrock call the request's worst-case
  * cost is reserved in the database — one conditional statement, atomic across every proxy process
  * sharing the database — and the reservation is settled to the real cost when the request's usage
  * event is stored (db/usage-repository.ts: same transaction as the event, so exactly once, and

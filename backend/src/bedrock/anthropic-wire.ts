@@ -1,6 +1,6 @@
 /**
  * The slice of Anthropic's Messages wire format the Bedrock translation reads and writes
- * (protocol.md §1.2–1.7). Field names keep the wire's spelling. Request types are loose on
+ * (docs/upstream-apis.md §1.2–1.6). Field names keep the wire's spelling. Request types are loose on
  * purpose: the proxy forwards fields it does not know, and translators check what they read.
  */
 

@@ -1,5 +1,5 @@
 /**
- * `anthropic-beta` values → what Bedrock accepts in the body's `anthropic_beta` (protocol.md §2.8).
+ * `anthropic-beta` values → what Bedrock accepts in the body's `anthropic_beta` (docs/upstream-apis.md §2.4).
  *
  * Bedrock answers 400 "invalid beta flag" to values it does not know, so this is an allow-list:
  * every input value either produces one of the rows below or is dropped. The rows follow what

@@ -1,5 +1,5 @@
 /**
- * The Bedrock Runtime edge: the only module of bedrock/ that does I/O (protocol.md §2.1–2.2, §4).
+ * The Bedrock Runtime edge: the only module of bedrock/ that does I/O (docs/upstream-apis.md §2.1).
  *
  * - One keep-alive `NodeHttpHandler` (HTTP/1.1; the SDK's default HTTP/2 handler cannot talk to a
  *   plain HTTP/1.1 endpoint) is shared by every `BedrockRuntimeClient`, so connections pool per
@@ -7,7 +7,7 @@
  * - Bearer auth: the SDK takes the token per client, so there is one light client per
  *   (region, key), kept in a bounded LRU map keyed by region and a hash of the key (the key itself
  *   is never a map key, never logged). Both `token` and `authSchemePreference: ['httpBearerAuth']`
- *   are set: a token alone is ignored whenever AWS credentials exist (stack.md §3).
+ *   are set: a token alone is ignored whenever AWS credentials exist.
  * - SigV4: one client per region on the default credential chain, the scheme pinned to SigV4 so an
  *   `AWS_BEARER_TOKEN_BEDROCK` in the environment cannot switch it.
  * - `maxAttempts: 1`: the SDK never retries; the proxy's router decides what happens next.

@@ -1,5 +1,5 @@
 /**
- * Bedrock failures in Anthropic's terms (protocol.md §2.7, §3.3, §3.4). One table maps each
+ * Bedrock failures in Anthropic's terms (docs/upstream-apis.md §2.2, §3.3). One table maps each
  * Bedrock exception name to the status and `error.type` the client sees; classification is by
  * exception name, then HTTP status, then Node/undici error code — never by message text, except
  * that a context-window refusal is put in the wording Claude Code recovers from.
@@ -201,7 +201,7 @@ function inRecoverableWording(failure: BedrockFailure): BedrockFailure {
   };
 }
 
-/** Anthropic `error.type` → the status Anthropic sends it with (protocol.md §1.8). */
+/** Anthropic `error.type` → the status Anthropic sends it with (docs/upstream-apis.md §1.7). */
 const STATUS_OF_TYPE: Readonly<Record<AnthropicErrorType, number>> = {
   invalid_request_error: 400,
   authentication_error: 401,

@@ -1,5 +1,5 @@
 /**
- * The InvokeModel / InvokeModelWithResponseStream native body (protocol.md §2.8): the client's
+ * The InvokeModel / InvokeModelWithResponseStream native body (docs/upstream-apis.md §2.4): the client's
  * Anthropic body with `model` and `stream` removed, `anthropic_version: "bedrock-2023-05-31"`,
  * betas moved into `anthropic_beta` (filtered, see betas.ts), and the fields Bedrock rejects
  * removed. Everything else, unknown top-level fields included, passes as the client sent it —

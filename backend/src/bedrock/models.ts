@@ -1,5 +1,5 @@
 /**
- * Anthropic model name → Bedrock model id (protocol.md §3.6).
+ * Anthropic model name → Bedrock model id (docs/upstream-apis.md §2.6).
  *
  * A mapping row names one Anthropic model (a dated id or an alias) and its Bedrock base id, plus
  * the geographies that have a cross-region inference profile for it. The profile prefix is picked
@@ -37,7 +37,7 @@ const ALL: readonly BedrockGeography[] = ['global', 'us', 'eu', 'jp', 'apac', 'a
 
 /**
  * Shipped defaults: [Anthropic names (dated id first, then aliases), Bedrock base id, profiles].
- * Profiles follow protocol.md §3.6. The 5.5 family has no ARN-versioned id; Claude Code's own
+ * Profiles follow docs/upstream-apis.md §2.6. The 5.5 family has no ARN-versioned id; Claude Code's own
  * Bedrock mode calls `us.anthropic.claude-opus-5-5` (verified), and the same shape and the
  * Opus 4.6 profile set are assumed for Sonnet/Haiku 5.5 until an admin says otherwise.
  */

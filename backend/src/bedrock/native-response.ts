@@ -1,6 +1,6 @@
 /**
  * Bedrock answers in Anthropic's own format on InvokeModel (and on its Messages endpoint); this
- * puts those answers back in front of the client (protocol.md §2.8):
+ * puts those answers back in front of the client (docs/upstream-apis.md §2.4):
  * - the `model` becomes the name the client asked for;
  * - `amazon-bedrock-invocationMetrics` (on the last event) is removed, after its token counts
  *   have filled any the events left out — some Bedrock deployments report cache usage only

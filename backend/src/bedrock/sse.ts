@@ -1,5 +1,5 @@
 /**
- * Anthropic's SSE framing (protocol.md §1.7): `event: <type>\ndata: <json>\n\n`, where the JSON's
+ * Anthropic's SSE framing (docs/upstream-apis.md §1.6): `event: <type>\ndata: <json>\n\n`, where the JSON's
  * `type` equals the event name. Translators hand back `SseEvent`s whose `data` is already JSON
  * text, so an event passed through from Bedrock is written without being re-serialised.
  */

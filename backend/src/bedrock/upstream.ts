@@ -1,5 +1,5 @@
 /**
- * What the proxy's router calls to serve one request from Amazon Bedrock (design §5, issue 3 §5).
+ * What the proxy's router calls to serve one request from Amazon Bedrock.
  *
  * `send()` translates the client's parsed body for the configured mode, calls Bedrock through the
  * shared clients (client.ts), and answers in Anthropic's exact shape: the `model` the client asked

@@ -1,4 +1,4 @@
-// Request metrics, read from the one event each proxied request ends with (design §10, issue 6).
+// Request metrics, read from the one event each proxied request ends with (README, "Metrics").
 //
 // `observe()` is on the hot path: it adds to in-memory aggregates and returns. A timer writes the
 // interval's CloudWatch EMF documents as log lines (never a write per request, never a network call:

@@ -1,4 +1,4 @@
-/** Anthropic's error types (protocol.md §1.8), keyed by what the proxy means. */
+/** Anthropic's error types (docs/upstream-apis.md §1.7), keyed by what the proxy means. */
 export type AnthropicErrorType =
   | 'invalid_request_error'
   | 'authentication_error'

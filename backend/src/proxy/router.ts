@@ -19,7 +19,7 @@ export type PlanVerdict = { action: 'relay' } | { action: 'fallback'; reason: Fa
 const USAGE_LIMIT_RETRY_AFTER_SECONDS = 60;
 
 /**
- * Fallback triggers (design §1): 429, 529, any 5xx. Never 400/401/403/404/413 or other 4xx: those
+ * Fallback triggers (README, "Bedrock fallback"): 429, 529, any 5xx. Never 400/401/403/404/413 or other 4xx: those
  * are about the request itself and Bedrock would say the same.
  */
 export function classifyPlanStatus(status: number, headers: IncomingHttpHeaders, body: string): PlanVerdict {

@@ -1,5 +1,5 @@
 /**
- * Builders for Anthropic Messages API responses and their SSE form (protocol.md §1.6–§1.8).
+ * Builders for Anthropic Messages API responses and their SSE form (docs/upstream-apis.md §1.5–1.7).
  * Pure: no I/O. The fake Anthropic server (`anthropic.ts`) serves what these build, and the
  * conformance test (`test/clients/fake-anthropic.test.ts`) proves the official SDKs reassemble a
  * streamed message into exactly the message it was built from.
@@ -99,7 +99,7 @@ export function fakeSignature(seed = nextId('sig')): string {
 // ---------------------------------------------------------------------------------------------
 // Usage
 
-/** Usage as Anthropic sends it for a request without cache hits (protocol.md §1.6). */
+/** Usage as Anthropic sends it for a request without cache hits (docs/upstream-apis.md §1.5). */
 export function baseUsage(overrides: Partial<Usage> = {}): Usage {
   return {
     input_tokens: 25,
@@ -171,7 +171,7 @@ export function textMessage(opts: { model?: string; text?: string; usage?: Parti
 }
 
 /**
- * The shape Claude Code's tool loop gets (protocol.md §5.2): thinking with its signature, a text,
+ * The shape Claude Code's tool loop gets (docs/upstream-apis.md §4.1): thinking with its signature, a text,
  * then a `tool_use`, and `stop_reason: "tool_use"`. With `redacted: true` a `redacted_thinking`
  * block follows the thinking block.
  */
@@ -290,7 +290,7 @@ export interface StreamOptions {
 }
 
 /**
- * The exact SSE event sequence Anthropic sends for `message` (protocol.md §1.7): message_start
+ * The exact SSE event sequence Anthropic sends for `message` (docs/upstream-apis.md §1.6): message_start
  * (empty content, null stop_reason, output_tokens 1), each block's start / deltas / stop,
  * message_delta (stop reason and cumulative usage), message_stop. The SDKs assemble it back into
  * a message deep-equal to `message`.

@@ -1,5 +1,5 @@
 /**
- * A fake Anthropic Messages API on 127.0.0.1 (protocol.md §5.4, style.md §2.5): node:http on
+ * A fake Anthropic Messages API on 127.0.0.1 (docs/upstream-apis.md §1): node:http on
  * port 0, scripted per test with `reply(...)`, recording every request it got.
  *
  *   const fake = await startFakeAnthropic();

@@ -1,5 +1,5 @@
 /**
- * A fake Amazon Bedrock Runtime speaking the real wire format (protocol.md §2, §5.4):
+ * A fake Amazon Bedrock Runtime speaking the real wire format (docs/upstream-apis.md §2):
  * - `POST /model/{modelId}/converse | converse-stream | invoke | invoke-with-response-stream | count-tokens`
  *   (`{modelId}` URL-decoded) and `POST /anthropic/v1/messages` (the Messages endpoint);
  * - event streams framed with `@smithy/eventstream-codec` (`:message-type`, `:event-type`,

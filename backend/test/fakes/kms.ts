@@ -1,5 +1,5 @@
 /**
- * A fake AWS KMS on 127.0.0.1 speaking the JSON 1.1 protocol (stack.md §3): `POST /` with
+ * A fake AWS KMS on 127.0.0.1 speaking the JSON 1.1 protocol: `POST /` with
  * `X-Amz-Target: TrentService.GenerateDataKey | TrentService.Decrypt`, base64 `Plaintext` /
  * `CiphertextBlob`. Enough KMS to keep a real KMSClient honest:
  *

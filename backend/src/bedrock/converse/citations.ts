@@ -1,5 +1,5 @@
 /**
- * Converse citation → Anthropic citation (protocol.md §3.2: approximate — Converse has no
+ * Converse citation → Anthropic citation (docs/upstream-apis.md §3.2: approximate — Converse has no
  * encrypted index for web results and names documents by title only). A location kind this
  * table does not know yields null; the cited text itself still reaches the client as text.
  */

@@ -1,5 +1,5 @@
 /**
- * Anthropic Messages request → Converse / ConverseStream input (protocol.md §3.1).
+ * Anthropic Messages request → Converse / ConverseStream input (docs/upstream-apis.md §3.1).
  *
  * Content that Converse cannot carry is rejected with a 400 `BedrockTranslationError` naming the
  * field (URL and file sources, server tools, Anthropic-defined tools, MCP servers, unknown block

@@ -1,5 +1,5 @@
 /**
- * Converse response → Anthropic non-streaming message (protocol.md §3.2): text, thinking with its
+ * Converse response → Anthropic non-streaming message (docs/upstream-apis.md §3.2): text, thinking with its
  * signature, redacted thinking, tool use with the id kept, citations (approximate), stop reason
  * and usage with cache reads and writes. The `id` is synthesised (Converse has none) and the
  * `model` is the one the client asked for.

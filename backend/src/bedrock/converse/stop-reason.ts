@@ -1,4 +1,4 @@
-/** Converse `stopReason` → Anthropic `stop_reason` (protocol.md §3.2). */
+/** Converse `stopReason` → Anthropic `stop_reason` (docs/upstream-apis.md §3.2). */
 
 import type { AnthropicStopReason } from '../anthropic-wire.ts';
 

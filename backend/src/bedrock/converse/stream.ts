@@ -1,5 +1,5 @@
 /**
- * ConverseStream events → Anthropic SSE events (protocol.md §3.3), as a state machine: one
+ * ConverseStream events → Anthropic SSE events (docs/upstream-apis.md §3.3), as a state machine: one
  * Converse event in, the exact Anthropic events out.
  *
  * - `message_start` carries a synthesised `msg_` id, the client's model and zero usage (Converse

@@ -1,5 +1,5 @@
 /**
- * Converse `usage` → Anthropic `usage` (protocol.md §3.2). Converse's `inputTokens`, like
+ * Converse `usage` → Anthropic `usage` (docs/upstream-apis.md §3.2). Converse's `inputTokens`, like
  * Anthropic's `input_tokens`, excludes cache reads and writes; `cacheWriteInputTokens` is the
  * cache-creation count, and `cacheDetails` splits it by TTL.
  */

@@ -4,7 +4,7 @@ import { DEFAULT_MODEL_MAPPINGS, geographiesForRegion, resolveBedrockModel, type
 
 describe('resolveBedrockModel', () => {
   it.each([
-    // Claude Code's own Bedrock mode in us-east-1 (protocol.md §3.6 rule 4, verified)
+    // Claude Code's own Bedrock mode in us-east-1 (docs/upstream-apis.md §2.6)
     ['claude-opus-5-5', 'us-east-1', 'us.anthropic.claude-opus-5-5', 'us'],
     ['claude-sonnet-4-5-20250929', 'us-east-1', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us'],
     ['claude-haiku-4-5-20251001', 'us-west-2', 'us.anthropic.claude-haiku-4-5-20251001-v1:0', 'us'],
@@ -76,7 +76,7 @@ describe('resolveBedrockModel', () => {
     expect(resolveBedrockModel(model, region, overrides)).toMatchObject({ modelId, source: 'override' });
   });
 
-  it('ships a row for every model in protocol.md §3.6 plus the 2026 5.5 family', () => {
+  it('ships a row for every model in docs/upstream-apis.md §2.6 plus the 2026 5.5 family', () => {
     const names = DEFAULT_MODEL_MAPPINGS.map((m) => m.model);
     expect(names).toEqual(
       expect.arrayContaining([

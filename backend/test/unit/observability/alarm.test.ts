@@ -1,4 +1,4 @@
-// The seed's HighErrorRate alarm (seed/infrastructure-design.md, infra/lib/monitoring-stack.ts):
+// The seed's HighErrorRate alarm (infra/lib/monitoring-stack.ts):
 // namespace ClaudeCodeProxy, metric ErrorCount, no dimensions, Sum over 5 minutes, > 10 for 3
 // consecutive periods. The infra tests pin the alarm to metric-names.ts; this one plays CloudWatch:
 // it extracts the datapoints of that exact series from the EMF lines the proxy writes (from two
