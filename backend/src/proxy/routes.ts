@@ -261,6 +261,7 @@ async function route(ctx: Ctx): Promise<void> {
   if (ctx.endpoint === 'messages' && !ctx.stream) {
     const failed = deps.finalFailures.take(key.accessKeyId, ctx.parsed);
     if (failed) {
+      ctx.provider = 'bedrock'; // the failure told is Bedrock's, from the stream this re-sends
       record(ctx, { status: failed.status, outcome: 'upstream_error', errorType: failed.anthropicType, code: failed.code });
       return writeError(ctx, failed);
     }

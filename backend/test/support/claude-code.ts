@@ -38,29 +38,42 @@ export interface ClaudeRun {
   stderr: string;
 }
 
+export interface RunClaudeOptions {
+  args: string[];
+  env: Record<string, string>;
+  trapProxy: string;
+  cwd?: string;
+  /** Variables of the default environment to leave out, e.g. `CLAUDE_CODE_MAX_RETRIES` to get the CLI's own retries. */
+  unsetEnv?: string[];
+  /** Called with the run's HOME after the CLI exited, before HOME is deleted (to read what the CLI wrote there). */
+  inspectHome?: (home: string) => void;
+}
+
 /**
  * Runs `claude <args>` offline in a fresh HOME: only the proxy is reachable (anything else goes to
  * `trapProxy`, a local port that refuses), no telemetry, no retries, killed after 90 s.
  */
-export function runClaude(bin: string, options: { args: string[]; env: Record<string, string>; trapProxy: string; cwd?: string }): Promise<ClaudeRun> {
+export function runClaude(bin: string, options: RunClaudeOptions): Promise<ClaudeRun> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-home-'));
-  return new Promise((resolve) => {
+  const env: Record<string, string> = {
+    PATH: '/usr/bin:/bin',
+    HOME: home,
+    TERM: 'dumb',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    HTTPS_PROXY: options.trapProxy,
+    HTTP_PROXY: options.trapProxy,
+    NO_PROXY: '127.0.0.1,localhost',
+    ...options.env,
+  };
+  for (const name of options.unsetEnv ?? []) delete env[name];
+  return new Promise((resolve, reject) => {
     const child = spawn(bin, options.args, {
       cwd: options.cwd ?? home,
-      env: {
-        PATH: '/usr/bin:/bin',
-        HOME: home,
-        TERM: 'dumb',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        DISABLE_AUTOUPDATER: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-        HTTPS_PROXY: options.trapProxy,
-        HTTP_PROXY: options.trapProxy,
-        NO_PROXY: '127.0.0.1,localhost',
-        ...options.env,
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -70,8 +83,15 @@ export function runClaude(bin: string, options: { args: string[]; env: Record<st
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      let inspected: unknown;
+      try {
+        options.inspectHome?.(home);
+      } catch (err) {
+        inspected = err;
+      }
       fs.rmSync(home, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
+      if (inspected !== undefined) reject(inspected instanceof Error ? inspected : new Error(String(inspected)));
+      else resolve({ code, stdout, stderr });
     });
   });
 }
