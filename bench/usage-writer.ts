@@ -1,7 +1,7 @@
 /**
  * Throughput of the usage writer: events per second from the recorder's queue into PostgreSQL,
  * each batch one transaction with the events, their hour/day/month rollups and the Bedrock budget
- * ledger — the same code path as the proxy (UsageRecorder → accounting/services.ts).
+ * ledger — the same code path as the proxy (UsageRecorder → usage/accounting-services.ts).
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/usage-writer.ts
  *   (falls back to TEST_DATABASE_URL; BENCH_EVENTS=100000 BENCH_USERS=50 BENCH_BATCH=500 to vary;
@@ -14,8 +14,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import pino from 'pino';
-import { UsageRecorder } from '../backend/src/accounting/recorder.ts';
-import { createAccountingServices } from '../backend/src/accounting/services.ts';
+import { UsageRecorder } from '../backend/src/usage/recorder.ts';
+import { createAccountingServices } from '../backend/src/usage/accounting-services.ts';
 import type { UsageEvent } from '../backend/src/accounting/usage-event.ts';
 import { createAccessKeyRepository } from '../backend/src/db/access-key-repository.ts';
 import { openDatabase, type Database } from '../backend/src/db/client.ts';

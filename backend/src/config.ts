@@ -29,7 +29,7 @@ export interface Config {
   kmsKeyId: string | undefined;
   /** Override of the KMS URL (tests, VPC endpoints). */
   kmsEndpoint: string | undefined;
-  /** 32 bytes for local envelope encryption; dev generates one (security/dev-secrets.ts). */
+  /** 32 bytes for local envelope encryption; dev generates one (secrets.ts). */
   localEncryptionKey: Buffer | undefined;
   bedrockRegion: string;
   bedrockApi: 'invoke' | 'converse' | 'messages';

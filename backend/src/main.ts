@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { createLogger } from './observability/logger.ts';
-import { resolveSecrets } from './security/dev-secrets.ts';
+import { resolveSecrets } from './secrets.ts';
 
 function fail(message: string): never {
   process.stderr.write(`claude-code-proxy: ${message}\n`);

@@ -5,7 +5,7 @@ import { registerDashboard } from './dashboard/plugin.ts';
 import { observeHttp } from './observability/http.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
-import { anthropicErrorBody } from './proxy/anthropic-errors.ts';
+import { anthropicErrorBody } from './anthropic/errors.ts';
 import { gatewayEndpoints } from './proxy/gateway-endpoints.ts';
 import { MAX_BODY_BYTES, proxyRoutes, type ProxyDeps } from './proxy/routes.ts';
 

@@ -3,7 +3,7 @@
  * exact (money.ts), with a snapshot of the price so a later price change never alters it. Pure.
  */
 
-import type { TokenUsage } from './usage.ts';
+import type { TokenUsage } from '../anthropic/usage.ts';
 import type { UsageEvent } from './usage-event.ts';
 import { formatUsd, toPico, PRICE_SCALE } from './money.ts';
 import type { ModelPrice, PriceBook, PriceRates } from './pricing.ts';

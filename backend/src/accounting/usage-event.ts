@@ -1,4 +1,4 @@
-import type { TokenUsage } from './usage.ts';
+import type { TokenUsage } from '../anthropic/usage.ts';
 
 export type UsageOutcome = 'completed' | 'upstream_error' | 'rejected' | 'aborted' | 'failed';
 

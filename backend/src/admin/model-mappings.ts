@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DEFAULT_MODEL_MAPPINGS, type BedrockGeography } from '../bedrock/models.ts';
+import { BEDROCK_GEOGRAPHIES, DEFAULT_MODEL_MAPPINGS } from '../bedrock/models.ts';
 import type { ModelMappingRow } from '../db/model-mapping-repository.ts';
 import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
@@ -9,8 +9,6 @@ import type { AdminDeps } from './plugin.ts';
 import { NoContent } from './schemas.ts';
 
 // Admin rows that add to or override the shipped Anthropic → Bedrock model table (bedrock/models.ts).
-
-const GEOGRAPHIES = ['global', 'us', 'us-gov', 'eu', 'apac', 'jp', 'au'] as const satisfies readonly BedrockGeography[];
 
 const ModelParams = Type.Object({
   model: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Anthropic model name as clients send it' }),
@@ -24,7 +22,7 @@ const PutMappingBody = Type.Object(
       pattern: '^((global|us|us-gov|eu|apac|jp|au|ca)\\.)?anthropic\\.[a-z0-9.:-]+$|^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\\d{0,12}:[A-Za-z0-9/._:-]+$',
       description: 'Bedrock base id (anthropic.…), a profile id used verbatim, or an ARN',
     }),
-    geographies: Type.Array(Type.Enum([...GEOGRAPHIES]), {
+    geographies: Type.Array(Type.Enum([...BEDROCK_GEOGRAPHIES]), {
       uniqueItems: true,
       default: [],
       description: 'geographies with a cross-region inference profile for the model; empty: the base id only',

@@ -11,7 +11,7 @@ import type { UserRepository } from '../db/user-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver } from '../proxy/access-keys.ts';
 import type { Envelope } from '../security/envelope.ts';
-import type { AccountingServices } from '../accounting/services.ts';
+import type { AccountingServices } from '../usage/accounting-services.ts';
 import { accessKeyRoutes } from './access-keys.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { adminGuard, authRoutes, sessionRoutes } from './auth.ts';

@@ -4,7 +4,7 @@
  * which InvokeModel accepts and Converse turns into a `cachePoint`.
  */
 
-import type { AnthropicCacheControl, AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from './anthropic-wire.ts';
+import type { AnthropicCacheControl, AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../anthropic/wire.ts';
 
 /** Blocks Anthropic does not let carry `cache_control`. */
 const UNCACHEABLE = new Set(['thinking', 'redacted_thinking']);

@@ -5,7 +5,7 @@
  * that a context-window refusal is put in the wording Claude Code recovers from.
  */
 
-import type { AnthropicErrorType } from '../proxy/anthropic-errors.ts';
+import type { AnthropicErrorType } from '../anthropic/errors.ts';
 
 export type { AnthropicErrorType };
 

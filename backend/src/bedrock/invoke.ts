@@ -7,7 +7,7 @@
  * what Claude Code itself sends in Bedrock mode (fixture `claude-code-bedrock-invoke-request.json`).
  */
 
-import type { AnthropicContentBlock, AnthropicRequest } from './anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicRequest } from '../anthropic/wire.ts';
 import { filterBedrockBetas } from './betas.ts';
 import { placeTopLevelCacheControl } from './cache-control.ts';
 import { BedrockTranslationError } from './errors.ts';

@@ -7,7 +7,7 @@
  * event's `data`, read with `createSseParser`, to `createNativeStreamTranslator`).
  */
 
-import type { AnthropicRequest } from './anthropic-wire.ts';
+import type { AnthropicRequest } from '../anthropic/wire.ts';
 import { BEDROCK_ANTHROPIC_VERSION, buildInvokeBody } from './invoke.ts';
 
 export interface MessagesRequestOptions {

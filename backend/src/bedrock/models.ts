@@ -10,7 +10,12 @@
 
 import { BedrockTranslationError } from './errors.ts';
 
-export type BedrockGeography = 'global' | 'us' | 'us-gov' | 'eu' | 'apac' | 'jp' | 'au';
+export const BEDROCK_GEOGRAPHIES = ['global', 'us', 'us-gov', 'eu', 'apac', 'jp', 'au'] as const;
+export type BedrockGeography = (typeof BEDROCK_GEOGRAPHIES)[number];
+
+export function isBedrockGeography(value: string): value is BedrockGeography {
+  return (BEDROCK_GEOGRAPHIES as readonly string[]).includes(value);
+}
 
 export interface ModelMapping {
   /** Anthropic model name as clients send it (`claude-sonnet-4-5-20250929`, `claude-sonnet-4-5`). */

@@ -9,9 +9,9 @@
  * - every other event passes as the JSON text Bedrock sent, without re-serialising.
  */
 
-import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../accounting/usage.ts';
+import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../anthropic/usage.ts';
 import { BedrockTranslationError, failureFromAnthropicError, mapBedrockError, toAnthropicError, type BedrockFailure } from './errors.ts';
-import { sseEventOf, type SseEvent } from './sse.ts';
+import { sseEventOf, type SseEvent } from '../anthropic/sse.ts';
 import { markBedrockBlock, markBedrockEvent } from './thinking-provenance.ts';
 
 const METRICS_KEY = 'amazon-bedrock-invocationMetrics';

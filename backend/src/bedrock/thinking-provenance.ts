@@ -14,7 +14,7 @@
  * thinks again from the next user turn on. See docs in the README ("Mid-session provider switch").
  */
 
-import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from './anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../anthropic/wire.ts';
 
 /** Put in front of every signature and redacted-thinking payload Bedrock minted. Never valid base64. */
 export const BEDROCK_MARK = 'ccproxy-bedrock:';

@@ -26,8 +26,8 @@ import {
   type ResponseStream,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { Dispatcher } from 'undici';
-import type { TokenUsage } from '../accounting/usage.ts';
-import type { AnthropicRequest } from './anthropic-wire.ts';
+import type { TokenUsage } from '../anthropic/usage.ts';
+import type { AnthropicRequest } from '../anthropic/wire.ts';
 import { parseBetaHeader } from './betas.ts';
 import { BedrockConfigError, createBedrockClients, type BedrockAuth, type BedrockClientOptions } from './client.ts';
 import { buildConverseRequest } from './converse/request.ts';
@@ -38,7 +38,7 @@ import { buildInvokeBody } from './invoke.ts';
 import { buildMessagesRequest } from './messages.ts';
 import { resolveBedrockModel, type ModelMapping } from './models.ts';
 import { createNativeStreamTranslator, translateNativeResponse } from './native-response.ts';
-import { createSseParser, formatSseEvent, type SseEvent } from './sse.ts';
+import { createSseParser, formatSseEvent, type SseEvent } from '../anthropic/sse.ts';
 
 export type BedrockMode = 'invoke' | 'converse' | 'messages';
 

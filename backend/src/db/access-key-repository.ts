@@ -1,13 +1,26 @@
 import { and, desc, eq, isNull, lte, sql } from 'drizzle-orm';
-import type { KeyContext } from '../proxy/access-keys.ts';
 import type { Db } from './client.ts';
 import { accessKeys, users } from './schema.ts';
 
 export type AccessKeyRow = typeof accessKeys.$inferSelect;
 
+/** What the proxy needs of a usable key and its user, in one query. */
+export interface UsableKeyRow {
+  accessKeyId: string;
+  userId: string;
+  keyPrefix: string;
+  routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only';
+  bedrockRegion: string | null;
+  monthlyBudgetUsd: string | null;
+  maxRequestsPerMinute: number | null;
+  maxInFlight: number | null;
+  /** A rotated key stops working at this instant. */
+  expiresAt: Date | null;
+}
+
 export interface AccessKeyRepository {
   /** The usable key with this hash: active, or rotating and not yet expired, of an active user. */
-  findUsable(keyHash: string): Promise<KeyContext | null>;
+  findUsable(keyHash: string): Promise<UsableKeyRow | null>;
   /** `id` may be chosen up front (a rotated key's Bedrock key is encrypted for it before the insert). */
   create(input: { id?: string; userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
   listByUser(userId: string): Promise<AccessKeyRow[]>;

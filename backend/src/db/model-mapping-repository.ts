@@ -1,18 +1,24 @@
 import { asc, eq } from 'drizzle-orm';
-import type { BedrockGeography, ModelMapping } from '../bedrock/models.ts';
 import type { Db } from './client.ts';
 import { modelMappings } from './schema.ts';
 
 export type ModelMappingRow = typeof modelMappings.$inferSelect;
 
+/** An admin mapping as the Bedrock model resolver reads it; geographies as stored (the admin API validated them). */
+export interface ModelMappingOverride {
+  model: string;
+  baseId: string;
+  geographies: string[];
+}
+
 export interface ModelMappingRepository {
   /** Every admin row, as the override mappings the Bedrock model resolver takes. */
-  list(): Promise<ModelMapping[]>;
+  list(): Promise<ModelMappingOverride[]>;
   /** Every admin row with its timestamps (the admin API). */
   rows(): Promise<ModelMappingRow[]>;
   get(model: string): Promise<ModelMappingRow | null>;
   /** Inserts the row, or replaces base id and geographies of an existing one. */
-  upsert(input: { model: string; baseId: string; geographies: BedrockGeography[] }): Promise<ModelMappingRow>;
+  upsert(input: { model: string; baseId: string; geographies: string[] }): Promise<ModelMappingRow>;
   /** The deleted row, or null when there was none. */
   delete(model: string): Promise<ModelMappingRow | null>;
 }
@@ -21,7 +27,7 @@ export function createModelMappingRepository(db: Db): ModelMappingRepository {
   return {
     async list() {
       const rows = await db.select().from(modelMappings).orderBy(asc(modelMappings.model));
-      return rows.map((r) => ({ model: r.model, baseId: r.baseId, geographies: r.geographies as BedrockGeography[] }));
+      return rows.map((r) => ({ model: r.model, baseId: r.baseId, geographies: r.geographies }));
     },
     rows() {
       return db.select().from(modelMappings).orderBy(asc(modelMappings.model));

@@ -1,9 +1,9 @@
 import { budgetExceededMessage, type BudgetGate } from '../accounting/budgets.ts';
-import type { AnthropicRequest } from '../bedrock/anthropic-wire.ts';
+import type { AnthropicRequest } from '../anthropic/wire.ts';
 import { resolveBedrockModel, type ModelMapping } from '../bedrock/models.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyContext } from './access-keys.ts';
-import { ProxyError } from './anthropic-errors.ts';
+import { ProxyError } from '../anthropic/errors.ts';
 
 export interface BudgetCheck {
   gate: BudgetGate;

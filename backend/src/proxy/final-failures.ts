@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AnthropicRequest } from '../bedrock/anthropic-wire.ts';
-import type { ProxyError } from './anthropic-errors.ts';
+import type { AnthropicRequest } from '../anthropic/wire.ts';
+import type { ProxyError } from '../anthropic/errors.ts';
 
 /**
  * Claude Code answers an SSE `error` on a stream that carried nothing but pings by sending the same

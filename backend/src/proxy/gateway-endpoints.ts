@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MODEL_MAPPINGS, type ModelMapping } from '../bedrock/models.ts';
 import { refusedEvent } from '../observability/metrics.ts';
-import { anthropicErrorBody, ProxyError } from './anthropic-errors.ts';
+import { anthropicErrorBody, ProxyError } from '../anthropic/errors.ts';
 import { headerValue } from './headers.ts';
 import type { ProxyDeps } from './routes.ts';
 

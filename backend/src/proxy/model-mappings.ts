@@ -1,4 +1,11 @@
-import type { ModelMapping } from '../bedrock/models.ts';
+import { isBedrockGeography, type ModelMapping } from '../bedrock/models.ts';
+
+/** A mapping as stored: geographies are strings there. */
+export interface StoredModelMapping {
+  model: string;
+  baseId: string;
+  geographies: readonly string[];
+}
 
 export interface ModelMappingCache {
   /** The admin override rows, from memory: the hot path never queries for them. */
@@ -9,13 +16,15 @@ export interface ModelMappingCache {
 }
 
 export async function createModelMappingCache(options: {
-  load: () => Promise<ModelMapping[]>;
+  load: () => Promise<StoredModelMapping[]>;
   refreshMs?: number;
   onError: (err: unknown) => void;
 }): Promise<ModelMappingCache> {
-  let rows: readonly ModelMapping[] = await options.load();
+  const load = async (): Promise<ModelMapping[]> =>
+    (await options.load()).map((m) => ({ model: m.model, baseId: m.baseId, geographies: m.geographies.filter(isBedrockGeography) }));
+  let rows: readonly ModelMapping[] = await load();
   const refresh = async () => {
-    rows = await options.load();
+    rows = await load();
   };
   const timer = setInterval(() => refresh().catch(options.onError), options.refreshMs ?? 60_000);
   timer.unref();

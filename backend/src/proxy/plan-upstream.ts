@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { ProxyError } from './anthropic-errors.ts';
+import { ProxyError } from '../anthropic/errors.ts';
 import type { Cancellation } from './cancellation.ts';
 
 export interface PlanRequest {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ProxyError } from './anthropic-errors.ts';
+import type { ProxyError } from '../anthropic/errors.ts';
 import { headerValue } from './headers.ts';
 
 /** Why a request was served by Bedrock instead of Anthropic. */

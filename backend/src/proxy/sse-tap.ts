@@ -1,4 +1,4 @@
-import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../accounting/usage.ts';
+import { emptyUsage, mergeAnthropicUsage, type AnthropicUsage, type TokenUsage } from '../anthropic/usage.ts';
 
 /** What a response said about itself, read without changing a byte of it. */
 export interface TapResult {

@@ -4,7 +4,7 @@
  * They protect shared upstream quota from one runaway client; the monthly budget is what caps money.
  */
 
-import { ProxyError } from './anthropic-errors.ts';
+import { ProxyError } from '../anthropic/errors.ts';
 
 export interface UserLimits {
   /** At most this many requests in any 60-second window; null: no limit. */

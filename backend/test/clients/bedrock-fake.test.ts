@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AnthropicRequest } from '../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicRequest } from '../../src/anthropic/wire.ts';
 import { parseBetaHeader } from '../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../src/bedrock/converse/request.ts';
 import { createConverseStreamTranslator } from '../../src/bedrock/converse/stream.ts';
@@ -31,7 +31,7 @@ import { buildInvokeBody } from '../../src/bedrock/invoke.ts';
 import { resolveBedrockModel } from '../../src/bedrock/models.ts';
 import { buildMessagesRequest } from '../../src/bedrock/messages.ts';
 import { createNativeStreamTranslator, translateNativeResponse } from '../../src/bedrock/native-response.ts';
-import { createSseParser } from '../../src/bedrock/sse.ts';
+import { createSseParser } from '../../src/anthropic/sse.ts';
 import { anthropicTextEvents, startFakeBedrock, wireEventToSdk, type FakeBedrock } from '../fakes/bedrock.ts';
 import { fixtureNames, readFixture } from '../unit/bedrock/fixtures.ts';
 import type { ConverseStreamFixture } from '../unit/bedrock/converse/stream.test.ts';

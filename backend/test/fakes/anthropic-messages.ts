@@ -116,7 +116,7 @@ export function baseUsage(overrides: Partial<Usage> = {}): Usage {
 /**
  * Usage with prompt caching at work: `cache_creation_input_tokens` is the sum of the 5m and 1h
  * writes, and `cache_creation` splits it. The option names match `TokenUsage` in
- * `src/accounting/usage.ts`, so a test can build the wire form of the usage it expects to record.
+ * `src/anthropic/usage.ts`, so a test can build the wire form of the usage it expects to record.
  */
 export function cachedUsage(opts: {
   inputTokens?: number;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { resolveSecrets } from '../../src/security/dev-secrets.ts';
+import { resolveSecrets } from '../../src/secrets.ts';
 import { verifyPassword } from '../../src/security/passwords.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
 import { runCli } from '../support/cli.ts';

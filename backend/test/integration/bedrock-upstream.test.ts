@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { stdSerializers } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AnthropicRequest } from '../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicRequest } from '../../src/anthropic/wire.ts';
 import { BedrockConfigError, createBedrockClients } from '../../src/bedrock/client.ts';
-import { createSseParser } from '../../src/bedrock/sse.ts';
+import { createSseParser } from '../../src/anthropic/sse.ts';
 import {
   BedrockCallError,
   createBedrockUpstream,

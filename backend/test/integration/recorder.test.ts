@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageRecorder } from '../../src/accounting/recorder.ts';
+import { UsageRecorder } from '../../src/usage/recorder.ts';
 import type { UsageEvent } from '../../src/accounting/usage-event.ts';
 import { createAccessKeyRepository } from '../../src/db/access-key-repository.ts';
 import { usageEvents } from '../../src/db/schema.ts';

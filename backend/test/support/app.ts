@@ -6,7 +6,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { accessKeyPrefix, createAccessKeyHasher, generateAccessKey } from '../../src/security/access-key.ts';
-import type { Secrets } from '../../src/security/dev-secrets.ts';
+import type { Secrets } from '../../src/secrets.ts';
 import { deriveJwtKey, signAdminToken } from '../../src/security/jwt.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import { createAccessKeyRepository } from '../../src/db/access-key-repository.ts';

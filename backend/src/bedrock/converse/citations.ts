@@ -5,7 +5,7 @@
  */
 
 import type { Citation, CitationsDelta } from '@aws-sdk/client-bedrock-runtime';
-import type { AnthropicCitation } from '../anthropic-wire.ts';
+import type { AnthropicCitation } from '../../anthropic/wire.ts';
 
 export function converseCitationToAnthropic(citation: Citation | CitationsDelta): AnthropicCitation | null {
   const cited_text = (citation.sourceContent ?? []).map((s) => s.text ?? '').join('');

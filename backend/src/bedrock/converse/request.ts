@@ -28,7 +28,7 @@ import type {
   ToolConfiguration,
   ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import type { AnthropicContentBlock, AnthropicRequest } from '../anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicRequest } from '../../anthropic/wire.ts';
 import { filterBedrockBetas } from '../betas.ts';
 import { placeTopLevelCacheControl } from '../cache-control.ts';
 import { BedrockTranslationError } from '../errors.ts';

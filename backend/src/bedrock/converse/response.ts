@@ -6,8 +6,8 @@
  */
 
 import type { ContentBlock, ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
-import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../accounting/usage.ts';
-import type { AnthropicCitation, AnthropicResponseBlock, AnthropicResponseMessage } from '../anthropic-wire.ts';
+import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../anthropic/usage.ts';
+import type { AnthropicCitation, AnthropicResponseBlock, AnthropicResponseMessage } from '../../anthropic/wire.ts';
 import { BedrockTranslationError } from '../errors.ts';
 import { markBedrock } from '../thinking-provenance.ts';
 import { converseCitationToAnthropic } from './citations.ts';

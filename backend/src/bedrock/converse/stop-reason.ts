@@ -1,6 +1,6 @@
 /** Converse `stopReason` → Anthropic `stop_reason` (docs/upstream-apis.md §3.2). */
 
-import type { AnthropicStopReason } from '../anthropic-wire.ts';
+import type { AnthropicStopReason } from '../../anthropic/wire.ts';
 
 const STOP_REASONS: Readonly<Record<string, AnthropicStopReason>> = {
   end_turn: 'end_turn',

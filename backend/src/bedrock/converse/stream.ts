@@ -14,10 +14,10 @@
  */
 
 import type { ConverseStreamOutput, ContentBlockDelta } from '@aws-sdk/client-bedrock-runtime';
-import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../accounting/usage.ts';
-import type { AnthropicStopReason, AnthropicStreamEvent, AnthropicWireUsage } from '../anthropic-wire.ts';
+import { emptyUsage, mergeAnthropicUsage, type TokenUsage } from '../../anthropic/usage.ts';
+import type { AnthropicStopReason, AnthropicStreamEvent, AnthropicWireUsage } from '../../anthropic/wire.ts';
 import { mapBedrockError, toAnthropicError, type BedrockFailure } from '../errors.ts';
-import { sseEventOf, type SseEvent } from '../sse.ts';
+import { sseEventOf, type SseEvent } from '../../anthropic/sse.ts';
 import { markBedrock } from '../thinking-provenance.ts';
 import { converseCitationToAnthropic } from './citations.ts';
 import { newMessageId } from './message-id.ts';

@@ -5,7 +5,7 @@
  */
 
 import type { TokenUsage as ConverseTokenUsage } from '@aws-sdk/client-bedrock-runtime';
-import type { AnthropicWireUsage } from '../anthropic-wire.ts';
+import type { AnthropicWireUsage } from '../../anthropic/wire.ts';
 
 export function converseUsageToAnthropic(usage: ConverseTokenUsage | undefined | null): AnthropicWireUsage {
   const cacheWrite = usage?.cacheWriteInputTokens ?? 0;

@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../../../src/accounting/usage.ts';
+import type { TokenUsage } from '../../../src/anthropic/usage.ts';
 import { DEFAULT_PRICES } from '../../../src/accounting/default-prices.ts';
 import { createPriceBook, type ModelPrice, type PriceBook } from '../../../src/accounting/pricing.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicRequest } from '../../../src/anthropic/wire.ts';
 import { parseBetaHeader } from '../../../src/bedrock/betas.ts';
 import { BedrockTranslationError } from '../../../src/bedrock/errors.ts';
 import { historyFor } from '../../../src/bedrock/thinking-provenance.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicRequest } from '../../../src/anthropic/wire.ts';
 import { parseBetaHeader } from '../../../src/bedrock/betas.ts';
 import { buildMessagesRequest } from '../../../src/bedrock/messages.ts';
 import { messagesRuleViolations } from '../../fakes/bedrock.ts';

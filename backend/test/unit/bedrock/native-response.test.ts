@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNativeStreamTranslator, translateNativeResponse } from '../../../src/bedrock/native-response.ts';
-import { createSseParser, formatSseEvent, type SseEvent } from '../../../src/bedrock/sse.ts';
+import { createSseParser, formatSseEvent, type SseEvent } from '../../../src/anthropic/sse.ts';
 import { anthropicTextEvents } from '../../fakes/bedrock.ts';
 
 const MODEL = 'claude-opus-5-5';

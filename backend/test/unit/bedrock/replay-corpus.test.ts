@@ -11,7 +11,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { AnthropicContentBlock, AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicRequest } from '../../../src/anthropic/wire.ts';
 import { parseBetaHeader } from '../../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../../src/bedrock/converse/request.ts';
 import { buildInvokeBody } from '../../../src/bedrock/invoke.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnthropicMessageParam, AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicMessageParam, AnthropicRequest } from '../../../src/anthropic/wire.ts';
 import { historyFor, markBedrock, markBedrockEvent, type Provider } from '../../../src/bedrock/thinking-provenance.ts';
 
 const A = 'RXFBbnRocm9waWM='; // an Anthropic-minted signature (unmarked)

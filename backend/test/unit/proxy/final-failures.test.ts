@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AnthropicRequest } from '../../../src/bedrock/anthropic-wire.ts';
-import { ProxyError } from '../../../src/proxy/anthropic-errors.ts';
+import type { AnthropicRequest } from '../../../src/anthropic/wire.ts';
+import { ProxyError } from '../../../src/anthropic/errors.ts';
 import { createFinalFailures } from '../../../src/proxy/final-failures.ts';
 
 const streamed: AnthropicRequest = { model: 'claude-opus-5-5', max_tokens: 128000, stream: true, messages: [{ role: 'user', content: 'hi' }] };

@@ -8,7 +8,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../../../../src/anthropic/wire.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
 import { BEDROCK_MARK, historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
 import { converseRuleViolations } from '../../../fakes/bedrock.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnthropicContentBlock, AnthropicRequest } from '../../../../src/bedrock/anthropic-wire.ts';
+import type { AnthropicContentBlock, AnthropicRequest } from '../../../../src/anthropic/wire.ts';
 import { parseBetaHeader } from '../../../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
 import { BedrockTranslationError } from '../../../../src/bedrock/errors.ts';

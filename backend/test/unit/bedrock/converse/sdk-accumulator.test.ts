@@ -9,7 +9,7 @@ import Anthropic0 from 'anthropic-sdk-0';
 import { describe, expect, it } from 'vitest';
 import { createConverseStreamTranslator } from '../../../../src/bedrock/converse/stream.ts';
 import { createNativeStreamTranslator } from '../../../../src/bedrock/native-response.ts';
-import { formatSseEvent, type SseEvent } from '../../../../src/bedrock/sse.ts';
+import { formatSseEvent, type SseEvent } from '../../../../src/anthropic/sse.ts';
 import { anthropicTextEvents, wireEventToSdk } from '../../../fakes/bedrock.ts';
 import { fixtureNames, readFixture } from '../fixtures.ts';
 import type { ConverseStreamFixture } from './stream.test.ts';

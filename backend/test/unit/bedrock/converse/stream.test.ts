@@ -1,8 +1,8 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it } from 'vitest';
-import type { TokenUsage } from '../../../../src/accounting/usage.ts';
+import type { TokenUsage } from '../../../../src/anthropic/usage.ts';
 import { createConverseStreamTranslator } from '../../../../src/bedrock/converse/stream.ts';
-import type { SseEvent } from '../../../../src/bedrock/sse.ts';
+import type { SseEvent } from '../../../../src/anthropic/sse.ts';
 import { wireEventToSdk, type FakeFrame } from '../../../fakes/bedrock.ts';
 import { fixtureNames, readFixture } from '../fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSseParser, formatSseEvent, sseEventOf } from '../../../src/bedrock/sse.ts';
+import { createSseParser, formatSseEvent, sseEventOf } from '../../../src/anthropic/sse.ts';
 
 describe('formatSseEvent', () => {
   it('writes the event line, the data line and a blank line', () => {

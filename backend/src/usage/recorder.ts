@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import type { UsageRepository } from '../db/usage-repository.ts';
-import type { EventCost, PricedUsageEvent } from './cost.ts';
-import type { UsageEvent } from './usage-event.ts';
+import type { EventCost, PricedUsageEvent } from '../accounting/cost.ts';
+import type { UsageEvent } from '../accounting/usage-event.ts';
 
 export interface RecorderOptions {
   repository: UsageRepository;

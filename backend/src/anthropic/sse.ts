@@ -4,7 +4,7 @@
  * text, so an event passed through from Bedrock is written without being re-serialised.
  */
 
-import type { AnthropicStreamEvent } from './anthropic-wire.ts';
+import type { AnthropicStreamEvent } from './wire.ts';
 
 export interface SseEvent {
   event: string;

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.ts';
-import { resolveSecrets } from '../../../src/security/dev-secrets.ts';
+import { loadConfig } from '../../src/config.ts';
+import { resolveSecrets } from '../../src/secrets.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

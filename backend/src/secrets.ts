@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseEncryptionKey, type Config } from '../config.ts';
-import { hashPassword, isPasswordHash } from './passwords.ts';
+import { parseEncryptionKey, type Config } from './config.ts';
+import { hashPassword, isPasswordHash } from './security/passwords.ts';
 
 /** The secrets the server runs with, after dev defaults are filled in. Only hashes of passwords. */
 export interface Secrets {

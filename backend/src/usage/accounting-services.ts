@@ -4,12 +4,12 @@ import { createPriceRepository, type PriceRepository } from '../db/price-reposit
 import { createUsageReportRepository, type UsageReportRepository } from '../db/usage-report-repository.ts';
 import { createUsageRepository, type UsageRepository } from '../db/usage-repository.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createBudgetGate, type BudgetGate } from './budgets.ts';
-import type { EventCost } from './cost.ts';
-import { DEFAULT_PRICES } from './default-prices.ts';
-import { createEventPricer } from './event-pricer.ts';
-import { createPriceCache, type PriceCache } from './price-cache.ts';
-import type { UsageEvent } from './usage-event.ts';
+import { createBudgetGate, type BudgetGate } from '../accounting/budgets.ts';
+import type { EventCost } from '../accounting/cost.ts';
+import { DEFAULT_PRICES } from '../accounting/default-prices.ts';
+import { createEventPricer } from '../accounting/event-pricer.ts';
+import { createPriceCache, type PriceCache } from '../accounting/price-cache.ts';
+import type { UsageEvent } from '../accounting/usage-event.ts';
 
 /** Prices, costs, rollups, reports and budgets, wired once for the app (app.ts). */
 export interface AccountingServices {
