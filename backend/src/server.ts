@@ -7,7 +7,8 @@ import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { anthropicErrorBody } from './anthropic/errors.ts';
 import { gatewayEndpoints } from './proxy/gateway-endpoints.ts';
-import { MAX_BODY_BYTES, proxyRoutes, type ProxyDeps } from './proxy/routes.ts';
+import type { ProxyDeps } from './proxy/deps.ts';
+import { MAX_BODY_BYTES, proxyPlugin } from './proxy/plugin.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -43,7 +44,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready' });
   });
 
-  await app.register(proxyRoutes, { ...deps.proxy, logger: deps.logger });
+  await app.register(proxyPlugin, { ...deps.proxy, logger: deps.logger });
   await app.register(gatewayEndpoints, { ...deps.proxy, logger: deps.logger });
   await app.register(adminPlugin, { prefix: '/admin', ...deps.admin, logger: deps.logger });
   const dashboard = await registerDashboard(app, deps.dashboardDir);

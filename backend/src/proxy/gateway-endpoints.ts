@@ -12,10 +12,10 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MODEL_MAPPINGS, type ModelMapping } from '../bedrock/models.ts';
-import { refusedEvent } from '../observability/metrics.ts';
-import { anthropicErrorBody, ProxyError } from '../anthropic/errors.ts';
-import { headerValue } from './headers.ts';
-import type { ProxyDeps } from './routes.ts';
+import { ProxyError } from '../anthropic/errors.ts';
+import { authenticate, refuse } from './admission.ts';
+import type { ProxyDeps } from './deps.ts';
+import { proxyError, requestReadError } from './errors.ts';
 
 export type GatewayDeps = Pick<ProxyDeps, 'resolver' | 'modelMappings' | 'logger' | 'metrics'>;
 
@@ -120,7 +120,7 @@ function page(all: readonly ModelEntry[], query: ListQuery): ModelList | ProxyEr
   if (query.limit !== undefined) {
     limit = Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return new ProxyError('PROXY_BAD_LIMIT', 400, 'invalid_request_error', 'limit: must be an integer from 1 to 1000');
+      return proxyError('PROXY_BAD_LIMIT');
     }
   }
   let data: ModelEntry[];
@@ -145,10 +145,7 @@ type KeyParams = { key?: string };
 export async function gatewayEndpoints(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   // Anthropic's error shape for anything thrown here too, like the messages routes.
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-    const error =
-      err.statusCode && err.statusCode < 500
-        ? new ProxyError('PROXY_BAD_REQUEST', err.statusCode, 'invalid_request_error', 'The request could not be read')
-        : new ProxyError('PROXY_INTERNAL', 500, 'api_error', 'Internal proxy error');
+    const error = requestReadError(err, Infinity);
     if (error.status === 500) deps.logger.error({ err, reqId: request.id }, 'unhandled gateway error');
     return refuse(deps, reply, request.id, error);
   });
@@ -177,8 +174,7 @@ export async function gatewayEndpoints(app: FastifyInstance, deps: GatewayDeps):
     const model = listModels(deps.modelMappings()).find((m) => m.id.toLowerCase() === wanted);
     if (!model) {
       // The id is the client's own text, not a secret: naming it says what was not found.
-      const error = new ProxyError('PROXY_MODEL_NOT_FOUND', 404, 'not_found_error', `model: ${request.params.id.slice(0, 200)}`);
-      return refuse(deps, reply, request.id, error);
+      return refuse(deps, reply, request.id, proxyError('PROXY_MODEL_NOT_FOUND', request.params.id));
     }
     accessLine(deps, request, reply, key.keyPrefix, 200);
     return reply.code(200).header('request-id', request.id).type('application/json').send(model);
@@ -187,34 +183,7 @@ export async function gatewayEndpoints(app: FastifyInstance, deps: GatewayDeps):
   app.get('/ak/:key/v1/models/:id', one);
 }
 
-/** The messages routes' key check: same resolver, same 401 for every bad key, 503 when lookup fails. */
-async function authenticate(deps: GatewayDeps, request: FastifyRequest<{ Params: KeyParams }>, reply: FastifyReply) {
-  const rawKey = request.params.key ?? headerValue(request.headers['x-proxy-key']);
-  try {
-    const key = rawKey ? await deps.resolver.resolve(rawKey) : null;
-    if (key) return key;
-  } catch (err) {
-    deps.logger.error({ err, reqId: request.id }, 'access key lookup failed');
-    refuse(deps, reply, request.id, new ProxyError('PROXY_KEY_LOOKUP_FAILED', 503, 'api_error', 'The proxy cannot check access keys right now'));
-    return null;
-  }
-  // Unknown, revoked and inactive all get this one answer, so keys cannot be probed.
-  refuse(deps, reply, request.id, new ProxyError('PROXY_KEY_UNKNOWN', 401, 'authentication_error', 'Invalid or inactive access key'));
-  return null;
-}
-
 /** One access line per answered request (Fastify's own request logging is off); never the key itself. */
 function accessLine(deps: GatewayDeps, request: FastifyRequest, reply: FastifyReply, keyPrefix: string, status: number): void {
   deps.logger.info({ reqId: request.id, keyPrefix, route: request.routeOptions.url?.replace('/ak/:key', ''), status, latencyMs: Math.round(reply.elapsedTime) }, 'gateway request');
-}
-
-function refuse(deps: GatewayDeps, reply: FastifyReply, requestId: string, error: ProxyError): FastifyReply {
-  const latencyMs = Math.round(reply.elapsedTime);
-  deps.logger.info({ reqId: requestId, status: error.status, code: error.code, latencyMs }, 'request rejected');
-  deps.metrics.observe(refusedEvent(error.status, error.code, latencyMs));
-  return reply
-    .code(error.status)
-    .headers({ 'request-id': requestId, ...error.headers })
-    .type('application/json')
-    .send(anthropicErrorBody(error.anthropicType, error.message, requestId));
 }

@@ -142,7 +142,7 @@ function switched(name: string, body: AnthropicRequest): { copy: AnthropicReques
   return { copy, bedrockValues };
 }
 
-/** The headers the proxy sends Anthropic with `sent` (planBody in proxy/routes.ts): the context-management beta goes with its field. */
+/** The headers the proxy sends Anthropic with `sent` (planBody in proxy/plan-attempt.ts): the context-management beta goes with its field. */
 function anthropicHeaders(original: AnthropicRequest, sent: AnthropicRequest, headers: Record<string, string>): Record<string, string> {
   const out = { ...headers };
   if (original.context_management && !sent.context_management) {

@@ -1,0 +1,50 @@
+import { ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
+
+/**
+ * Every error the proxy answers by itself, in one table: the stable code (logs, metrics, usage
+ * rows), the HTTP status, Anthropic's error type (docs/upstream-apis.md §1.7) and the message,
+ * which takes the request's details where it names them. Upstream failures keep the code and
+ * wording they were mapped to (bedrock/errors.ts, plan-upstream.ts).
+ */
+const CATALOG = {
+  PROXY_BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: (mb: number) => `Request body exceeds the ${mb} MB limit` },
+  PROXY_BAD_REQUEST: { status: 400, type: 'invalid_request_error', message: () => 'The request could not be read' },
+  PROXY_BAD_JSON: { status: 400, type: 'invalid_request_error', message: (why: string) => why },
+  PROXY_MODEL_MISSING: { status: 400, type: 'invalid_request_error', message: () => 'model: Field required (a non-empty string)' },
+  PROXY_BAD_LIMIT: { status: 400, type: 'invalid_request_error', message: () => 'limit: must be an integer from 1 to 1000' },
+  PROXY_KEY_UNKNOWN: { status: 401, type: 'authentication_error', message: () => 'Invalid or inactive access key' },
+  PROXY_NO_BEDROCK_KEY: {
+    status: 403,
+    type: 'permission_error',
+    message: () => 'This access key routes to Amazon Bedrock (bedrock_only) but has no Bedrock API key registered; ask an admin to register one',
+  },
+  PROXY_COUNT_TOKENS_UNAVAILABLE: { status: 404, type: 'not_found_error', message: () => 'count_tokens is not available for bedrock_only routing' },
+  PROXY_MODEL_NOT_FOUND: { status: 404, type: 'not_found_error', message: (id: string) => `model: ${id.slice(0, 200)}` },
+  PROXY_INTERNAL: { status: 500, type: 'api_error', message: () => 'Internal proxy error' },
+  PROXY_KEY_LOOKUP_FAILED: { status: 503, type: 'api_error', message: () => 'The proxy cannot check access keys right now' },
+  PROXY_OVERLOADED: {
+    status: 529,
+    type: 'overloaded_error',
+    message: (max: number) => `The proxy is at its limit of ${max} concurrent upstream requests (MAX_UPSTREAM_REQUESTS); retry shortly`,
+  },
+  PROXY_SHUTTING_DOWN: { status: 529, type: 'overloaded_error', message: () => 'The proxy restarted before this response finished; retry the request' },
+} satisfies Record<string, { status: number; type: AnthropicErrorType; message: (...args: never[]) => string }>;
+
+export type ProxyErrorCode = keyof typeof CATALOG;
+
+/** The catalog's error for `code`, its message filled with `args`. */
+export function proxyError<C extends ProxyErrorCode>(code: C, ...args: Parameters<(typeof CATALOG)[C]['message']>): ProxyError {
+  const entry = CATALOG[code];
+  const message = (entry.message as (...a: typeof args) => string)(...args);
+  return new ProxyError(code, entry.status, entry.type, message);
+}
+
+/** A request error Fastify raised before the route ran (body too large, unreadable). */
+export function requestReadError(err: { code?: string; statusCode?: number }, maxBodyBytes: number): ProxyError {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return proxyError('PROXY_BODY_TOO_LARGE', maxBodyBytes / 1024 / 1024);
+  if (err.statusCode && err.statusCode < 500) {
+    const error = proxyError('PROXY_BAD_REQUEST');
+    return new ProxyError(error.code, err.statusCode, error.anthropicType, error.message);
+  }
+  return proxyError('PROXY_INTERNAL');
+}

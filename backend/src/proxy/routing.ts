@@ -1,0 +1,53 @@
+import type { KeyContext } from './access-keys.ts';
+import type { CircuitDecision } from './circuit-breaker.ts';
+import type { Endpoint } from './exchange.ts';
+import type { FallbackReason, PlanVerdict } from './plan-verdict.ts';
+
+/** What is known so far about where a request goes. */
+export interface RoutingState {
+  strategy: KeyContext['routingStrategy'];
+  endpoint: Endpoint;
+  /** The key's circuit breaker (asked for `plan_first` messages only; `try` otherwise). */
+  breaker: CircuitDecision;
+  /** Whether a Bedrock credential is at hand; undefined until looked up (it may cost a query). */
+  credential?: boolean;
+  /** Anthropic's answer judged, once tried. */
+  plan?: PlanVerdict;
+  /** The client went away meanwhile. */
+  clientGone?: boolean;
+}
+
+export type Action =
+  | { do: 'look-up-credential' }
+  | { do: 'try-plan' }
+  /** Anthropic's answer goes to the client as it is (a success, a request error, or no fallback possible). */
+  | { do: 'relay-plan' }
+  | { do: 'serve-bedrock'; reason: FallbackReason | null }
+  | { do: 'count-on-bedrock' }
+  | { do: 'refuse'; code: 'PROXY_NO_BEDROCK_KEY' | 'PROXY_COUNT_TOKENS_UNAVAILABLE' };
+
+/**
+ * The next step for a request, from its user's routing strategy, the key's breaker, whether it has
+ * a Bedrock credential and what Anthropic answered. Pure: the caller does each step and calls again
+ * with what it learnt, until a step that answers the client.
+ */
+export function nextAction(s: RoutingState): Action {
+  if (s.strategy === 'bedrock_only') {
+    if (s.credential === undefined) return { do: 'look-up-credential' };
+    // count_tokens: Claude Code falls back to a local estimate on this 404.
+    if (!s.credential) return { do: 'refuse', code: s.endpoint === 'count_tokens' ? 'PROXY_COUNT_TOKENS_UNAVAILABLE' : 'PROXY_NO_BEDROCK_KEY' };
+    return s.endpoint === 'count_tokens' ? { do: 'count-on-bedrock' } : { do: 'serve-bedrock', reason: null };
+  }
+  const mayFallBack = s.strategy === 'plan_first' && s.endpoint === 'messages';
+  if (s.plan === undefined) {
+    if (mayFallBack && s.breaker === 'skip') {
+      if (s.credential === undefined) return { do: 'look-up-credential' };
+      if (s.credential) return { do: 'serve-bedrock', reason: 'circuit_open' };
+      // Nowhere else to go: Anthropic it is.
+    }
+    return { do: 'try-plan' };
+  }
+  if (s.plan.action === 'relay' || !mayFallBack || s.clientGone) return { do: 'relay-plan' };
+  if (s.credential === undefined) return { do: 'look-up-credential' };
+  return s.credential ? { do: 'serve-bedrock', reason: s.plan.reason } : { do: 'relay-plan' };
+}

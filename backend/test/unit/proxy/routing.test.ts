@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { nextAction, type Action, type RoutingState } from '../../../src/proxy/routing.ts';
+
+const rateLimited = { action: 'fallback', reason: 'rate_limited', openCircuit: false } as const;
+const relayed = { action: 'relay' } as const;
+
+describe('nextAction', () => {
+  it.each<[string, RoutingState, Action]>([
+    ['plan_first: Anthropic first', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try' }, { do: 'try-plan' }],
+    ['plan_first: Anthropic answered', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', plan: relayed }, { do: 'relay-plan' }],
+    ['plan_first: a fallback-worthy answer, credential not known yet', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', plan: rateLimited }, { do: 'look-up-credential' }],
+    ['plan_first: falls back with the reason', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', plan: rateLimited, credential: true }, { do: 'serve-bedrock', reason: 'rate_limited' }],
+    ['plan_first: no Bedrock key: Anthropic’s answer as it was', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', plan: rateLimited, credential: false }, { do: 'relay-plan' }],
+    ['plan_first: the client left', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', plan: rateLimited, clientGone: true }, { do: 'relay-plan' }],
+    ['plan_first: probing breaker tries Anthropic', { strategy: 'plan_first', endpoint: 'messages', breaker: 'probe' }, { do: 'try-plan' }],
+    ['plan_first: open breaker looks for a credential', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip' }, { do: 'look-up-credential' }],
+    ['plan_first: open breaker goes straight to Bedrock', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip', credential: true }, { do: 'serve-bedrock', reason: 'circuit_open' }],
+    ['plan_first: open breaker, no Bedrock key: Anthropic it is', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip', credential: false }, { do: 'try-plan' }],
+    ['plan_first count_tokens never falls back', { strategy: 'plan_first', endpoint: 'count_tokens', breaker: 'try', plan: rateLimited }, { do: 'relay-plan' }],
+    ['plan_only never falls back', { strategy: 'plan_only', endpoint: 'messages', breaker: 'try', plan: rateLimited }, { do: 'relay-plan' }],
+    ['bedrock_only: credential first', { strategy: 'bedrock_only', endpoint: 'messages', breaker: 'try' }, { do: 'look-up-credential' }],
+    ['bedrock_only: Bedrock, not a fallback', { strategy: 'bedrock_only', endpoint: 'messages', breaker: 'try', credential: true }, { do: 'serve-bedrock', reason: null }],
+    ['bedrock_only without a Bedrock key: 403', { strategy: 'bedrock_only', endpoint: 'messages', breaker: 'try', credential: false }, { do: 'refuse', code: 'PROXY_NO_BEDROCK_KEY' }],
+    ['bedrock_only count_tokens: Bedrock counts', { strategy: 'bedrock_only', endpoint: 'count_tokens', breaker: 'try', credential: true }, { do: 'count-on-bedrock' }],
+    ['bedrock_only count_tokens without a key: the 404 Claude Code estimates from', { strategy: 'bedrock_only', endpoint: 'count_tokens', breaker: 'try', credential: false }, { do: 'refuse', code: 'PROXY_COUNT_TOKENS_UNAVAILABLE' }],
+  ])('%s', (_name, state, action) => {
+    expect(nextAction(state)).toEqual(action);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { accessLineOf, usageEventOf, type RequestFacts } from '../../../src/proxy/usage-record.ts';
+
+const facts: RequestFacts = {
+  requestId: 'req_1',
+  occurredAt: new Date('2026-12-04T00:00:00Z'),
+  key: {
+    accessKeyId: 'key-1',
+    userId: 'user-1',
+    keyPrefix: 'ak_abcdefgh',
+    routingStrategy: 'plan_first',
+    bedrockRegion: null,
+    monthlyBudgetUsd: null,
+    maxRequestsPerMinute: null,
+    maxInFlight: null,
+    expiresAt: null,
+  },
+  endpoint: 'messages',
+  requestedModel: 'claude-opus-5-5',
+  stream: true,
+  provider: 'bedrock',
+  fallbackReason: 'rate_limited',
+  region: 'eu-west-1',
+  budgetReservationId: 7,
+  latencyMs: 120,
+  ttfbMs: 30,
+};
+const usage = { inputTokens: 10, outputTokens: 20, cacheReadTokens: 30, cacheWrite5mTokens: 4, cacheWrite1hTokens: 5 };
+
+describe('usageEventOf', () => {
+  it('carries the request, the upstream’s tokens and the Bedrock region', () => {
+    const event = usageEventOf(facts, { status: 200, outcome: 'completed', usage, servedModel: 'eu.anthropic.claude-opus-5-5', stopReason: 'end_turn', upstreamRequestId: 'abc' });
+    expect(event).toMatchObject({
+      requestId: 'req_1',
+      userId: 'user-1',
+      accessKeyId: 'key-1',
+      provider: 'bedrock',
+      isFallback: true,
+      fallbackReason: 'rate_limited',
+      servedModel: 'eu.anthropic.claude-opus-5-5',
+      statusCode: 200,
+      outcome: 'completed',
+      errorCode: null,
+      stopReason: 'end_turn',
+      region: 'eu-west-1',
+      budgetReservationId: 7,
+      ...usage,
+    });
+  });
+
+  it('counts no tokens for count_tokens, names no served model for a failure, and no region on the Plan path', () => {
+    const counted = usageEventOf({ ...facts, endpoint: 'count_tokens', provider: 'plan', fallbackReason: null }, { status: 200, outcome: 'completed', usage });
+    expect(counted).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, region: null, isFallback: false, servedModel: 'claude-opus-5-5' });
+    const failed = usageEventOf({ ...facts, provider: 'plan' }, { status: 529, outcome: 'upstream_error', errorType: 'overloaded_error', code: 'X' });
+    expect(failed).toMatchObject({ servedModel: null, errorType: 'overloaded_error', errorCode: 'X', inputTokens: 0 });
+  });
+
+  it('gives the access line the event’s figures and never the key itself', () => {
+    const line = accessLineOf(usageEventOf(facts, { status: 200, outcome: 'completed', usage }), facts.key.keyPrefix, 'Root=1-abc');
+    expect(line).toMatchObject({ reqId: 'req_1', keyPrefix: 'ak_abcdefgh', provider: 'bedrock', fallback: 'rate_limited', cacheWriteTokens: 9, traceId: 'Root=1-abc' });
+    expect(line.code).toBeUndefined();
+  });
+});
