@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEDROCK_MARK } from '../../src/bedrock/thinking-provenance.ts';
 import { errorReply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/anthropic.ts';
 import { fakeSignature, messageToEvents, textMessage, thinkingToolUseMessage } from '../fakes/anthropic-messages.ts';
-import { startFakeBedrock, type FakeBedrock, type FakeBedrockReply } from '../fakes/bedrock.ts';
-import { bedrockSignature, mintedBy } from '../fakes/thinking-rules.ts';
+import { startFakeBedrock, streamOperation, thinkingToolTurn, type FakeBedrock } from '../fakes/bedrock.ts';
+import { bedrockSignature, mintedBy, signaturesIn } from '../fakes/thinking-rules.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ensureClaudeCode, runClaude, type ClaudeRun, type RunClaudeOptions } from '../support/claude-code.ts';
 
@@ -18,7 +18,6 @@ import { ensureClaudeCode, runClaude, type ClaudeRun, type RunClaudeOptions } fr
 // - both upstreams failing after keep-alive pings, with the CLI's own retries on;
 // - the gateway endpoints the CLI calls besides messages (`claude doctor`'s /api/hello, model discovery).
 
-type Mode = 'invoke' | 'converse' | 'messages';
 
 let claude: string;
 // A local "HTTP proxy" that refuses everything: any traffic Claude Code sends anywhere but the proxy lands here.
@@ -44,13 +43,7 @@ async function startStack(env: Record<string, string>): Promise<{ anthropic: Fak
   const bedrock = await startFakeBedrock();
   const proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '100', ...env });
   const key = await proxy.createKey();
-  const res = await request(`${proxy.url}/admin/access-keys/${key.accessKeyId}/bedrock-key`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${await proxy.adminToken()}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ bedrock_api_key: 'ABSK-claude-code-provider-switch' }),
-  });
-  expect(res.statusCode).toBe(200);
-  await res.body.dump();
+  await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-claude-code-provider-switch');
   return { anthropic, bedrock, proxy, baseUrl: `${proxy.url}/ak/${key.rawKey}` };
 }
 
@@ -68,41 +61,6 @@ function claudeVia(baseUrl: string, options: Omit<RunClaudeOptions, 'env' | 'tra
   });
 }
 
-const streamOp = (mode: Mode) => (mode === 'invoke' ? 'invoke-with-response-stream' : mode === 'converse' ? 'converse-stream' : 'messages');
-
-/** Bedrock's answer with its own signed thinking, a text and a Read call, in the mode's wire form. */
-function bedrockToolTurn(mode: Mode, toolId: string, signature: string, filePath: string): FakeBedrockReply {
-  if (mode === 'converse') {
-    return {
-      frames: [
-        { event: 'messageStart', payload: { role: 'assistant' } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Bedrock thinks: now b.txt.' } } } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { signature } } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 1, delta: { text: 'Reading the next file.' } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 1 } },
-        { event: 'contentBlockStart', payload: { contentBlockIndex: 2, start: { toolUse: { toolUseId: toolId, name: 'Read' } } } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 2, delta: { toolUse: { input: JSON.stringify({ file_path: filePath }) } } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 2 } },
-        { event: 'messageStop', payload: { stopReason: 'tool_use' } },
-        { event: 'metadata', payload: { usage: { inputTokens: 40, outputTokens: 30, totalTokens: 70 }, metrics: { latencyMs: 10 } } },
-      ],
-    };
-  }
-  const message = thinkingToolUseMessage({ signature, thinking: 'Bedrock thinks: now b.txt.', text: 'Reading the next file.', tool: { id: toolId, input: { file_path: filePath } } });
-  const events = messageToEvents(message).map((e) => e.data as Record<string, unknown> & { type: string });
-  return mode === 'invoke' ? { frames: events.map((chunk) => ({ chunk })) } : { sse: events };
-}
-
-/** Every signature in a request body, wherever the provider's shape keeps it. */
-function signaturesIn(json: unknown): string[] {
-  const found: string[] = [];
-  JSON.stringify(json, (key, value: unknown) => {
-    if (key === 'signature' && typeof value === 'string') found.push(value);
-    return value;
-  });
-  return found;
-}
 
 const messagesPosts = (requests: readonly RecordedRequest[]) => requests.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/messages'));
 
@@ -135,7 +93,7 @@ describe.each(['invoke', 'converse', 'messages'] as const)('Claude Code in one s
       // Turn 3: Anthropic is back and answers Bedrock's tool call.
       { kind: 'stream', events: messageToEvents(textMessage({ text: 'a.txt says aardvark and b.txt says bumblebee.' }), { textChunks: 3 }) },
     );
-    bedrock.reply(streamOp(mode), bedrockToolTurn(mode, bedrockToolId, bedrockSignature('claude-code-turn2'), b));
+    bedrock.reply(streamOperation(mode), thinkingToolTurn(mode, { toolId: bedrockToolId, signature: bedrockSignature('claude-code-turn2'), filePath: b, thinking: 'Bedrock thinks: now b.txt.' }));
 
     const run = await claudeVia(baseUrl, { args: ['-p', 'Read a.txt, then b.txt, and tell me the two words.', '--allowedTools', 'Read'], cwd });
     fs.rmSync(cwd, { recursive: true, force: true });
@@ -147,7 +105,7 @@ describe.each(['invoke', 'converse', 'messages'] as const)('Claude Code in one s
     expect(messagesPosts(anthropic.requests)).toHaveLength(3);
     expect(anthropic.requests).toHaveLength(3);
     expect(bedrock.requests).toHaveLength(1);
-    expect(bedrock.requests[0]!.operation).toBe(streamOp(mode));
+    expect(bedrock.requests[0]!.operation).toBe(streamOperation(mode));
     expect(proxy.logs.slice(logsBefore).filter((l) => l.msg === 'request').map((l) => [l.provider, l.status])).toEqual([
       ['plan', 200],
       ['bedrock', 200],

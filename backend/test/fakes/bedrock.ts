@@ -16,6 +16,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { messageToEvents, thinkingToolUseMessage } from './anthropic-messages.ts';
 import { ANTHROPIC_SHAPE, CONVERSE_SHAPE, thinkingViolations } from './thinking-rules.ts';
 
 export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream' | 'messages' | 'count-tokens';
@@ -137,6 +138,41 @@ export function wireEventToSdk(frame: FakeFrame): Record<string, unknown> {
     return { [frame.event]: { ...payload, delta: { ...delta, reasoningContent: { redactedContent: new Uint8Array(Buffer.from(redacted, 'base64')) } } } };
   }
   return { [frame.event]: payload };
+}
+
+export type BedrockMode = 'invoke' | 'converse' | 'messages';
+
+/** The streaming operation each mode calls. */
+export const streamOperation = (mode: BedrockMode): BedrockOperation =>
+  mode === 'invoke' ? 'invoke-with-response-stream' : mode === 'converse' ? 'converse-stream' : 'messages';
+
+/** A streamed answer with thinking (signed `signature`), a text and a Read call, in the mode's wire form. */
+export function thinkingToolTurn(
+  mode: BedrockMode,
+  turn: { toolId: string; signature: string; filePath: string; thinking?: string; text?: string },
+): FakeBedrockReply {
+  const thinking = turn.thinking ?? 'Bedrock thinks: the next file.';
+  const text = turn.text ?? 'Reading the next file.';
+  if (mode === 'converse') {
+    return {
+      frames: [
+        { event: 'messageStart', payload: { role: 'assistant' } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { text: thinking } } } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { signature: turn.signature } } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 1, delta: { text } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 1 } },
+        { event: 'contentBlockStart', payload: { contentBlockIndex: 2, start: { toolUse: { toolUseId: turn.toolId, name: 'Read' } } } },
+        { event: 'contentBlockDelta', payload: { contentBlockIndex: 2, delta: { toolUse: { input: JSON.stringify({ file_path: turn.filePath }) } } } },
+        { event: 'contentBlockStop', payload: { contentBlockIndex: 2 } },
+        { event: 'messageStop', payload: { stopReason: 'tool_use' } },
+        { event: 'metadata', payload: { usage: { inputTokens: 40, outputTokens: 30, totalTokens: 70 }, metrics: { latencyMs: 10 } } },
+      ],
+    };
+  }
+  const message = thinkingToolUseMessage({ signature: turn.signature, thinking, text, tool: { id: turn.toolId, input: { file_path: turn.filePath } } });
+  const events = messageToEvents(message).map((e) => e.data as Record<string, unknown> & { type: string });
+  return mode === 'invoke' ? { frames: events.map((chunk) => ({ chunk })) } : { sse: events };
 }
 
 /** ConverseStream frames for a plain text answer. */

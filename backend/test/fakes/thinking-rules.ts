@@ -86,3 +86,13 @@ export function thinkingViolations(provider: Minter, messages: unknown, thinking
   }
   return problems;
 }
+
+/** Every thinking signature in a request body, wherever the provider's shape keeps it. */
+export function signaturesIn(json: unknown): string[] {
+  const found: string[] = [];
+  JSON.stringify(json, (key, value: unknown) => {
+    if (key === 'signature' && typeof value === 'string') found.push(value);
+    return value;
+  });
+  return found;
+}

@@ -26,13 +26,7 @@ beforeAll(async () => {
     CIRCUIT_FAILURE_THRESHOLD: '100',
   });
   const key = await proxy.createKey();
-  const res = await request(`${proxy.url}/admin/access-keys/${key.accessKeyId}/bedrock-key`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${await proxy.adminToken()}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ bedrock_api_key: 'ABSK-final-failure' }),
-  });
-  expect(res.statusCode).toBe(200);
-  await res.body.dump();
+  await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-final-failure');
   base = `${proxy.url}/ak/${key.rawKey}/v1/messages`;
 });
 afterAll(async () => {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEDROCK_MARK } from '../../src/bedrock/thinking-provenance.ts';
 import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { messageToEvents, textMessage, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
-import { startFakeBedrock, type FakeBedrock, type FakeBedrockReply, type RecordedBedrockRequest } from '../fakes/bedrock.ts';
-import { bedrockSignature, mintedBy } from '../fakes/thinking-rules.ts';
+import { startFakeBedrock, streamOperation, thinkingToolTurn, type BedrockMode, type FakeBedrock, type RecordedBedrockRequest } from '../fakes/bedrock.ts';
+import { bedrockSignature, mintedBy, signaturesIn } from '../fakes/thinking-rules.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 // A Claude Code-like session in a tool loop with thinking, whose turns move Anthropic → Bedrock →
@@ -13,49 +13,14 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 // answered assistant turn that does not open with thinking. Every turn must succeed with exactly
 // one request to the upstream that serves it (the SDK does not retry: maxRetries 0).
 
-type Mode = 'invoke' | 'converse' | 'messages';
+type Mode = BedrockMode;
 type Param = Anthropic.MessageParam;
 
-const streamOp = (mode: Mode) => (mode === 'invoke' ? 'invoke-with-response-stream' : mode === 'converse' ? 'converse-stream' : 'messages');
-
-/** Bedrock's answer with its own signed thinking, a text and a Read call, in the mode's wire form. */
-function bedrockToolTurn(mode: Mode, toolId: string, signature: string): FakeBedrockReply {
-  if (mode === 'converse') {
-    return {
-      frames: [
-        { event: 'messageStart', payload: { role: 'assistant' } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Bedrock thinks.' } } } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { reasoningContent: { signature } } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 1, delta: { text: 'Reading the next file.' } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 1 } },
-        { event: 'contentBlockStart', payload: { contentBlockIndex: 2, start: { toolUse: { toolUseId: toolId, name: 'Read' } } } },
-        { event: 'contentBlockDelta', payload: { contentBlockIndex: 2, delta: { toolUse: { input: '{"file_path":"/p/b.txt"}' } } } },
-        { event: 'contentBlockStop', payload: { contentBlockIndex: 2 } },
-        { event: 'messageStop', payload: { stopReason: 'tool_use' } },
-        { event: 'metadata', payload: { usage: { inputTokens: 40, outputTokens: 30, totalTokens: 70 }, metrics: { latencyMs: 10 } } },
-      ],
-    };
-  }
-  const message = thinkingToolUseMessage({ signature, thinking: 'Bedrock thinks.', text: 'Reading the next file.', tool: { id: toolId, input: { file_path: '/p/b.txt' } } });
-  const events = messageToEvents(message).map((e) => e.data as Record<string, unknown> & { type: string });
-  return mode === 'invoke' ? { frames: events.map((chunk) => ({ chunk })) } : { sse: events };
-}
 
 /** The thinking setting Bedrock received, wherever the mode carries it. */
 function bedrockThinking(mode: Mode, received: RecordedBedrockRequest): unknown {
   const json = received.json as { thinking?: unknown; additionalModelRequestFields?: { thinking?: unknown } };
   return mode === 'converse' ? json.additionalModelRequestFields?.thinking : json.thinking;
-}
-
-/** Every signature in a request body, wherever the provider's shape keeps it. */
-function signaturesIn(json: unknown): string[] {
-  const found: string[] = [];
-  JSON.stringify(json, (key, value: unknown) => {
-    if (key === 'signature' && typeof value === 'string') found.push(value);
-    return value;
-  });
-  return found;
 }
 
 const toolResult = (id: string, text: string): Param => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: text }] });
@@ -71,13 +36,7 @@ describe.each(['invoke', 'converse', 'messages'] as const)('a session that switc
     bedrock = await startFakeBedrock();
     proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_API: mode, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '100' });
     const key = await proxy.createKey();
-    const res = await request(`${proxy.url}/admin/access-keys/${key.accessKeyId}/bedrock-key`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${await proxy.adminToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ bedrock_api_key: 'ABSK-provider-switch' }),
-    });
-    expect(res.statusCode).toBe(200);
-    await res.body.dump();
+    await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-provider-switch');
     client = new Anthropic({ baseURL: `${proxy.url}/ak/${key.rawKey}`, apiKey: 'sk-ant-api03-dev', maxRetries: 0 });
   });
   afterAll(async () => {
@@ -105,7 +64,7 @@ describe.each(['invoke', 'converse', 'messages'] as const)('a session that switc
     before = counts();
     const bedrockToolId = mode === 'converse' ? 'tooluse_b2' : 'toolu_b2';
     anthropic.reply(errorReply(429, 'rate_limit_error', 'Number of requests has exceeded your rate limit'));
-    bedrock.reply(streamOp(mode), bedrockToolTurn(mode, bedrockToolId, bedrockSignature('turn2')));
+    bedrock.reply(streamOperation(mode), thinkingToolTurn(mode, { toolId: bedrockToolId, signature: bedrockSignature('turn2'), filePath: '/p/b.txt', thinking: 'Bedrock thinks.' }));
     const turn2 = await send(history);
     expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock + 1 });
     const toBedrock = bedrock.requests.at(-1)!;
@@ -141,7 +100,7 @@ describe.each(['invoke', 'converse', 'messages'] as const)('a session that switc
     // Turn 5: back on Bedrock, which gets its own turn-2 signature back, unmarked.
     before = counts();
     anthropic.reply(errorReply(529, 'overloaded_error', 'Overloaded'));
-    bedrock.reply(streamOp(mode), bedrockToolTurn(mode, mode === 'converse' ? 'tooluse_b5' : 'toolu_b5', bedrockSignature('turn5')));
+    bedrock.reply(streamOperation(mode), thinkingToolTurn(mode, { toolId: mode === 'converse' ? 'tooluse_b5' : 'toolu_b5', signature: bedrockSignature('turn5'), filePath: '/p/b.txt' }));
     await send(history);
     expect(counts()).toEqual({ anthropic: before.anthropic + 1, bedrock: before.bedrock + 1 });
     expect(signaturesIn(bedrock.requests.at(-1)!.json)).toEqual([bedrockSignature('turn2')]);

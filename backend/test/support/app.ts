@@ -34,6 +34,8 @@ export interface TestApp {
   /** A user with one active access key, created straight in the database. */
   createKey(name?: string): Promise<{ rawKey: string; userId: string; accessKeyId: string }>;
   adminToken(): Promise<string>;
+  /** Registers the access key's Bedrock API key through the admin API, as an admin would. */
+  registerBedrockKey(accessKeyId: string, bedrockApiKey?: string): Promise<void>;
   /** Waits until the recorder has written everything queued. */
   flushUsage(): Promise<void>;
   close(): Promise<void>;
@@ -89,6 +91,15 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     },
     async adminToken() {
       return (await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), 'admin')).token;
+    },
+    async registerBedrockKey(accessKeyId, bedrockApiKey = 'ABSK-test-bedrock-api-key') {
+      const res = await app.server.inject({
+        method: 'PUT',
+        url: `/admin/access-keys/${accessKeyId}/bedrock-key`,
+        headers: { authorization: `Bearer ${(await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), 'admin')).token}` },
+        payload: { bedrock_api_key: bedrockApiKey },
+      });
+      if (res.statusCode !== 200) throw new Error(`registering a Bedrock key answered ${res.statusCode}: ${res.body}`);
     },
     flushUsage: () => app.recorder.flush(),
     async close() {

@@ -39,24 +39,23 @@ function exchange(): { x: Exchange; res: FakeResponse; finished: Outcome[]; abor
   return { x: x as unknown as Exchange, res, finished, abort };
 }
 
-function response(chunks: string[], options: { sse?: boolean; breakAfter?: number; asEvent?: string } = {}): UpstreamResponse & { boundary: boolean } {
-  const r = {
-    boundary: true,
+function response(chunks: string[], options: { sse?: boolean; breakAfter?: number; asEvent?: string } = {}): UpstreamResponse {
+  let boundary = true;
+  return {
     status: 200,
     headers: { 'content-type': options.sse === false ? 'application/json' : 'text/event-stream' },
     sse: options.sse ?? true,
     body: (async function* () {
       for (const [i, chunk] of chunks.entries()) {
         if (i === options.breakAfter) throw new Error('upstream broke off');
-        r.boundary = chunk.endsWith('\n\n');
+        boundary = chunk.endsWith('\n\n');
         yield chunk;
       }
     })(),
-    atEventBoundary: () => r.boundary,
+    atEventBoundary: () => boundary,
     ...(options.asEvent ? { asEvent: () => options.asEvent! } : {}),
     outcome: (ended: 'completed' | 'failed' | 'aborted'): Outcome => ({ status: 200, outcome: ended }),
   };
-  return r;
 }
 
 describe('relay', () => {
