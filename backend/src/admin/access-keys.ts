@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { AccessKeyRow } from '../db/access-key-repository.ts';
 import { accessKeyPrefix, generateAccessKey } from '../security/access-key.ts';
 import { EnvelopeError } from '../security/envelope.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { AccessKey, IdParams, IssueKeyBody, IssuedKey, NoContent, Region } from './schemas.ts';
+import { bedrockKeyStatusJson } from './bedrock-keys.ts';
+import { breakerJson } from './circuit-breakers.ts';
+import { AccessKey, AccessKeyList, IdParams, IssueKeyBody, IssuedKey, NoContent, RotatedKey, UpdateKeyBody } from './schemas.ts';
 
-export function keyJson(row: AccessKeyRow, hasBedrockKey: boolean) {
+export function keyJson(row: AccessKeyRow, hasBedrockKey: boolean): Static<typeof AccessKey> {
   return {
     id: row.id,
     user_id: row.userId,
@@ -23,18 +25,6 @@ export function keyJson(row: AccessKeyRow, hasBedrockKey: boolean) {
     has_bedrock_key: hasBedrockKey,
   };
 }
-
-const UpdateKeyBody = Type.Object(
-  { bedrock_region: Type.Union([Region, Type.Null()], { description: 'the key\'s own Bedrock region; null: BEDROCK_REGION' }) },
-  { additionalProperties: false },
-);
-
-const RotatedKey = Type.Intersect([
-  IssuedKey,
-  Type.Object({
-    replaces: Type.Object({ id: Type.String(), rotation_expires_at: Type.String() }, { description: 'the old key: it keeps working until then' }),
-  }),
-]);
 
 export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -70,13 +60,26 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
 
   app.get(
     '/users/:id/access-keys',
-    { schema: { summary: 'A user\'s access keys, newest first (never the keys themselves)', params: IdParams, response: { 200: Type.Object({ items: Type.Array(AccessKey) }) } } },
+    {
+      schema: {
+        summary: 'A user\'s access keys, newest first (never the keys themselves), each with its Bedrock key status and this task\'s circuit breaker',
+        params: IdParams,
+        response: { 200: AccessKeyList },
+      },
+    },
     async (request) => {
       const user = await deps.users.getIncludingDeleted(request.params.id);
       if (!user) throw notFound('user');
       const rows = await deps.accessKeys.listByUser(user.id);
-      const withBedrock = await deps.bedrockKeys.configured(rows.map((r) => r.id));
-      return { items: rows.map((r) => keyJson(r, withBedrock.has(r.id))) };
+      // Every key's Bedrock key in one query; breakers are this task's memory (no query).
+      const bedrock = new Map((await deps.bedrockKeys.getMany(rows.map((r) => r.id))).map((b) => [b.accessKeyId, bedrockKeyStatusJson(b)]));
+      return {
+        items: rows.map((r) => ({
+          ...keyJson(r, bedrock.has(r.id)),
+          bedrock_key: bedrock.get(r.id) ?? null,
+          circuit_breaker: breakerJson(deps.breakers.snapshot(r.id)),
+        })),
+      };
     },
   );
 

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AUDIT_TARGET_TYPES } from './schemas.ts';
 
 /** Who made a change and from where: the admin of a request, or the server itself. */
 export interface AuditContext {
@@ -8,7 +9,6 @@ export interface AuditContext {
 }
 
 /** What an audit entry can be about (also the audit log's `target_type` filter). */
-export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker', 'model_price'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** One audit entry as a route states it; the context and time are added when it is written. */

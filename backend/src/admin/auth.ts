@@ -1,6 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { createAdminTokenRepository, type AdminTokenRepository } from '../db/admin-token-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import { signAdminToken, verifyAdminSession, type AdminSession } from '../security/jwt.ts';
@@ -8,7 +7,7 @@ import { verifyPassword } from '../security/passwords.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, ErrorBody, unauthorized } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
-import { LoginBody, LoginResponse, NoContent } from './schemas.ts';
+import { LoginBody, LoginResponse, NoContent, Session } from './schemas.ts';
 import { clearedSessionCookie, readSessionCookie, sessionCookie } from './session-cookie.ts';
 import type { Transact } from './transaction.ts';
 
@@ -29,7 +28,6 @@ declare module 'fastify' {
   }
 }
 
-const Session = Type.Object({ username: Type.String(), expires_at: Type.String() });
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function bearerToken(request: FastifyRequest): string | undefined {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BedrockKeyRow } from '../db/bedrock-key-repository.ts';
 import { blobScheme, EnvelopeError } from '../security/envelope.ts';
@@ -10,7 +11,7 @@ import { BedrockKeyStatus, IdParams, NoContent, PutBedrockKeyBody } from './sche
 // The Bedrock API key of an access key: set or replace, status, delete. The key goes in once and
 // never comes back out: responses carry its last four characters, the logger redacts the field.
 
-function statusJson(row: BedrockKeyRow) {
+export function bedrockKeyStatusJson(row: BedrockKeyRow): Static<typeof BedrockKeyStatus> {
   return {
     access_key_id: row.accessKeyId,
     configured: true as const,
@@ -62,11 +63,11 @@ export async function bedrockKeyRoutes(parent: FastifyInstance, deps: AdminDeps)
       const row = await deps.transact(auditContext(request), async (tx) => {
         const before = await tx.bedrockKeys.get(key.id);
         const after = await tx.bedrockKeys.upsert({ accessKeyId: key.id, encryptedKey, last4: bedrockApiKey.slice(-4) });
-        await tx.audit({ action: 'bedrock_key.set', targetType: 'bedrock_key', targetId: key.id, before: before && statusJson(before), after: statusJson(after) });
+        await tx.audit({ action: 'bedrock_key.set', targetType: 'bedrock_key', targetId: key.id, before: before && bedrockKeyStatusJson(before), after: bedrockKeyStatusJson(after) });
         tx.changed({ topic: 'bedrock_key', id: key.id });
         return after;
       });
-      return statusJson(row);
+      return bedrockKeyStatusJson(row);
     },
   );
 
@@ -77,7 +78,7 @@ export async function bedrockKeyRoutes(parent: FastifyInstance, deps: AdminDeps)
       const key = await accessKey(request.params.id);
       const row = await deps.bedrockKeys.get(key.id);
       if (!row) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key; set one with PUT {"bedrock_api_key": …}`);
-      return statusJson(row);
+      return bedrockKeyStatusJson(row);
     },
   );
 
@@ -86,7 +87,7 @@ export async function bedrockKeyRoutes(parent: FastifyInstance, deps: AdminDeps)
     await deps.transact(auditContext(request), async (tx) => {
       const before = await tx.bedrockKeys.get(key.id);
       if (!before || !(await tx.bedrockKeys.delete(key.id))) throw new AdminError(404, 'not_found_error', `access key ${key.id} has no Bedrock key`);
-      await tx.audit({ action: 'bedrock_key.delete', targetType: 'bedrock_key', targetId: key.id, before: statusJson(before), after: null });
+      await tx.audit({ action: 'bedrock_key.delete', targetType: 'bedrock_key', targetId: key.id, before: bedrockKeyStatusJson(before), after: null });
       tx.changed({ topic: 'bedrock_key', id: key.id });
     });
     return reply.code(204).send(null);

@@ -1,45 +1,37 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { addUnits, formatZoned, startOf } from '../accounting/calendar.ts';
 import { formatUsd, MoneyError, parseUsdInput, toPico } from '../accounting/money.ts';
 import type { BudgetStatusRow } from '../db/budget-repository.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { BudgetUsd, IdParams } from './schemas.ts';
+import { BudgetStatus, BudgetSummary, IdParams, PutBudgetBody } from './schemas.ts';
 
 // A user's monthly budget on Bedrock spend (Plan traffic is paid by the user's subscription), and
 // where this month (in TIMEZONE) stands: spent, held by running requests, and what is left.
 
-const Money = Type.String({ description: 'USD, exact decimal' });
-const BudgetStatus = Type.Object({
-  user_id: Type.String(),
-  monthly_budget_usd: Type.Union([Money, Type.Null()]),
-  spent_usd: Money,
-  /** Worst-case cost of Bedrock requests still running. */
-  reserved_usd: Money,
-  remaining_usd: Type.Union([Money, Type.Null()]),
-  percent_used: Type.Union([Type.Number(), Type.Null()]),
-  period_start: Type.String(),
-  period_end: Type.String({ description: 'exclusive: when the budget resets' }),
-  timezone: Type.String(),
-});
-const PutBudgetBody = Type.Object({ monthly_budget_usd: BudgetUsd }, { additionalProperties: false });
-
-function statusJson(userId: string, row: BudgetStatusRow, periodStart: Date, timeZone: string): Static<typeof BudgetStatus> {
+/** This month's figures of a user's budget: spent, reserved, what is left and the share used. */
+export function budgetSummaryJson(row: BudgetStatusRow): Static<typeof BudgetSummary> {
   const spent = toPico(row.spentUsd);
   const reserved = toPico(row.reservedUsd);
   const limit = row.monthlyBudgetUsd === null ? null : toPico(row.monthlyBudgetUsd);
   const left = limit === null ? null : limit - spent - reserved;
   return {
-    user_id: userId,
     monthly_budget_usd: limit === null ? null : formatUsd(limit),
     spent_usd: formatUsd(spent),
     reserved_usd: formatUsd(reserved),
     remaining_usd: left === null ? null : formatUsd(left > 0n ? left : 0n),
     // Spent (not reserved) over the limit, in percent with two decimals.
     percent_used: limit === null ? null : limit === 0n ? (spent > 0n ? 100 : 0) : Number((spent * 10_000n) / limit) / 100,
+  };
+}
+
+function statusJson(userId: string, row: BudgetStatusRow, periodStart: Date, timeZone: string): Static<typeof BudgetStatus> {
+  return {
+    user_id: userId,
+    ...budgetSummaryJson(row),
     period_start: formatZoned(periodStart, timeZone),
     period_end: formatZoned(addUnits(periodStart, 'month', 1, timeZone), timeZone),
     timezone: timeZone,

@@ -1,22 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { CircuitSnapshot } from '../proxy/circuit-breaker.ts';
 import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { IdParams, NoContent } from './schemas.ts';
+import { Breaker, BreakerList, IdParams, NoContent } from './schemas.ts';
 
-const Breaker = Type.Object({
-  access_key_id: Type.String(),
-  state: Type.String(),
-  failures: Type.Integer(),
-  reason: Type.Union([Type.String(), Type.Null()]),
-  opened_at: Type.Union([Type.String(), Type.Null()]),
-  retry_at: Type.Union([Type.String(), Type.Null()]),
-});
 
-function breakerJson(s: CircuitSnapshot) {
+export function breakerJson(s: CircuitSnapshot): Static<typeof Breaker> {
   return {
     access_key_id: s.accessKeyId,
     state: s.state,
@@ -31,7 +23,7 @@ function breakerJson(s: CircuitSnapshot) {
 export async function circuitBreakerRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/circuit-breakers', { schema: { summary: 'Circuit breakers of this task that are not closed or have counted failures', response: { 200: Type.Object({ items: Type.Array(Breaker) }) } } }, async () => ({
+  app.get('/circuit-breakers', { schema: { summary: 'Circuit breakers of this task that are not closed or have counted failures', response: { 200: BreakerList } } }, async () => ({
     items: deps.breakers.list().map(breakerJson),
   }));
 

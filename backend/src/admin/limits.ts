@@ -1,33 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { UserRow } from '../db/user-repository.ts';
 import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { IdParams } from './schemas.ts';
+import { IdParams, Limits, PutLimitsBody } from './schemas.ts';
 
 // Optional per-user request limits (proxy/user-limits.ts). Each proxy task counts on its own, so
 // behind N tasks a user may get up to N times these numbers: they stop a runaway client, they are
 // not a quota (the monthly budget caps money).
-
-/**
- * A positive whole number, or null for no limit. One multi-type keyword rather than a union: in a
- * union, Ajv's type coercion would turn 0 into null (no limit) in the null branch.
- */
-const Limit = Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 1_000_000 });
-
-const Limits = Type.Object({
-  user_id: Type.String(),
-  max_requests_per_minute: Type.Union([Type.Integer(), Type.Null()]),
-  max_in_flight: Type.Union([Type.Integer(), Type.Null()]),
-  /** Where the limits are counted. */
-  scope: Type.Literal('per_task'),
-});
-const PutLimitsBody = Type.Object(
-  { max_requests_per_minute: Type.Optional(Limit), max_in_flight: Type.Optional(Limit) },
-  { additionalProperties: false, minProperties: 1 },
-);
 
 function limitsJson(row: UserRow): Static<typeof Limits> {
   return { user_id: row.id, max_requests_per_minute: row.maxRequestsPerMinute, max_in_flight: row.maxInFlight, scope: 'per_task' };

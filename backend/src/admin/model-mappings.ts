@@ -1,46 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { BEDROCK_GEOGRAPHIES, DEFAULT_MODEL_MAPPINGS } from '../bedrock/models.ts';
+import type { Static } from 'typebox';
+import { DEFAULT_MODEL_MAPPINGS } from '../bedrock/models.ts';
 import type { ModelMappingRow } from '../db/model-mapping-repository.ts';
 import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { NoContent } from './schemas.ts';
+import { Mapping, MappingList, ModelParams, NoContent, PutMappingBody } from './schemas.ts';
 
 // Admin rows that add to or override the shipped Anthropic → Bedrock model table (bedrock/models.ts).
 
-const ModelParams = Type.Object({
-  model: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Anthropic model name as clients send it' }),
-});
-
-const PutMappingBody = Type.Object(
-  {
-    base_id: Type.String({
-      maxLength: 300,
-      // A Bedrock base id (optionally already profile-prefixed, then used verbatim) or an ARN.
-      pattern: '^((global|us|us-gov|eu|apac|jp|au|ca)\\.)?anthropic\\.[a-z0-9.:-]+$|^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\\d{0,12}:[A-Za-z0-9/._:-]+$',
-      description: 'Bedrock base id (anthropic.…), a profile id used verbatim, or an ARN',
-    }),
-    geographies: Type.Array(Type.Enum([...BEDROCK_GEOGRAPHIES]), {
-      uniqueItems: true,
-      default: [],
-      description: 'geographies with a cross-region inference profile for the model; empty: the base id only',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-const Mapping = Type.Object({
-  model: Type.String(),
-  base_id: Type.String(),
-  geographies: Type.Array(Type.String()),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
-const DefaultMapping = Type.Object({ model: Type.String(), base_id: Type.String(), geographies: Type.Array(Type.String()) });
-
-function mappingJson(row: ModelMappingRow) {
+function mappingJson(row: ModelMappingRow): Static<typeof Mapping> {
   return {
     model: row.model,
     base_id: row.baseId,
@@ -58,7 +28,7 @@ export async function modelMappingRoutes(parent: FastifyInstance, deps: AdminDep
     {
       schema: {
         summary: 'Admin model mappings (they win) and the shipped defaults',
-        response: { 200: Type.Object({ items: Type.Array(Mapping), defaults: Type.Array(DefaultMapping) }) },
+        response: { 200: MappingList },
       },
     },
     async () => ({

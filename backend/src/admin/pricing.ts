@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { parseLocalDate } from '../accounting/calendar.ts';
 import { MoneyError, parseUsdInput, PRICE_SCALE } from '../accounting/money.ts';
 import { pricingModel, type ModelPrice, type PriceRates } from '../accounting/pricing.ts';
@@ -8,83 +8,11 @@ import { createPriceRepository } from '../db/price-repository.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { NoContent } from './schemas.ts';
+import { AddPriceBody, NoContent, Price, PriceIdParams, PriceList, PriceListQuery, rateFields } from './schemas.ts';
 import { isUniqueViolation } from './users.ts';
 
 // Model prices (USD per million tokens) with effective dates. Rows are history: a new price is a
 // new row from its effective time on; costs already recorded keep the snapshot they were priced with.
-
-// A decimal string (kept exact) or a JSON number; the route checks the amount and names the field.
-const PriceValue = Type.Union([Type.String({ maxLength: 24 }), Type.Number()], {
-  description: `USD per million tokens, at most ${PRICE_SCALE} decimals, e.g. "3" or "0.30"`,
-});
-const rateFields = {
-  input_usd_per_mtok: PriceValue,
-  output_usd_per_mtok: PriceValue,
-  cache_write_5m_usd_per_mtok: PriceValue,
-  cache_write_1h_usd_per_mtok: PriceValue,
-  cache_read_usd_per_mtok: PriceValue,
-};
-
-const AddPriceBody = Type.Object(
-  {
-    provider: Type.Enum(['anthropic', 'bedrock']),
-    region: Type.Optional(
-      Type.Unsafe<string | null>({
-        type: ['string', 'null'],
-        pattern: '^(global|[a-z]{2}(-[a-z]+)+-\\d)$',
-        description: 'Bedrock only: an AWS region, `global` (the global cross-region profile), or null for every other Bedrock call',
-      }),
-    ),
-    model: Type.String({ minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/\\[\\]-]*$', description: 'e.g. claude-opus-5-5 (dates and Bedrock prefixes are dropped)' }),
-    ...rateFields,
-    long_context: Type.Optional(
-      Type.Union([
-        Type.Object({ threshold_tokens: Type.Integer({ minimum: 1 }), ...rateFields }, { additionalProperties: false }),
-        Type.Null(),
-      ]),
-    ),
-    effective_from: Type.Optional(Type.String({ maxLength: 40, description: 'an ISO 8601 time, or YYYY-MM-DD (midnight in TIMEZONE); default: now' })),
-  },
-  { additionalProperties: false },
-);
-
-const Money = Type.String();
-const Price = Type.Object({
-  id: Type.String(),
-  provider: Type.String(),
-  region: Type.Union([Type.String(), Type.Null()]),
-  model: Type.String(),
-  input_usd_per_mtok: Money,
-  output_usd_per_mtok: Money,
-  cache_write_5m_usd_per_mtok: Money,
-  cache_write_1h_usd_per_mtok: Money,
-  cache_read_usd_per_mtok: Money,
-  long_context: Type.Union([
-    Type.Object({
-      threshold_tokens: Type.Integer(),
-      input_usd_per_mtok: Money,
-      output_usd_per_mtok: Money,
-      cache_write_5m_usd_per_mtok: Money,
-      cache_write_1h_usd_per_mtok: Money,
-      cache_read_usd_per_mtok: Money,
-    }),
-    Type.Null(),
-  ]),
-  effective_from: Type.String(),
-  /** Whether this row is the one in effect now for its provider, region and model. */
-  in_effect: Type.Boolean(),
-});
-
-const ListQuery = Type.Object(
-  {
-    provider: Type.Optional(Type.Enum(['anthropic', 'bedrock'])),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
-    current: Type.Optional(Type.Boolean({ description: 'only the rows in effect now' })),
-  },
-  { additionalProperties: false },
-);
-const PriceIdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,18}$' }) });
 
 const ratesJson = (r: PriceRates) => ({
   input_usd_per_mtok: r.input,
@@ -158,7 +86,7 @@ export async function pricingRoutes(parent: FastifyInstance, deps: AdminDeps): P
 
   app.get(
     '/pricing',
-    { schema: { summary: 'Model prices with their effective dates (history included)', querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(Price) }) } } },
+    { schema: { summary: 'Model prices with their effective dates (history included)', querystring: PriceListQuery, response: { 200: PriceList } } },
     async (request) => {
       const q = request.query;
       const rows = await priceRows.list();

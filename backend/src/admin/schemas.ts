@@ -1,6 +1,11 @@
 import { Type, type Static } from 'typebox';
+import { PRICE_SCALE } from '../accounting/money.ts';
+import { BEDROCK_GEOGRAPHIES } from '../bedrock/models.ts';
 
-// One source of truth: these schemas validate requests and type the handlers.
+// One source of truth: these schemas validate requests, type the handlers and produce the OpenAPI
+// document; contract.ts gives their static types to the dashboard and the CLI. They live here,
+// apart from the routes, so that importing their types pulls in only TypeBox (and a few constants),
+// never Fastify, the database or Node.
 
 export const LoginBody = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1000 }) },
@@ -37,19 +42,21 @@ export const CreateUserBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const UserStatus = Type.Enum(['active', 'inactive', 'deleted']);
+export const RoutingStrategy = Type.Enum(['plan_first', 'bedrock_only', 'plan_only']);
+
 export const User = Type.Object({
   id: Type.String(),
   name: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
-  status: Type.String(),
-  routing_strategy: Type.String(),
+  status: UserStatus,
+  routing_strategy: RoutingStrategy,
   monthly_budget_usd: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   updated_at: Type.String(),
   deleted_at: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const UserStatus = Type.Enum(['active', 'inactive', 'deleted']);
 export const UserListQuery = Type.Object(
   {
     ...Page.properties,
@@ -67,11 +74,12 @@ export const IssueKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const AccessKeyStatus = Type.Enum(['active', 'rotating', 'revoked']);
 export const AccessKey = Type.Object({
   id: Type.String(),
   user_id: Type.String(),
   key_prefix: Type.String(),
-  status: Type.String(),
+  status: AccessKeyStatus,
   bedrock_region: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   revoked_at: Type.Union([Type.String(), Type.Null()]),
@@ -80,7 +88,17 @@ export const AccessKey = Type.Object({
 });
 export const IssuedKey = Type.Intersect([AccessKey, Type.Object({ raw_key: Type.String() })]);
 
-export const RoutingStrategy = Type.Enum(['plan_first', 'bedrock_only', 'plan_only']);
+export const UpdateKeyBody = Type.Object(
+  { bedrock_region: Type.Union([Region, Type.Null()], { description: 'the key\'s own Bedrock region; null: BEDROCK_REGION' }) },
+  { additionalProperties: false },
+);
+
+export const RotatedKey = Type.Intersect([
+  IssuedKey,
+  Type.Object({
+    replaces: Type.Object({ id: Type.String(), rotation_expires_at: Type.String() }, { description: 'the old key: it keeps working until then' }),
+  }),
+]);
 
 // A non-negative USD amount as numeric(14,4) holds it: a decimal string (kept exact) or a JSON number;
 // null clears it. One multi-type keyword rather than a union, so Ajv's type coercion cannot turn
@@ -116,4 +134,286 @@ export const BedrockKeyStatus = Type.Object({
   encryption: Type.String(),
   created_at: Type.String(),
   updated_at: Type.String(),
+});
+
+export const Breaker = Type.Object({
+  access_key_id: Type.String(),
+  state: Type.String(),
+  failures: Type.Integer(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  opened_at: Type.Union([Type.String(), Type.Null()]),
+  retry_at: Type.Union([Type.String(), Type.Null()]),
+});
+export const BreakerList = Type.Object({ items: Type.Array(Breaker) });
+
+/** A key as its user's key list shows it: with its Bedrock key status and this task's breaker, so no page asks per key. */
+export const AccessKeyListItem = Type.Object({
+  ...AccessKey.properties,
+  bedrock_key: Type.Union([BedrockKeyStatus, Type.Null()], { description: 'null: no Bedrock key is set' }),
+  circuit_breaker: Breaker,
+});
+export const AccessKeyList = Type.Object({ items: Type.Array(AccessKeyListItem) });
+
+// Budgets: a user's monthly budget on Bedrock spend, and where this month (in TIMEZONE) stands.
+const BudgetMoney = Type.String({ description: 'USD, exact decimal' });
+const budgetSummaryProperties = {
+  monthly_budget_usd: Type.Union([BudgetMoney, Type.Null()]),
+  spent_usd: BudgetMoney,
+  /** Worst-case cost of Bedrock requests still running. */
+  reserved_usd: BudgetMoney,
+  remaining_usd: Type.Union([BudgetMoney, Type.Null()]),
+  percent_used: Type.Union([Type.Number(), Type.Null()]),
+};
+/** This month's figures of a budget, as the user list carries them for every row. */
+export const BudgetSummary = Type.Object(budgetSummaryProperties);
+export const BudgetStatus = Type.Object({
+  user_id: Type.String(),
+  ...budgetSummaryProperties,
+  period_start: Type.String(),
+  period_end: Type.String({ description: 'exclusive: when the budget resets' }),
+  timezone: Type.String(),
+});
+export const PutBudgetBody = Type.Object({ monthly_budget_usd: BudgetUsd }, { additionalProperties: false });
+
+export const UserListItem = Type.Object({ ...User.properties, budget: Type.Object(budgetSummaryProperties, { description: "this month's Bedrock budget and spend" }) });
+export const UserPage = Type.Object({ items: Type.Array(UserListItem), total: Type.Integer() });
+
+/**
+ * A positive whole number, or null for no limit. One multi-type keyword rather than a union: in a
+ * union, Ajv's type coercion would turn 0 into null (no limit) in the null branch.
+ */
+const Limit = Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 1_000_000 });
+
+export const Limits = Type.Object({
+  user_id: Type.String(),
+  max_requests_per_minute: Type.Union([Type.Integer(), Type.Null()]),
+  max_in_flight: Type.Union([Type.Integer(), Type.Null()]),
+  /** Where the limits are counted. */
+  scope: Type.Literal('per_task'),
+});
+export const PutLimitsBody = Type.Object(
+  { max_requests_per_minute: Type.Optional(Limit), max_in_flight: Type.Optional(Limit) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+// Model mappings: admin rows that add to or override the shipped Anthropic → Bedrock model table.
+export const ModelParams = Type.Object({
+  model: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Anthropic model name as clients send it' }),
+});
+
+export const PutMappingBody = Type.Object(
+  {
+    base_id: Type.String({
+      maxLength: 300,
+      // A Bedrock base id (optionally already profile-prefixed, then used verbatim) or an ARN.
+      pattern: '^((global|us|us-gov|eu|apac|jp|au|ca)\\.)?anthropic\\.[a-z0-9.:-]+$|^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\\d{0,12}:[A-Za-z0-9/._:-]+$',
+      description: 'Bedrock base id (anthropic.…), a profile id used verbatim, or an ARN',
+    }),
+    geographies: Type.Array(Type.Enum([...BEDROCK_GEOGRAPHIES]), {
+      uniqueItems: true,
+      default: [],
+      description: 'geographies with a cross-region inference profile for the model; empty: the base id only',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const Mapping = Type.Object({
+  model: Type.String(),
+  base_id: Type.String(),
+  geographies: Type.Array(Type.String()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+export const DefaultMapping = Type.Object({ model: Type.String(), base_id: Type.String(), geographies: Type.Array(Type.String()) });
+export const MappingList = Type.Object({ items: Type.Array(Mapping), defaults: Type.Array(DefaultMapping) });
+
+// Model prices (USD per million tokens) with effective dates.
+
+// A decimal string (kept exact) or a JSON number; the route checks the amount and names the field.
+const PriceValue = Type.Union([Type.String({ maxLength: 24 }), Type.Number()], {
+  description: `USD per million tokens, at most ${PRICE_SCALE} decimals, e.g. "3" or "0.30"`,
+});
+export const rateFields = {
+  input_usd_per_mtok: PriceValue,
+  output_usd_per_mtok: PriceValue,
+  cache_write_5m_usd_per_mtok: PriceValue,
+  cache_write_1h_usd_per_mtok: PriceValue,
+  cache_read_usd_per_mtok: PriceValue,
+};
+
+export const PriceProvider = Type.Enum(['anthropic', 'bedrock']);
+export const AddPriceBody = Type.Object(
+  {
+    provider: PriceProvider,
+    region: Type.Optional(
+      Type.Unsafe<string | null>({
+        type: ['string', 'null'],
+        pattern: '^(global|[a-z]{2}(-[a-z]+)+-\\d)$',
+        description: 'Bedrock only: an AWS region, `global` (the global cross-region profile), or null for every other Bedrock call',
+      }),
+    ),
+    model: Type.String({ minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/\\[\\]-]*$', description: 'e.g. claude-opus-5-5 (dates and Bedrock prefixes are dropped)' }),
+    ...rateFields,
+    long_context: Type.Optional(
+      Type.Union([
+        Type.Object({ threshold_tokens: Type.Integer({ minimum: 1 }), ...rateFields }, { additionalProperties: false }),
+        Type.Null(),
+      ]),
+    ),
+    effective_from: Type.Optional(Type.String({ maxLength: 40, description: 'an ISO 8601 time, or YYYY-MM-DD (midnight in TIMEZONE); default: now' })),
+  },
+  { additionalProperties: false },
+);
+
+const PriceMoney = Type.String();
+const priceRateProperties = {
+  input_usd_per_mtok: PriceMoney,
+  output_usd_per_mtok: PriceMoney,
+  cache_write_5m_usd_per_mtok: PriceMoney,
+  cache_write_1h_usd_per_mtok: PriceMoney,
+  cache_read_usd_per_mtok: PriceMoney,
+};
+/** The five rates of a price, as answers carry them. */
+export const PriceRates = Type.Object(priceRateProperties);
+export const Price = Type.Object({
+  id: Type.String(),
+  provider: PriceProvider,
+  region: Type.Union([Type.String(), Type.Null()]),
+  model: Type.String(),
+  ...priceRateProperties,
+  long_context: Type.Union([Type.Object({ threshold_tokens: Type.Integer(), ...priceRateProperties }), Type.Null()]),
+  effective_from: Type.String(),
+  /** Whether this row is the one in effect now for its provider, region and model. */
+  in_effect: Type.Boolean(),
+});
+export const PriceList = Type.Object({ items: Type.Array(Price) });
+
+export const PriceListQuery = Type.Object(
+  {
+    provider: Type.Optional(PriceProvider),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    current: Type.Optional(Type.Boolean({ description: 'only the rows in effect now' })),
+  },
+  { additionalProperties: false },
+);
+export const PriceIdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,18}$' }) });
+
+// The audit log.
+
+/** What an audit entry can be about (also the audit log's `target_type` filter). */
+export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker', 'model_price'] as const;
+
+export const AuditQuery = Type.Object(
+  {
+    ...Page.properties,
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'admin username, or `system` for the server\'s own changes' })),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. `user.deactivate`, `access_key.rotate`' })),
+    target_type: Type.Optional(Type.Enum([...AUDIT_TARGET_TYPES])),
+    target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after this instant' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'entries before this instant' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditEntry = Type.Object({
+  id: Type.Integer(),
+  occurred_at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  target_type: Type.String(),
+  target_id: Type.Union([Type.String(), Type.Null()]),
+  before: Type.Unknown({ description: 'the target\'s public view before the change (never a secret); null when it did not exist' }),
+  after: Type.Unknown({ description: 'and after; null when it no longer exists' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  request_id: Type.Union([Type.String(), Type.Null()]),
+});
+export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), total: Type.Integer() });
+
+export const Session = Type.Object({ username: Type.String(), expires_at: Type.String() });
+
+// Usage reports: every period in TIMEZONE, money as exact decimal strings.
+
+const Uuid = Type.String({ format: 'uuid' });
+const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, a day in TIMEZONE' });
+
+export const UsageProvider = Type.Enum(['plan', 'bedrock']);
+export const UsageBucket = Type.Enum(['hour', 'day', 'month']);
+export const TopUsersBy = Type.Enum(['tokens', 'cost']);
+
+const RangeQuery = {
+  period: Type.Optional(Type.Enum(['day', 'week', 'month'], { description: 'the current day, ISO week (from Monday) or month in TIMEZONE' })),
+  start_date: Type.Optional(LocalDate),
+  end_date: Type.Optional({ ...LocalDate, description: 'YYYY-MM-DD, inclusive' }),
+};
+const FilterQuery = {
+  user_id: Type.Optional(Uuid),
+  access_key_id: Type.Optional(Uuid),
+  provider: Type.Optional(UsageProvider),
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'as reports name it, e.g. claude-opus-5-5' })),
+};
+
+export const UsageQuery = Type.Object(
+  { ...RangeQuery, ...FilterQuery, bucket: Type.Optional(Type.Enum(['hour', 'day', 'month'], { description: 'default: hour for a day, else day' })) },
+  { additionalProperties: false },
+);
+export const TopUsersQuery = Type.Object(
+  {
+    ...RangeQuery,
+    provider: FilterQuery.provider,
+    model: FilterQuery.model,
+    by: Type.Optional(Type.Enum(['tokens', 'cost'], { default: 'tokens' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+  },
+  { additionalProperties: false },
+);
+export const FallbackQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id }, { additionalProperties: false });
+export const Fallbacks = Type.Object({
+  period: Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() }),
+  requests: Type.Integer(),
+  /** Requests Bedrock served because Anthropic failed, was rate-limited or the circuit was open. */
+  fallback_requests: Type.Integer(),
+  fallback_rate: Type.Union([Type.Number(), Type.Null()], { description: 'fallback_requests / requests; null without requests' }),
+  reasons: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer() })),
+});
+export const BreakdownQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, access_key_id: FilterQuery.access_key_id, provider: FilterQuery.provider }, { additionalProperties: false });
+
+const UsageMoney = Type.String({ description: 'USD, exact decimal' });
+const totalsProperties = {
+  requests: Type.Integer(),
+  /** Requests that used tokens of a model with no price: their cost is not included. */
+  unpriced_requests: Type.Integer(),
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cache_read_tokens: Type.Integer(),
+  cache_write_tokens: Type.Integer(),
+  cache_write_5m_tokens: Type.Integer(),
+  cache_write_1h_tokens: Type.Integer(),
+  cost_usd: UsageMoney,
+  input_cost_usd: UsageMoney,
+  output_cost_usd: UsageMoney,
+  cache_read_cost_usd: UsageMoney,
+  cache_write_cost_usd: UsageMoney,
+  cache_write_5m_cost_usd: UsageMoney,
+  cache_write_1h_cost_usd: UsageMoney,
+};
+export const UsageTotalsJson = Type.Object(totalsProperties);
+export const ReportPeriod = Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() });
+
+export const UsageReport = Type.Object({
+  period: ReportPeriod,
+  bucket: UsageBucket,
+  totals: UsageTotalsJson,
+  buckets: Type.Array(Type.Object({ start: Type.String(), ...totalsProperties })),
+});
+export const TopUsers = Type.Object({
+  period: ReportPeriod,
+  by: TopUsersBy,
+  items: Type.Array(Type.Object({ user_id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), total_tokens: Type.Integer(), ...totalsProperties })),
+});
+export const CostBreakdown = Type.Object({
+  period: ReportPeriod,
+  totals: UsageTotalsJson,
+  items: Type.Array(Type.Object({ provider: UsageProvider, model: Type.String(), ...totalsProperties })),
 });

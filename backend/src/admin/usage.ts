@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { formatZoned, type Granularity } from '../accounting/calendar.ts';
 import { formatUsd, toPico } from '../accounting/money.ts';
 import {
@@ -18,88 +18,10 @@ import {
 import type { UsageFilters } from '../db/usage-report-repository.ts';
 import { AdminError } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
+import { BreakdownQuery, CostBreakdown, FallbackQuery, Fallbacks, TopUsers, TopUsersQuery, UsageQuery, UsageReport, UsageTotalsJson } from './schemas.ts';
 
 // Usage reports over the rollups (accounting/reports.ts): every period in TIMEZONE, money as exact
 // decimal strings, Plan traffic priced at Anthropic API rates (what the subscription saved).
-
-const Uuid = Type.String({ format: 'uuid' });
-const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, a day in TIMEZONE' });
-
-const RangeQuery = {
-  period: Type.Optional(Type.Enum(['day', 'week', 'month'], { description: 'the current day, ISO week (from Monday) or month in TIMEZONE' })),
-  start_date: Type.Optional(LocalDate),
-  end_date: Type.Optional({ ...LocalDate, description: 'YYYY-MM-DD, inclusive' }),
-};
-const FilterQuery = {
-  user_id: Type.Optional(Uuid),
-  access_key_id: Type.Optional(Uuid),
-  provider: Type.Optional(Type.Enum(['plan', 'bedrock'])),
-  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'as reports name it, e.g. claude-opus-5-5' })),
-};
-
-const UsageQuery = Type.Object(
-  { ...RangeQuery, ...FilterQuery, bucket: Type.Optional(Type.Enum(['hour', 'day', 'month'], { description: 'default: hour for a day, else day' })) },
-  { additionalProperties: false },
-);
-const TopUsersQuery = Type.Object(
-  {
-    ...RangeQuery,
-    provider: FilterQuery.provider,
-    model: FilterQuery.model,
-    by: Type.Optional(Type.Enum(['tokens', 'cost'], { default: 'tokens' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
-  },
-  { additionalProperties: false },
-);
-const FallbackQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id }, { additionalProperties: false });
-const Fallbacks = Type.Object({
-  period: Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() }),
-  requests: Type.Integer(),
-  /** Requests Bedrock served because Anthropic failed, was rate-limited or the circuit was open. */
-  fallback_requests: Type.Integer(),
-  fallback_rate: Type.Union([Type.Number(), Type.Null()], { description: 'fallback_requests / requests; null without requests' }),
-  reasons: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer() })),
-});
-const BreakdownQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, access_key_id: FilterQuery.access_key_id, provider: FilterQuery.provider }, { additionalProperties: false });
-
-const Money = Type.String({ description: 'USD, exact decimal' });
-const totalsProperties = {
-  requests: Type.Integer(),
-  /** Requests that used tokens of a model with no price: their cost is not included. */
-  unpriced_requests: Type.Integer(),
-  input_tokens: Type.Integer(),
-  output_tokens: Type.Integer(),
-  cache_read_tokens: Type.Integer(),
-  cache_write_tokens: Type.Integer(),
-  cache_write_5m_tokens: Type.Integer(),
-  cache_write_1h_tokens: Type.Integer(),
-  cost_usd: Money,
-  input_cost_usd: Money,
-  output_cost_usd: Money,
-  cache_read_cost_usd: Money,
-  cache_write_cost_usd: Money,
-  cache_write_5m_cost_usd: Money,
-  cache_write_1h_cost_usd: Money,
-};
-export const UsageTotalsJson = Type.Object(totalsProperties);
-const Period = Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() });
-
-const UsageReport = Type.Object({
-  period: Period,
-  bucket: Type.String(),
-  totals: UsageTotalsJson,
-  buckets: Type.Array(Type.Object({ start: Type.String(), ...totalsProperties })),
-});
-const TopUsers = Type.Object({
-  period: Period,
-  by: Type.String(),
-  items: Type.Array(Type.Object({ user_id: Type.String(), name: Type.Union([Type.String(), Type.Null()]), total_tokens: Type.Integer(), ...totalsProperties })),
-});
-const CostBreakdown = Type.Object({
-  period: Period,
-  totals: UsageTotalsJson,
-  items: Type.Array(Type.Object({ provider: Type.String(), model: Type.String(), ...totalsProperties })),
-});
 
 export function totalsJson(t: UsageTotals): Static<typeof UsageTotalsJson> {
   return {

@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { startOf } from '../accounting/calendar.ts';
 import type { UserChanges, UserRow } from '../db/user-repository.ts';
 import { auditContext } from './audit.ts';
+import { budgetSummaryJson } from './budgets.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
-import { CreateUserBody, IdParams, NoContent, UpdateUserBody, User, UserListQuery } from './schemas.ts';
+import { CreateUserBody, IdParams, NoContent, UpdateUserBody, User, UserListQuery, UserPage } from './schemas.ts';
 
-export function userJson(row: UserRow) {
+export function userJson(row: UserRow): Static<typeof User> {
   return {
     id: row.id,
     name: row.name,
@@ -42,14 +44,21 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
     '/users',
     {
       schema: {
-        summary: 'List users (oldest first); without status, every user not deleted',
+        summary: "List users (oldest first), each with this month's Bedrock budget and spend; without status, every user not deleted",
         querystring: UserListQuery,
-        response: { 200: Type.Object({ items: Type.Array(User), total: Type.Integer() }) },
+        response: { 200: UserPage },
       },
     },
     async (request) => {
       const { items, total } = await deps.users.list(request.query);
-      return { items: items.map(userJson), total };
+      // Every row's budget in one query, so the dashboard's user list needs no request per user.
+      const { budgetRows, timeZone } = deps.accounting;
+      const budgets = await budgetRows.statuses(
+        items.map((u) => u.id),
+        startOf(new Date(), 'month', timeZone),
+      );
+      const noLedger = (u: UserRow) => ({ monthlyBudgetUsd: u.monthlyBudgetUsd, spentUsd: '0', reservedUsd: '0' });
+      return { items: items.map((u) => ({ ...userJson(u), budget: budgetSummaryJson(budgets.get(u.id) ?? noLedger(u)) })), total };
     },
   );
 

@@ -13,6 +13,8 @@ export interface BedrockKeyRepository {
   delete(accessKeyId: string): Promise<boolean>;
   /** Which of these access keys have a Bedrock key. */
   configured(accessKeyIds: readonly string[]): Promise<Set<string>>;
+  /** The rows of those of these access keys that have a Bedrock key, in one query. */
+  getMany(accessKeyIds: readonly string[]): Promise<BedrockKeyRow[]>;
 }
 
 export function createBedrockKeyRepository(db: Db): BedrockKeyRepository {
@@ -40,6 +42,10 @@ export function createBedrockKeyRepository(db: Db): BedrockKeyRepository {
       if (accessKeyIds.length === 0) return new Set();
       const rows = await db.select({ id: bedrockKeys.accessKeyId }).from(bedrockKeys).where(inArray(bedrockKeys.accessKeyId, [...accessKeyIds]));
       return new Set(rows.map((r) => r.id));
+    },
+    async getMany(accessKeyIds) {
+      if (accessKeyIds.length === 0) return [];
+      return db.select().from(bedrockKeys).where(inArray(bedrockKeys.accessKeyId, [...accessKeyIds]));
     },
   };
 }

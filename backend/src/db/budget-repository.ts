@@ -27,6 +27,8 @@ export interface BudgetRepository {
   reserve(input: { userId: string; periodStart: Date; amountUsd: string; requestId: string; expiresAt: Date }): Promise<number | null>;
   /** The user's limit and that month's ledger; null when the user does not exist. */
   status(userId: string, periodStart: Date): Promise<BudgetStatusRow | null>;
+  /** The same for several users in one query (the user list); users that do not exist are left out. */
+  statuses(userIds: readonly string[], periodStart: Date): Promise<Map<string, BudgetStatusRow>>;
   /** Releases reservations whose request never settled them (a process died); returns how many. */
   sweepExpired(now: Date): Promise<number>;
   /** Settles reservations inside the usage writer's transaction: deletes them, returns what they held. */
@@ -71,6 +73,16 @@ export function createBudgetRepository(db: Db): BudgetRepository {
         .limit(1);
       if (!row) return null;
       return { monthlyBudgetUsd: row.monthlyBudgetUsd, spentUsd: row.spentUsd ?? '0', reservedUsd: row.reservedUsd ?? '0' };
+    },
+
+    async statuses(userIds, periodStart) {
+      if (userIds.length === 0) return new Map();
+      const rows = await db
+        .select({ userId: users.id, monthlyBudgetUsd: users.monthlyBudgetUsd, spentUsd: budgetLedgers.spentUsd, reservedUsd: budgetLedgers.reservedUsd })
+        .from(users)
+        .leftJoin(budgetLedgers, and(eq(budgetLedgers.userId, users.id), eq(budgetLedgers.periodStart, periodStart)))
+        .where(inArray(users.id, [...userIds]));
+      return new Map(rows.map((r) => [r.userId, { monthlyBudgetUsd: r.monthlyBudgetUsd, spentUsd: r.spentUsd ?? '0', reservedUsd: r.reservedUsd ?? '0' }]));
     },
 
     async sweepExpired(now) {

@@ -139,3 +139,20 @@ describe('revocation', () => {
     expect(entries[0]).toMatchObject({ before: { status: 'active', has_bedrock_key: true }, after: { status: 'revoked', bedrock_key_erased: true } });
   });
 });
+
+describe("a user's key list", () => {
+  it("carries each key's Bedrock key status and circuit breaker, as their own routes state them", async () => {
+    const { userId, keyId } = await newKey('listed');
+    const bare = (await call('POST', `/admin/users/${userId}/access-keys`, {})).body as { id: string };
+    await call('PUT', `/admin/access-keys/${keyId}/bedrock-key`, { bedrock_api_key: BEDROCK_KEY });
+    const items = (await call('GET', `/admin/users/${userId}/access-keys`)).body.items as { id: string; bedrock_key: unknown; circuit_breaker: unknown }[];
+    const item = (id: string) => items.find((k) => k.id === id)!;
+    expect(item(keyId).bedrock_key).toEqual((await call('GET', `/admin/access-keys/${keyId}/bedrock-key`)).body);
+    expect(item(keyId).bedrock_key).toMatchObject({ access_key_id: keyId, configured: true, last4: BEDROCK_KEY.slice(-4) });
+    expect(item(bare.id).bedrock_key).toBeNull();
+    for (const id of [keyId, bare.id]) {
+      expect(item(id).circuit_breaker).toEqual((await call('GET', `/admin/circuit-breakers/${id}`)).body);
+      expect(item(id).circuit_breaker).toMatchObject({ access_key_id: id, state: 'closed', failures: 0 });
+    }
+  });
+});

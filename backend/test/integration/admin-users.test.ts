@@ -1,6 +1,7 @@
 import { count, eq } from 'drizzle-orm';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBudgetRepository } from '../../src/db/budget-repository.ts';
 import { usageEvents } from '../../src/db/schema.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { adminClient, auditOf, type AdminCall } from '../support/admin.ts';
@@ -66,6 +67,27 @@ describe('listing users', () => {
     expect(bad.body.error.message).toBe('status: must be one of active, inactive, deleted');
     expect((await call('GET', '/admin/users?limit=501')).body.error.message).toMatch(/^limit: /);
     expect((await call('GET', '/admin/users?offset=-1')).body.error.message).toMatch(/^offset: /);
+  });
+
+  it("carries each user's budget for this month, as GET /users/{id}/budget states it", async () => {
+    const spender = (await call('POST', '/admin/users', { name: 'list-spender' })).body as { id: string };
+    await call('PUT', `/admin/users/${spender.id}/budget`, { monthly_budget_usd: '10' });
+    const month = (await call('GET', `/admin/users/${spender.id}/budget`)).body as { period_start: string };
+    await createBudgetRepository(proxy.database.db).applyLedgerDeltas([
+      { userId: spender.id, periodStart: new Date(month.period_start), spentUsd: '2.5', releasedUsd: '0' },
+    ]);
+    const status = (await call('GET', `/admin/users/${spender.id}/budget`)).body;
+    const listed = (await call('GET', '/admin/users?q=list-')).body.items as { name: string; budget: unknown }[];
+    const budgetOf = (name: string) => listed.find((u) => u.name === name)?.budget;
+    expect(budgetOf('list-spender')).toEqual({
+      monthly_budget_usd: status.monthly_budget_usd,
+      spent_usd: status.spent_usd,
+      reserved_usd: status.reserved_usd,
+      remaining_usd: status.remaining_usd,
+      percent_used: status.percent_used,
+    });
+    expect(budgetOf('list-spender')).toMatchObject({ monthly_budget_usd: '10.00', spent_usd: '2.50', remaining_usd: '7.50', percent_used: 25 });
+    expect(budgetOf('list-anna')).toEqual({ monthly_budget_usd: null, spent_usd: '0.00', reserved_usd: '0.00', remaining_usd: null, percent_used: null });
   });
 });
 

@@ -1,11 +1,11 @@
 import { useEffect, useRef } from 'react';
 import { formatDateTime } from '../lib/format.ts';
 import { buildClaudeCodeSetup } from '../lib/setup-snippet.ts';
-import type { IssuedKey } from '../lib/types.ts';
+import type { NewKey } from '../lib/types.ts';
 import { CopyButton } from './CopyButton.tsx';
 
 /** A key just issued or rotated: shown this once, with the Claude Code set-up to paste. */
-export function KeyReveal({ issued, onDone }: { issued: IssuedKey; onDone: () => void }) {
+export function KeyReveal({ issued, onDone }: { issued: NewKey; onDone: () => void }) {
   const setup = buildClaudeCodeSetup(window.location.origin, issued.raw_key);
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);

@@ -1,23 +1,26 @@
 import { ApiError, extractApiError } from './api-error.ts';
 import type {
-  AccessKey,
-  AuditEntry,
+  AccessKeyListItem,
+  AuditPage,
   BedrockKeyStatus,
-  Breaker,
   BudgetStatus,
   CostBreakdown,
   FallbackReport,
   IssuedKey,
+  LoginResponse,
   ModelMapping,
   ModelMappings,
-  Page,
   Price,
-  RoutingStrategy,
+  PutMappingBody,
+  RotatedKey,
   Session,
   TopUsers,
+  UpdateUserBody,
   UsageReport,
   User,
-} from './types.ts';
+  UserListQuery,
+  UserPage,
+} from '../../../backend/src/admin/contract.ts';
 
 // Every call goes to /admin on this origin with the session cookie (HttpOnly: this code never
 // sees it, and no token is ever kept in storage). A 401 tells the app to show the login page.
@@ -56,7 +59,7 @@ async function request<T>(method: string, path: string, options: { query?: Query
 const id = encodeURIComponent;
 
 export const api = {
-  login: (username: string, password: string) => request<{ expires_at: string }>('POST', '/auth/login', { body: { username, password }, quiet401: true }),
+  login: (username: string, password: string) => request<LoginResponse>('POST', '/auth/login', { body: { username, password }, quiet401: true }),
   logout: () => request<void>('POST', '/auth/logout'),
   /** The current session, or null when not signed in. */
   session: async (): Promise<Session | null> => {
@@ -68,10 +71,10 @@ export const api = {
     }
   },
 
-  users: (query: { limit: number; offset: number; q?: string; status?: string }) => request<Page<User>>('GET', '/users', { query }),
+  users: (query: UserListQuery) => request<UserPage>('GET', '/users', { query }),
   user: (userId: string) => request<User>('GET', `/users/${id(userId)}`),
   createUser: (body: { name: string; description: string | null }) => request<User>('POST', '/users', { body }),
-  updateUser: (userId: string, body: { name?: string; description?: string | null; routing_strategy?: RoutingStrategy }) =>
+  updateUser: (userId: string, body: Pick<UpdateUserBody, 'name' | 'description' | 'routing_strategy'>) =>
     request<User>('PATCH', `/users/${id(userId)}`, { body }),
   setUserStatus: (userId: string, verb: 'deactivate' | 'reactivate') => request<User>('POST', `/users/${id(userId)}/${verb}`),
   deleteUser: (userId: string) => request<void>('DELETE', `/users/${id(userId)}`),
@@ -79,16 +82,14 @@ export const api = {
   budget: (userId: string) => request<BudgetStatus>('GET', `/users/${id(userId)}/budget`),
   setBudget: (userId: string, amount: string | null) => request<BudgetStatus>('PUT', `/users/${id(userId)}/budget`, { body: { monthly_budget_usd: amount } }),
 
-  accessKeys: (userId: string) => request<{ items: AccessKey[] }>('GET', `/users/${id(userId)}/access-keys`),
+  accessKeys: (userId: string) => request<{ items: AccessKeyListItem[] }>('GET', `/users/${id(userId)}/access-keys`),
   issueKey: (userId: string, region: string | null) => request<IssuedKey>('POST', `/users/${id(userId)}/access-keys`, { body: { bedrock_region: region } }),
-  rotateKey: (keyId: string) => request<IssuedKey>('POST', `/access-keys/${id(keyId)}/rotate`),
+  rotateKey: (keyId: string) => request<RotatedKey>('POST', `/access-keys/${id(keyId)}/rotate`),
   revokeKey: (keyId: string) => request<void>('DELETE', `/access-keys/${id(keyId)}`),
 
-  bedrockKey: (keyId: string) => request<BedrockKeyStatus>('GET', `/access-keys/${id(keyId)}/bedrock-key`),
   putBedrockKey: (keyId: string, key: string) => request<BedrockKeyStatus>('PUT', `/access-keys/${id(keyId)}/bedrock-key`, { body: { bedrock_api_key: key } }),
   deleteBedrockKey: (keyId: string) => request<void>('DELETE', `/access-keys/${id(keyId)}/bedrock-key`),
 
-  breaker: (keyId: string) => request<Breaker>('GET', `/circuit-breakers/${id(keyId)}`),
   resetBreaker: (keyId: string) => request<void>('POST', `/circuit-breakers/${id(keyId)}/reset`),
 
   usage: (query: Query) => request<UsageReport>('GET', '/usage', { query }),
@@ -101,8 +102,9 @@ export const api = {
   cancelPrice: (priceId: string) => request<void>('DELETE', `/pricing/${id(priceId)}`),
 
   mappings: () => request<ModelMappings>('GET', '/model-mappings'),
-  putMapping: (model: string, body: { base_id: string; geographies: string[] }) => request<ModelMapping>('PUT', `/model-mappings/${id(model)}`, { body }),
+  // The form sends the geographies as ticked; the server's validation names one it does not know.
+  putMapping: (model: string, body: Pick<PutMappingBody, 'base_id'> & { geographies: string[] }) => request<ModelMapping>('PUT', `/model-mappings/${id(model)}`, { body }),
   deleteMapping: (model: string) => request<void>('DELETE', `/model-mappings/${id(model)}`),
 
-  auditLog: (query: Query) => request<Page<AuditEntry>>('GET', '/audit-log', { query }),
+  auditLog: (query: Query) => request<AuditPage>('GET', '/audit-log', { query }),
 };

@@ -9,7 +9,7 @@ import { api } from '../lib/api.ts';
 import { ALERT_SHARE, isNearLimit } from '../lib/budget.ts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
-import type { Provider, User } from '../lib/types.ts';
+import type { Provider, UserListItem } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
 
 export function OverviewPage() {
@@ -94,20 +94,21 @@ function TopUsers({ query, by, refresh }: { query: Record<string, string>; by: '
   );
 }
 
-function BudgetAlerts({ users }: { users: User[] | undefined }) {
+/** Users near their budget, from the figures the user list carries (no request per user). */
+function BudgetAlerts({ users }: { users: UserListItem[] | undefined }) {
   const budgeted = (users ?? []).filter((u) => u.monthly_budget_usd !== null);
-  const key = budgeted.map((u) => `${u.id}:${u.monthly_budget_usd}`).join(',');
-  const budgets = useAsync(async () => Promise.all(budgeted.map((u) => api.budget(u.id))), [key]);
   const byUser = new Map((users ?? []).map((u) => [u.id, u]));
-  const alerts = (budgets.data ?? []).filter((b) => isNearLimit(b)).sort((a, b) => (b.percent_used ?? 0) - (a.percent_used ?? 0));
+  const alerts = budgeted
+    .map((u) => ({ user_id: u.id, ...u.budget }))
+    .filter((b) => isNearLimit(b))
+    .sort((a, b) => (b.percent_used ?? 0) - (a.percent_used ?? 0));
 
   return (
     <Panel title="Budget alerts" testId="budget-alerts">
-      {budgets.error && <Alert>{budgets.error}</Alert>}
       {users && budgeted.length === 0 && (
         <EmptyState title="No user has a monthly Bedrock budget">Set one on a user's page to cap what their Bedrock traffic may cost.</EmptyState>
       )}
-      {budgets.data && budgeted.length > 0 && alerts.length === 0 && (
+      {users && budgeted.length > 0 && alerts.length === 0 && (
         <EmptyState title="No budget is nearly used">Users who reach {Math.round(ALERT_SHARE * 100)}% of their monthly Bedrock budget appear here.</EmptyState>
       )}
       {alerts.length > 0 && (

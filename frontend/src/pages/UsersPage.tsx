@@ -9,7 +9,7 @@ import { api } from '../lib/api.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { ROUTING_LABELS } from '../lib/labels.ts';
 import { Link, navigate } from '../lib/router.tsx';
-import type { BudgetStatus } from '../lib/types.ts';
+import type { UserStatus } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 
@@ -19,7 +19,7 @@ export function UsersPage() {
   const id = useId();
   const [search, setSearch] = useState('');
   const [q, setQ] = useState('');
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useState<UserStatus | ''>('');
   const [offset, setOffset] = useState(0);
 
   // Search as the admin types, a moment after the last key.
@@ -31,12 +31,8 @@ export function UsersPage() {
     return () => clearTimeout(timer);
   }, [search]);
 
-  const users = useAsync(async () => {
-    const page = await api.users({ limit: PAGE, offset, q: q || undefined, status: status || undefined });
-    // Budget usage only for the users on this page that have a budget.
-    const budgets = await Promise.all(page.items.filter((u) => u.monthly_budget_usd !== null).map((u) => api.budget(u.id).catch(() => null)));
-    return { page, budgets: new Map(budgets.filter((b): b is BudgetStatus => b !== null).map((b) => [b.user_id, b])) };
-  }, [q, status, offset]);
+  // Each row carries this month's budget figures: one request for the whole page.
+  const users = useAsync(async () => ({ page: await api.users({ limit: PAGE, offset, q: q || undefined, status: status || undefined }) }), [q, status, offset]);
 
   return (
     <div className="space-y-6">
@@ -59,7 +55,7 @@ export function UsersPage() {
               className="input"
               value={status}
               onChange={(e) => {
-                setStatus(e.target.value);
+                setStatus(e.target.value as UserStatus | '');
                 setOffset(0);
               }}
             >
@@ -91,7 +87,7 @@ export function UsersPage() {
               </thead>
               <tbody>
                 {users.data.page.items.map((u) => {
-                  const b = users.data!.budgets.get(u.id);
+                  const b = u.budget;
                   return (
                     <tr key={u.id}>
                       <td>
@@ -107,10 +103,8 @@ export function UsersPage() {
                       <td>
                         {u.monthly_budget_usd === null ? (
                           <span className="text-slate-500">No budget</span>
-                        ) : b ? (
-                          <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label={`Budget used by ${u.name}`} />
                         ) : (
-                          '—'
+                          <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label={`Budget used by ${u.name}`} />
                         )}
                       </td>
                       <td className="whitespace-nowrap text-slate-600">{formatDateTime(u.created_at)}</td>

@@ -1,8 +1,8 @@
 import { Fragment, useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
-import { ApiError, errorText } from '../../lib/api-error.ts';
+import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
-import type { AccessKey, BedrockKeyStatus, Breaker, IssuedKey, User } from '../../lib/types.ts';
+import type { AccessKey, BedrockKeyStatus, Breaker, NewKey, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
 import { ConfirmAction } from '../ConfirmAction.tsx';
@@ -18,29 +18,21 @@ interface KeyRow {
   breaker: Breaker | null;
 }
 
+/** The list carries each key's Bedrock key and breaker: one request for the whole table. */
 async function loadKeys(userId: string): Promise<KeyRow[]> {
   const { items } = await api.accessKeys(userId);
-  return Promise.all(
-    items.map(async (key) => {
-      const live = key.status !== 'revoked';
-      const [bedrock, breaker] = await Promise.all([
-        key.has_bedrock_key ? api.bedrockKey(key.id).catch(notFoundAsNull) : null,
-        live ? api.breaker(key.id).catch(notFoundAsNull) : null,
-      ]);
-      return { key, bedrock, breaker };
-    }),
-  );
-}
-
-function notFoundAsNull(err: unknown): null {
-  if (err instanceof ApiError && err.status === 404) return null;
-  throw err;
+  return items.map(({ bedrock_key, circuit_breaker, ...key }) => ({
+    key,
+    bedrock: bedrock_key,
+    // A revoked key can never be served again: its breaker is not worth showing.
+    breaker: key.status !== 'revoked' ? circuit_breaker : null,
+  }));
 }
 
 export function AccessKeysPanel({ user }: { user: User }) {
   const id = useId();
   const keys = useAsync(() => loadKeys(user.id), [user.id]);
-  const [issued, setIssued] = useState<IssuedKey | null>(null);
+  const [issued, setIssued] = useState<NewKey | null>(null);
   const [region, setRegion] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);

@@ -1,0 +1,62 @@
+import type { AccessKey, AccessKeyList, BedrockKeyStatus, IssuedKey, RotatedKey } from '../admin/contract.ts';
+import { CliError, need, type Handler } from './context.ts';
+import { api, findUser } from './http.ts';
+import { out, table } from './output.ts';
+import { readSecret } from './prompt.ts';
+
+// keys issue|list|revoke|rotate|region|bedrock.
+
+export const keyCommands: Record<string, Handler> = {
+  'keys bedrock': async ({ g, values, positionals, arg }) => {
+    const id = need(arg, 'access key id');
+    if (positionals.length > 3) throw new CliError('the Bedrock API key is read from standard input, never from arguments');
+    if (values.delete) {
+      await api(g, 'DELETE', `/admin/access-keys/${id}/bedrock-key`);
+      return out(g, { access_key_id: id, configured: false }, `Removed the Bedrock API key of access key ${id}`);
+    }
+    const bedrockApiKey = (await readSecret(`Bedrock API key for access key ${id}: `)).trim();
+    if (!bedrockApiKey) throw new CliError('no Bedrock API key on standard input');
+    const status = await api<BedrockKeyStatus>(g, 'PUT', `/admin/access-keys/${id}/bedrock-key`, { bedrock_api_key: bedrockApiKey });
+    return out(g, status, `Bedrock API key set for access key ${id} (ends in …${status.last4})`);
+  },
+
+  'keys issue': async ({ g, values, arg }) => {
+    const user = await findUser(g, need(arg, 'user id or name'));
+    const key = await api<IssuedKey>(g, 'POST', `/admin/users/${user.id}/access-keys`, values['bedrock-region'] ? { bedrock_region: values['bedrock-region'] } : {});
+    return out(
+      g,
+      key,
+      `Access key for ${user.name} (shown only now):\n\n  ${key.raw_key}\n\n` + `Point Claude Code at it:\n  export ANTHROPIC_BASE_URL=${g.url}/ak/${key.raw_key}\n`,
+    );
+  },
+
+  'keys list': async ({ g, arg }) => {
+    const user = await findUser(g, need(arg, 'user id or name'));
+    const res = await api<AccessKeyList>(g, 'GET', `/admin/users/${user.id}/access-keys`);
+    return out(g, res, table(res.items, ['id', 'key_prefix', 'status', 'bedrock_region', 'has_bedrock_key', 'rotation_expires_at', 'created_at']));
+  },
+
+  'keys revoke': async ({ g, arg }) => {
+    const id = need(arg, 'access key id');
+    await api(g, 'DELETE', `/admin/access-keys/${id}`);
+    return out(g, { id, status: 'revoked' }, `Revoked access key ${id}`);
+  },
+
+  'keys rotate': async ({ g, arg }) => {
+    const id = need(arg, 'access key id');
+    const key = await api<RotatedKey>(g, 'POST', `/admin/access-keys/${id}/rotate`);
+    return out(
+      g,
+      key,
+      `New access key (shown only now), replacing ${id}:\n\n  ${key.raw_key}\n\n` +
+        `The old key keeps working until ${key.replaces.rotation_expires_at}, then the server revokes it.\n`,
+    );
+  },
+
+  'keys region': async ({ g, positionals, arg }) => {
+    const id = need(arg, 'access key id');
+    const region = need(positionals[3], 'region (or "none")');
+    const key = await api<AccessKey>(g, 'PATCH', `/admin/access-keys/${id}`, { bedrock_region: region.toLowerCase() === 'none' ? null : region });
+    return out(g, key, `Access key ${id}: Bedrock region ${key.bedrock_region ?? 'BEDROCK_REGION (server default)'}`);
+  },
+};
