@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UsageOutcome } from '../accounting/usage-event.ts';
 import { anthropicErrorEvent, ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
@@ -75,21 +76,12 @@ function planResponse(x: Exchange, upstream: Dispatcher.ResponseData, errorBody?
   headers['request-id'] ??= x.requestId;
   // An error body was read whole to judge it: the tap reads it now, whether it is relayed as it is or as an event.
   if (errorBody) tap.push(errorBody);
-  async function* tapped(): AsyncGenerator<Buffer> {
-    if (errorBody) {
-      yield errorBody;
-      return;
-    }
-    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-      tap.push(chunk);
-      yield chunk;
-    }
-  }
   return {
     status,
     headers,
     sse,
-    body: tapped(),
+    body: errorBody ? Readable.from([errorBody]) : upstream.body,
+    ...(errorBody ? {} : { onChunk: (chunk: Buffer | string) => tap.push(chunk as Buffer) }),
     atEventBoundary: () => tap.atEventBoundary(),
     ...(errorBody ? { asEvent: () => errorAsEvent(errorBody, x.requestId) } : {}),
     outcome(ended) {
