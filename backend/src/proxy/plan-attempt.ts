@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UsageOutcome } from '../accounting/usage-event.ts';
 import { anthropicErrorEvent, ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
@@ -80,7 +79,7 @@ function planResponse(x: Exchange, upstream: Dispatcher.ResponseData, errorBody?
     status,
     headers,
     sse,
-    body: errorBody ? Readable.from([errorBody]) : upstream.body,
+    body: errorBody ? [errorBody] : upstream.body,
     ...(errorBody ? {} : { onChunk: (chunk: Buffer | string) => tap.push(chunk as Buffer) }),
     atEventBoundary: () => tap.atEventBoundary(),
     ...(errorBody ? { asEvent: () => errorAsEvent(errorBody, x.requestId) } : {}),

@@ -11,11 +11,11 @@ export interface UpstreamResponse {
   /** An event stream: a failure after the commit can be told as an SSE `error` event. */
   sse: boolean;
   /**
-   * The body as it arrives: Anthropic's socket as a stream, or Bedrock's translated events as an
+   * The body as it arrives: Anthropic's socket as a stream, or Bedrock's translated events (or a body read whole) as an
    * iterable of whole events. It errors (or throws) when the upstream breaks off, and is stopped
    * when the client leaves.
    */
-  body: Readable | AsyncIterable<string> | Iterable<string>;
+  body: Readable | AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   /** Sees each chunk on its way to the client (the usage tap). */
   onChunk?: (chunk: Buffer | string) => void;
   /** Whether the bytes relayed so far end between two SSE events. */
@@ -84,7 +84,7 @@ function pumpStream(x: Exchange, body: Readable, response: UpstreamResponse): Pr
   });
 }
 
-async function pumpIterable(x: Exchange, body: AsyncIterable<string> | Iterable<string>, response: UpstreamResponse): Promise<Ended> {
+async function pumpIterable(x: Exchange, body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, response: UpstreamResponse): Promise<Ended> {
   try {
     for await (const chunk of body) {
       response.onChunk?.(chunk);
