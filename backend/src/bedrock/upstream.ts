@@ -54,6 +54,8 @@ export interface BedrockCall {
   region: string;
   /** Admin override rows (may be empty); they win over the shipped defaults. */
   mappings: readonly ModelMapping[];
+  /** The Bedrock model id, when the caller resolved it already (from the same region and mappings). */
+  modelId?: string;
   /** Fires when the client went away: Bedrock is aborted at once. */
   signal: AbortSignal;
 }
@@ -438,7 +440,7 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
       const link = linkAbort(call.signal);
       try {
         if (call.apiKey === null && (options.auth !== 'sigv4' || mode === 'messages')) throw new BedrockCallError(KEY_MISSING);
-        const { modelId } = resolveBedrockModel(call.request.model, call.region, call.mappings);
+        const modelId = call.modelId ?? resolveBedrockModel(call.request.model, call.region, call.mappings).modelId;
         const betas = parseBetaHeader(call.betaHeader);
         const response = await byMode[mode](call, modelId, betas, link);
         if (response.kind === 'json') link.unlink();

@@ -1,5 +1,6 @@
 import { ProxyError } from '../anthropic/errors.ts';
 import { mapBedrockError } from '../bedrock/errors.ts';
+import { resolveBedrockModel } from '../bedrock/models.ts';
 import { historyFor } from '../bedrock/thinking-provenance.ts';
 import { BedrockCallError, COUNT_TOKENS_UNSUPPORTED, type BedrockResponse } from '../bedrock/upstream.ts';
 import { reserveBedrockBudget } from './budget-check.ts';
@@ -28,9 +29,16 @@ export async function serveBedrock(x: Exchange, apiKey: string | null, fallbackR
   x.provider = 'bedrock';
   x.fallbackReason = fallbackReason;
   const mappings = deps.modelMappings();
+  // Resolved once for the budget and the call; an unmappable model is the call's own 400.
+  let modelId: string | undefined;
+  try {
+    modelId = resolveBedrockModel(String(x.parsed.model), x.region, mappings).modelId;
+  } catch {
+    modelId = undefined;
+  }
   const budget = await reserveBedrockBudget(
     { ...deps.budgets, logger: deps.logger },
-    { key: x.key, requestId: x.requestId, occurredAt: x.occurredAt, parsed: x.parsed, bodyBytes: x.body.length, region: x.region, mappings },
+    { key: x.key, requestId: x.requestId, occurredAt: x.occurredAt, parsed: x.parsed, bodyBytes: x.body.length, region: x.region, bedrockModelId: modelId ?? null },
   );
   if (budget instanceof ProxyError) return x.refuse(budget);
   x.budgetReservationId = budget.reservationId;
@@ -45,6 +53,7 @@ export async function serveBedrock(x: Exchange, apiKey: string | null, fallbackR
       apiKey,
       region: x.region,
       mappings,
+      ...(modelId ? { modelId } : {}),
       signal: x.abort.signal,
     });
   } catch (err) {

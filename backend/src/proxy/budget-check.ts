@@ -1,6 +1,5 @@
 import { budgetExceededMessage, type BudgetGate } from '../accounting/budgets.ts';
 import type { AnthropicRequest } from '../anthropic/wire.ts';
-import { resolveBedrockModel, type ModelMapping } from '../bedrock/models.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyContext } from './access-keys.ts';
 import { ProxyError } from '../anthropic/errors.ts';
@@ -18,7 +17,8 @@ export interface BedrockBudgetInput {
   parsed: AnthropicRequest;
   bodyBytes: number;
   region: string;
-  mappings: readonly ModelMapping[];
+  /** The Bedrock model the call will use; null when the model cannot be mapped (the call is refused with a 400 before anything is spent). */
+  bedrockModelId: string | null;
 }
 
 // The proxy has done all it may: more attempts would only be refused again.
@@ -29,19 +29,13 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * (null: the user has no budget) or the error to answer with instead of calling Bedrock.
  */
 export async function reserveBedrockBudget(check: BudgetCheck, input: BedrockBudgetInput): Promise<{ reservationId: number | null } | ProxyError> {
-  let bedrockModelId: string | null = null;
-  try {
-    bedrockModelId = resolveBedrockModel(String(input.parsed.model), input.region, input.mappings).modelId;
-  } catch {
-    // Not mappable: the Bedrock call is refused with a 400 before anything is spent.
-  }
   const maxTokens = input.parsed.max_tokens;
   const decision = await check.gate.reserve({
     userId: input.key.userId,
     monthlyBudgetUsd: input.key.monthlyBudgetUsd,
     requestId: input.requestId,
     occurredAt: input.occurredAt,
-    bedrockModelId,
+    bedrockModelId: input.bedrockModelId,
     region: input.region,
     bodyBytes: input.bodyBytes,
     maxTokens: typeof maxTokens === 'number' && Number.isInteger(maxTokens) ? maxTokens : null,

@@ -18,12 +18,16 @@ const key: KeyContext = {
   expiresAt: null,
 };
 
-async function check(decision: BudgetDecision, parsed: Record<string, unknown> = { model: 'claude-opus-5-5', max_tokens: 1000, messages: [] }) {
+async function check(
+  decision: BudgetDecision,
+  parsed: Record<string, unknown> = { model: 'claude-opus-5-5', max_tokens: 1000, messages: [] },
+  bedrockModelId: string | null = 'us.anthropic.claude-opus-5-5',
+) {
   const asked: BudgetRequest[] = [];
   const gate = { reserve: async (r: BudgetRequest) => (asked.push(r), decision), stop: () => undefined };
   const result = await reserveBedrockBudget(
     { gate, timeZone: 'UTC', logger: pino({ level: 'silent' }) },
-    { key, requestId: 'req_1', occurredAt: new Date('2026-12-04T00:00:00Z'), parsed: parsed as unknown as AnthropicRequest, bodyBytes: 2048, region: 'us-east-1', mappings: [] },
+    { key, requestId: 'req_1', occurredAt: new Date('2026-12-04T00:00:00Z'), parsed: parsed as unknown as AnthropicRequest, bodyBytes: 2048, region: 'us-east-1', bedrockModelId },
   );
   return { result, asked };
 }
@@ -37,9 +41,9 @@ describe('reserveBedrockBudget', () => {
     ]);
   });
 
-  it('reserves nothing for a user without a budget, and passes an unmappable model on as null', async () => {
+  it('reserves nothing for a user without a budget, and passes an unmappable model and a fractional max_tokens on as null', async () => {
     expect((await check({ kind: 'unlimited' })).result).toEqual({ reservationId: null });
-    const { asked } = await check({ kind: 'unlimited' }, { model: 'not-a-claude', max_tokens: 1.5, messages: [] });
+    const { asked } = await check({ kind: 'unlimited' }, { model: 'not-a-claude', max_tokens: 1.5, messages: [] }, null);
     expect(asked[0]).toMatchObject({ bedrockModelId: null, maxTokens: null });
   });
 
