@@ -26,6 +26,7 @@ import {
   type ResponseStream,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { Dispatcher } from 'undici';
+import { headerValue } from '../anthropic/headers.ts';
 import type { TokenUsage } from '../anthropic/usage.ts';
 import type { AnthropicRequest } from '../anthropic/wire.ts';
 import { parseBetaHeader } from './betas.ts';
@@ -339,9 +340,6 @@ async function* sseEvents(body: Dispatcher.ResponseData['body']): AsyncGenerator
   yield* parser.end();
 }
 
-function headerValue(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
 
 /** A non-2xx answer from the Messages endpoint: AWS's error shape, or Anthropic's. */
 function messagesHttpFailure(status: number, headers: Dispatcher.ResponseData['headers'], text: string): BedrockFailure {
@@ -419,7 +417,7 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
       stream: call.stream,
       signal: link.signal,
     });
-    const served = { servedModel: modelId, upstreamRequestId: headerValue(res.headers['x-amzn-requestid']), droppedBetas: built.droppedBetas };
+    const served = { servedModel: modelId, upstreamRequestId: headerValue(res.headers['x-amzn-requestid']) ?? null, droppedBetas: built.droppedBetas };
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const text = await res.body.text().catch(() => '');
       throw new BedrockCallError(messagesHttpFailure(res.statusCode, res.headers, text));

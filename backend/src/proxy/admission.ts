@@ -4,7 +4,7 @@ import { refusedEvent } from '../observability/metrics.ts';
 import type { KeyContext } from './access-keys.ts';
 import type { ProxyDeps } from './deps.ts';
 import { proxyError } from './errors.ts';
-import { headerValue } from './headers.ts';
+import { headerValue } from '../anthropic/headers.ts';
 
 type Deps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics'>;
 

@@ -6,7 +6,7 @@ import type { KeyContext } from './access-keys.ts';
 import type { Cancellation } from './cancellation.ts';
 import type { ProxyDeps } from './deps.ts';
 import type { Downstream } from './downstream.ts';
-import { headerValue } from './headers.ts';
+import { headerValue } from '../anthropic/headers.ts';
 import type { FallbackReason } from './plan-verdict.ts';
 import { accessLineOf, usageEventOf, type Outcome } from './usage-record.ts';
 

@@ -72,7 +72,3 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders): Record<str
   }
   return out;
 }
-
-export function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}

@@ -4,7 +4,8 @@ import { anthropicErrorEvent, ProxyError, type AnthropicErrorType } from '../ant
 import { parseBetaHeader } from '../bedrock/betas.ts';
 import { historyFor, type History } from '../bedrock/thinking-provenance.ts';
 import type { Exchange } from './exchange.ts';
-import { clientResponseHeaders, headerValue, planRequestHeaders } from './headers.ts';
+import { headerValue } from '../anthropic/headers.ts';
+import { clientResponseHeaders, planRequestHeaders } from './headers.ts';
 import { classifyPlanFailure, classifyPlanStatus, type PlanVerdict } from './plan-verdict.ts';
 import type { UpstreamResponse } from './relay.ts';
 import { createJsonTap, createSseTap } from './sse-tap.ts';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyError } from '../anthropic/errors.ts';
-import { headerValue } from './headers.ts';
+import { headerValue } from '../anthropic/headers.ts';
 
 /** Why a request was served by Bedrock instead of Anthropic. */
 export type FallbackReason =
