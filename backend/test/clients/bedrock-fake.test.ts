@@ -183,6 +183,22 @@ describe('the AWS SDK against the fake Bedrock', () => {
     expect((err as Error).message).toContain('toolConfig');
   });
 
+  it('the fake refuses a system-role message, which the SDK types allow and the service does not', async () => {
+    const err = await rejection(
+      client.send(
+        new ConverseCommand({
+          modelId: MODEL_ID,
+          messages: [
+            { role: 'user', content: [{ text: 'hi' }] },
+            { role: 'system', content: [{ text: 'environment' }] },
+          ],
+        }),
+      ),
+    );
+    expect(err).toBeInstanceOf(ValidationException);
+    expect((err as Error).message).toContain('messages.1.role');
+  });
+
   it('a first-byte delay is honoured', async () => {
     fake.reply('converse', { delayMs: 150 });
     const started = Date.now();

@@ -279,6 +279,20 @@ function countTokensInvokeJson(json: unknown): unknown {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** A value as the AWS SDK writes it in JSON: bytes as base64. */
+export function jsonView(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(jsonView);
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonView(v)]));
+  return value;
+}
+
+/** A Converse input (`ConverseCommand`'s) as the SDK sends its body: `modelId` goes in the path. */
+export function converseWireBody(input: { modelId?: unknown }): unknown {
+  const { modelId: _modelId, ...body } = input;
+  return jsonView(body);
+}
+
 /** Everything Converse would refuse in `body`, first problem first (empty: accepted). */
 export function converseRuleViolations(body: unknown): string[] {
   const problems: string[] = [];
@@ -301,8 +315,7 @@ export function converseRuleViolations(body: unknown): string[] {
     }
     return 0;
   };
-  // `modelId` travels in the path; unit tests pass the SDK input whole.
-  for (const key of Object.keys(body)) if (key !== 'modelId' && !CONVERSE_FIELDS.has(key)) problems.push(`"extraneous key [${key}] is not permitted"`);
+  for (const key of Object.keys(body)) if (!CONVERSE_FIELDS.has(key)) problems.push(`"extraneous key [${key}] is not permitted"`);
   if (Array.isArray(body.system)) body.system.forEach((b, i) => checkBlock(b, `system.${i}`));
   let usesTools = false;
   let previous: { role: string; toolUseIds: string[] } | null = null;

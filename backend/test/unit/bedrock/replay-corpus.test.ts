@@ -19,7 +19,7 @@ import { buildMessagesRequest } from '../../../src/bedrock/messages.ts';
 import { resolveBedrockModel } from '../../../src/bedrock/models.ts';
 import { BEDROCK_MARK, historyFor, markBedrock } from '../../../src/bedrock/thinking-provenance.ts';
 import { anthropicRuleViolations } from '../../fakes/anthropic.ts';
-import { converseRuleViolations, invokeRuleViolations, messagesRuleViolations } from '../../fakes/bedrock.ts';
+import { converseRuleViolations, converseWireBody, jsonView, invokeRuleViolations, messagesRuleViolations } from '../../fakes/bedrock.ts';
 import { bedrockSignature, mintedBy } from '../../fakes/thinking-rules.ts';
 import { fixtureNames, readFixture } from './fixtures.ts';
 
@@ -42,14 +42,6 @@ const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 type Rec = Record<string, unknown>;
 const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** JSON view (bytes as base64), as the SDK / the proxy serialises each request. */
-function wire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(wire);
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wire(v)]));
-  return value;
-}
-
 interface Translated {
   /** The request as Bedrock receives it (JSON view). */
   json: Rec;
@@ -63,11 +55,11 @@ function toBedrock(mode: Mode, request: AnthropicRequest, headers: Record<string
   const modelId = resolveBedrockModel(history.model, REGION).modelId;
   switch (mode) {
     case 'invoke': {
-      const json = wire(JSON.parse(JSON.stringify(buildInvokeBody(history, { betas }).body))) as Rec;
+      const json = jsonView(JSON.parse(JSON.stringify(buildInvokeBody(history, { betas }).body))) as Rec;
       return { json, violations: invokeRuleViolations(json) };
     }
     case 'converse': {
-      const json = wire(buildConverseRequest(history, { modelId, betas }).input) as Rec;
+      const json = converseWireBody(buildConverseRequest(history, { modelId, betas }).input) as Rec;
       return { json, violations: converseRuleViolations(json) };
     }
     case 'messages': {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequest } from '../../../../src/anthropic/wire.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
 import { BEDROCK_MARK, historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
-import { converseRuleViolations } from '../../../fakes/bedrock.ts';
+import { converseRuleViolations, converseWireBody } from '../../../fakes/bedrock.ts';
 import { bedrockSignature } from '../../../fakes/thinking-rules.ts';
 
 function mulberry32(seed: number): () => number {
@@ -110,20 +110,13 @@ function generate(seed: number): AnthropicRequest {
   };
 }
 
-function wire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(wire);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wire(v)]));
-  return value;
-}
-
 describe('generated Claude Code-like requests', () => {
   it('all become Converse requests that Bedrock accepts (500 seeds)', () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 500; seed++) {
       const request = historyFor(generate(seed), 'bedrock').request;
       const { input } = buildConverseRequest(request, { modelId: 'us.anthropic.claude-opus-5-5', betas: ['interleaved-thinking-2025-05-14'] });
-      const problems = converseRuleViolations(wire(input));
+      const problems = converseRuleViolations(converseWireBody(input));
       if (problems.length > 0) failures.push(`seed ${seed}: ${problems.join('; ')}`);
     }
     expect(failures).toEqual([]);
@@ -133,7 +126,7 @@ describe('generated Claude Code-like requests', () => {
     for (let seed = 1; seed <= 200; seed++) {
       const request = generate(seed);
       const { input } = buildConverseRequest(historyFor(request, 'bedrock').request, { modelId: 'm' });
-      const sent = JSON.stringify(wire(input));
+      const sent = JSON.stringify(converseWireBody(input));
       for (const message of request.messages) {
         if (typeof message.content === 'string') continue;
         for (const block of message.content) {

@@ -4,7 +4,7 @@ import { parseBetaHeader } from '../../../../src/bedrock/betas.ts';
 import { buildConverseRequest } from '../../../../src/bedrock/converse/request.ts';
 import { BedrockTranslationError } from '../../../../src/bedrock/errors.ts';
 import { historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
-import { converseRuleViolations } from '../../../fakes/bedrock.ts';
+import { converseRuleViolations, converseWireBody, jsonView } from '../../../fakes/bedrock.ts';
 import { bedrockSignature } from '../../../fakes/thinking-rules.ts';
 import { readFixture } from '../fixtures.ts';
 
@@ -19,13 +19,6 @@ const build = (request: AnthropicRequest, options: Partial<Parameters<typeof bui
 const base: AnthropicRequest = { model: 'claude-opus-5-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };
 /** A request whose first user turn carries `blocks`. */
 const withBlocks = (...blocks: AnthropicContentBlock[]): AnthropicRequest => ({ ...base, messages: [{ role: 'user', content: blocks }] });
-/** JSON view (bytes as base64), as the SDK will serialise it. */
-function wire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(wire);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wire(v)]));
-  return value;
-}
 const PNG = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
 const PDF = Buffer.from('%PDF-1.7 fake').toString('base64');
 
@@ -71,7 +64,7 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
       { path: 'tools[10].defer_loading', action: 'dropped' },
     ]);
     expect(droppedBetas).toContain('claude-code-20250219');
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 
   it('translates turn 2 (answered by Bedrock): its own thinking signature, unmarked, text and tool use, then the tool result with its cache point', () => {
@@ -92,7 +85,7 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
       },
       { role: 'user', content: [{ toolResult: { toolUseId: 'toolu_fake3', content: [{ text: '1\tHello from the file\n2\t' }] } }, { cachePoint: { type: 'default' } }] },
     ]);
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 
   it.each<[string, AnthropicRequest['messages'], unknown[]]>([
@@ -128,7 +121,7 @@ describe("buildConverseRequest on Claude Code's captured requests", () => {
     const { input, notes } = build({ model: 'claude-opus-5-5', max_tokens: 10, messages, tools: [{ name: 'Read', input_schema: { type: 'object' } }] });
     expect(input.messages).toEqual(expected);
     expect(notes).toContainEqual({ path: `messages[${messages.findIndex((m) => m.role === 'system')}].role`, action: 'approximated' });
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 
   it('does not modify the request it was given', () => {
@@ -161,7 +154,7 @@ describe('buildConverseRequest content blocks', () => {
     ],
   ])('%s', (_name, block, expected) => {
     const { input } = build(withBlocks(block, { type: 'text', text: 'tail' }));
-    expect(wire(input.messages)).toEqual([{ role: 'user', content: [...expected, { text: 'tail' }] }]);
+    expect(jsonView(input.messages)).toEqual([{ role: 'user', content: [...expected, { text: 'tail' }] }]);
   });
 
   it('keeps thinking, signature-only thinking and redacted thinking in assistant turns', () => {
@@ -182,7 +175,7 @@ describe('buildConverseRequest content blocks', () => {
         { role: 'user', content: 'next' },
       ],
     });
-    expect(wire(input.messages?.[1])).toEqual({
+    expect(jsonView(input.messages?.[1])).toEqual({
       role: 'assistant',
       content: [
         { reasoningContent: { reasoningText: { text: 'step', signature: 'sig-1' } } },
@@ -222,9 +215,9 @@ describe('buildConverseRequest content blocks', () => {
     ['blank content', { type: 'tool_result', tool_use_id: 'toolu_01', content: '  ', is_error: true }, { toolUseId: 'toolu_01', content: [{ text: '(no content)' }], status: 'error' }, ['messages[2].content[0].content']],
   ])('tool_result with %s', (_name, result, expected, added) => {
     const { input, notes } = build(toolTurn(result));
-    expect(wire(input.messages?.[2])).toEqual({ role: 'user', content: [{ toolResult: expected }] });
+    expect(jsonView(input.messages?.[2])).toEqual({ role: 'user', content: [{ toolResult: expected }] });
     expect(notes.filter((n) => n.action === 'added').map((n) => n.path)).toEqual(added);
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 
   it('puts a breakpoint inside a tool result after the whole result', () => {
@@ -319,7 +312,7 @@ describe('buildConverseRequest conversation shape', () => {
     const { input } = build(withBlocks(doc('a/b'), doc('a b'), doc(), doc('***'), { type: 'text', text: 'q' }));
     const names = input.messages![0]!.content!.filter((b) => b.document).map((b) => b.document!.name);
     expect(names).toEqual(['a b', 'a b-2', 'document-3', 'document-4']);
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 
   it('lists request settings it cannot carry', () => {
@@ -390,6 +383,6 @@ describe('buildConverseRequest tools', () => {
       tools: [{ toolSpec: { name: 'Read', description: expect.any(String), inputSchema: { json: { type: 'object' } } } }],
     });
     expect(notes).toContainEqual({ path: 'tools', action: 'added' });
-    expect(converseRuleViolations(wire(input))).toEqual([]);
+    expect(converseRuleViolations(converseWireBody(input))).toEqual([]);
   });
 });
