@@ -340,7 +340,6 @@ async function* sseEvents(body: Dispatcher.ResponseData['body']): AsyncGenerator
   yield* parser.end();
 }
 
-
 /** A non-2xx answer from the Messages endpoint: AWS's error shape, or Anthropic's. */
 function messagesHttpFailure(status: number, headers: Dispatcher.ResponseData['headers'], text: string): BedrockFailure {
   let message = '';

@@ -39,9 +39,9 @@ export function proxyError<C extends ProxyErrorCode>(code: C, ...args: Parameter
   return new ProxyError(code, entry.status, entry.type, message);
 }
 
-/** A request error Fastify raised before the route ran (body too large, unreadable). */
-export function requestReadError(err: { code?: string; statusCode?: number }, maxBodyBytes: number): ProxyError {
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return proxyError('PROXY_BODY_TOO_LARGE', maxBodyBytes / 1024 / 1024);
+/** A request error Fastify raised before the route ran (a body over `maxBodyBytes`, an unreadable one). */
+export function requestReadError(err: { code?: string; statusCode?: number }, maxBodyBytes?: number): ProxyError {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && maxBodyBytes) return proxyError('PROXY_BODY_TOO_LARGE', maxBodyBytes / 1024 / 1024);
   if (err.statusCode && err.statusCode < 500) {
     const error = proxyError('PROXY_BAD_REQUEST');
     return new ProxyError(error.code, err.statusCode, error.anthropicType, error.message);

@@ -56,10 +56,6 @@ export class Exchange {
     return this.key.bedrockRegion ?? this.deps.bedrockRegion;
   }
 
-  get finished(): boolean {
-    return this.#finished;
-  }
-
   /** The request's one usage event and access line. Never throws, never waits. */
   finish(o: Outcome): void {
     if (this.#finished) return;

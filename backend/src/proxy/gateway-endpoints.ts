@@ -145,7 +145,7 @@ type KeyParams = { key?: string };
 export async function gatewayEndpoints(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   // Anthropic's error shape for anything thrown here too, like the messages routes.
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-    const error = requestReadError(err, Infinity);
+    const error = requestReadError(err);
     if (error.status === 500) deps.logger.error({ err, reqId: request.id }, 'unhandled gateway error');
     return refuse(deps, reply, request.id, error);
   });
