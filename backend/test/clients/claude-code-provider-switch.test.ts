@@ -5,11 +5,11 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEDROCK_MARK } from '../../src/bedrock/thinking-provenance.ts';
-import { errorReply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/anthropic.ts';
+import { errorReply, type RecordedRequest } from '../fakes/anthropic.ts';
 import { fakeSignature, messageToEvents, textMessage, thinkingToolUseMessage } from '../fakes/anthropic-messages.ts';
-import { startFakeBedrock, streamOperation, thinkingToolTurn, type FakeBedrock } from '../fakes/bedrock.ts';
+import { streamOperation, thinkingToolTurn } from '../fakes/bedrock.ts';
 import { bedrockSignature, mintedBy, signaturesIn } from '../fakes/thinking-rules.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { startFallbackStack, type FallbackStack } from '../support/fallback-stack.ts';
 import { ensureClaudeCode, runClaude, type ClaudeRun, type RunClaudeOptions } from '../support/claude-code.ts';
 
 // The real Claude Code CLI, offline, against the proxy and both fakes:
@@ -38,21 +38,6 @@ afterAll(() => {
   trap?.close();
 });
 
-async function startStack(env: Record<string, string>): Promise<{ anthropic: FakeAnthropic; bedrock: FakeBedrock; proxy: TestApp; baseUrl: string }> {
-  const anthropic = await startFakeAnthropic();
-  const bedrock = await startFakeBedrock();
-  const proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '100', ...env });
-  const key = await proxy.createKey();
-  await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-claude-code-provider-switch');
-  return { anthropic, bedrock, proxy, baseUrl: `${proxy.url}/ak/${key.rawKey}` };
-}
-
-async function stopStack(stack: { anthropic: FakeAnthropic; bedrock: FakeBedrock; proxy: TestApp } | undefined): Promise<void> {
-  await stack?.proxy.close();
-  await stack?.anthropic.close();
-  await stack?.bedrock.close();
-}
-
 function claudeVia(baseUrl: string, options: Omit<RunClaudeOptions, 'env' | 'trapProxy'> & { env?: Record<string, string> }): Promise<ClaudeRun> {
   return runClaude(claude, {
     ...options,
@@ -65,12 +50,12 @@ function claudeVia(baseUrl: string, options: Omit<RunClaudeOptions, 'env' | 'tra
 const messagesPosts = (requests: readonly RecordedRequest[]) => requests.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/messages'));
 
 describe.each(['invoke', 'converse', 'messages'] as const)('Claude Code in one session that moves Anthropic → Bedrock → Anthropic, BEDROCK_API=%s', (mode) => {
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  let stack: FallbackStack | undefined;
   beforeAll(async () => {
-    stack = await startStack({ BEDROCK_API: mode });
+    stack = await startFallbackStack({ BEDROCK_API: mode });
   });
   afterAll(async () => {
-    await stopStack(stack);
+    await stack?.close();
   });
 
   it('serves every turn with one upstream request, each provider seeing only its own thinking', async () => {
@@ -131,12 +116,12 @@ describe.each(['invoke', 'converse', 'messages'] as const)('Claude Code in one s
 });
 
 describe('Claude Code, with its own retries, when both upstreams fail after keep-alive pings', () => {
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  let stack: FallbackStack | undefined;
   beforeAll(async () => {
-    stack = await startStack({ BEDROCK_API: 'invoke', STREAM_PING_INTERVAL: '0.2', PLAN_FIRST_BYTE_TIMEOUT: '1' });
+    stack = await startFallbackStack({ BEDROCK_API: 'invoke', STREAM_PING_INTERVAL: '0.2', PLAN_FIRST_BYTE_TIMEOUT: '1' });
   });
   afterAll(async () => {
-    await stopStack(stack);
+    await stack?.close();
   });
 
   it('prints one error and stops: one request to each upstream, the non-streaming re-send answered from memory', async () => {
@@ -168,12 +153,12 @@ describe('Claude Code, with its own retries, when both upstreams fail after keep
 });
 
 describe('Claude Code gateway endpoints', () => {
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  let stack: FallbackStack | undefined;
   beforeAll(async () => {
-    stack = await startStack({ BEDROCK_API: 'invoke' });
+    stack = await startFallbackStack({ BEDROCK_API: 'invoke' });
   });
   afterAll(async () => {
-    await stopStack(stack);
+    await stack?.close();
   });
 
   it('`claude doctor` finds the proxy reachable: /api/hello answers 200', async () => {

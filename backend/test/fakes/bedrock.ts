@@ -16,6 +16,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { BedrockMode } from '../../src/bedrock/upstream.ts';
 import { messageToEvents, thinkingToolUseMessage } from './anthropic-messages.ts';
 import { ANTHROPIC_SHAPE, CONVERSE_SHAPE, thinkingViolations } from './thinking-rules.ts';
 
@@ -139,8 +140,6 @@ export function wireEventToSdk(frame: FakeFrame): Record<string, unknown> {
   }
   return { [frame.event]: payload };
 }
-
-export type BedrockMode = 'invoke' | 'converse' | 'messages';
 
 /** The streaming operation each mode calls. */
 export const streamOperation = (mode: BedrockMode): BedrockOperation =>

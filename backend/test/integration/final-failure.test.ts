@@ -1,39 +1,20 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
-import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { startFallbackStack, type FallbackStack } from '../support/fallback-stack.ts';
 
 // Anthropic sends nothing before its first-byte timeout, so the client already has a 200 stream of
 // pings, and then Bedrock fails too. The stream ends with an SSE error; Claude Code's re-send of the
 // same conversation without streaming gets the same failure at once, as JSON with
 // `x-should-retry: false`, without another round of both upstreams.
 
-let anthropic: FakeAnthropic;
-let bedrock: FakeBedrock;
-let proxy: TestApp;
+let stack: FallbackStack;
 let base: string;
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic();
-  bedrock = await startFakeBedrock();
-  proxy = await startTestApp({
-    PLAN_API_URL: anthropic.url,
-    BEDROCK_ENDPOINT: bedrock.url,
-    BEDROCK_API: 'invoke',
-    PLAN_FIRST_BYTE_TIMEOUT: '0.5',
-    STREAM_PING_INTERVAL: '0.1',
-    CIRCUIT_FAILURE_THRESHOLD: '100',
-  });
-  const key = await proxy.createKey();
-  await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-final-failure');
-  base = `${proxy.url}/ak/${key.rawKey}/v1/messages`;
+  stack = await startFallbackStack({ BEDROCK_API: 'invoke', PLAN_FIRST_BYTE_TIMEOUT: '0.5', STREAM_PING_INTERVAL: '0.1' });
+  base = `${stack.baseUrl}/v1/messages`;
 });
-afterAll(async () => {
-  await proxy?.close();
-  await anthropic?.close();
-  await bedrock?.close();
-});
+afterAll(() => stack?.close());
 
 const conversation = { model: 'claude-opus-5-5', messages: [{ role: 'user', content: 'hi' }] };
 const post = (body: object) => request(base, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-api-key': 'sk-dev' } });
@@ -44,6 +25,7 @@ describe('both upstreams fail after keep-alive pings', () => {
     // An overloaded_error on a stream makes Claude Code stream again before it re-sends: told as api_error.
     ['ServiceUnavailableException', 529, 'overloaded_error', 'api_error'],
   ])('%s: an SSE error, then the re-send is answered at once with x-should-retry: false', async (exception, status, type, streamedType) => {
+    const { anthropic, bedrock } = stack;
     anthropic.reply({ kind: 'hang' });
     bedrock.reply('invoke-with-response-stream', { error: { name: exception, message: `Bedrock says ${exception}` } });
     const upstreamCalls = () => anthropic.requests.length + bedrock.requests.length;

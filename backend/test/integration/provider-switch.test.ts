@@ -2,23 +2,23 @@ import Anthropic from '@anthropic-ai/sdk';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEDROCK_MARK } from '../../src/bedrock/thinking-provenance.ts';
-import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
-import { messageToEvents, textMessage, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
-import { startFakeBedrock, streamOperation, thinkingToolTurn, type BedrockMode, type FakeBedrock, type RecordedBedrockRequest } from '../fakes/bedrock.ts';
+import { errorReply, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { fakeSignature, messageToEvents, textMessage, thinkingToolUseMessage, type AnthropicMessage } from '../fakes/anthropic-messages.ts';
+import type { BedrockMode } from '../../src/bedrock/upstream.ts';
+import { streamOperation, thinkingToolTurn, type FakeBedrock, type RecordedBedrockRequest } from '../fakes/bedrock.ts';
 import { bedrockSignature, mintedBy, signaturesIn } from '../fakes/thinking-rules.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { startFallbackStack, type FallbackStack } from '../support/fallback-stack.ts';
 
 // A Claude Code-like session in a tool loop with thinking, whose turns move Anthropic → Bedrock →
 // Anthropic → Bedrock. Both fakes refuse thinking they did not sign and, with `enabled` thinking, an
 // answered assistant turn that does not open with thinking. Every turn must succeed with exactly
 // one request to the upstream that serves it (the SDK does not retry: maxRetries 0).
 
-type Mode = BedrockMode;
 type Param = Anthropic.MessageParam;
 
 
 /** The thinking setting Bedrock received, wherever the mode carries it. */
-function bedrockThinking(mode: Mode, received: RecordedBedrockRequest): unknown {
+function bedrockThinking(mode: BedrockMode, received: RecordedBedrockRequest): unknown {
   const json = received.json as { thinking?: unknown; additionalModelRequestFields?: { thinking?: unknown } };
   return mode === 'converse' ? json.additionalModelRequestFields?.thinking : json.thinking;
 }
@@ -26,24 +26,17 @@ function bedrockThinking(mode: Mode, received: RecordedBedrockRequest): unknown 
 const toolResult = (id: string, text: string): Param => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: text }] });
 
 describe.each(['invoke', 'converse', 'messages'] as const)('a session that switches provider mid tool loop, BEDROCK_API=%s', (mode) => {
+  let stack: FallbackStack;
   let anthropic: FakeAnthropic;
   let bedrock: FakeBedrock;
-  let proxy: TestApp;
   let client: Anthropic;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    bedrock = await startFakeBedrock();
-    proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_API: mode, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '100' });
-    const key = await proxy.createKey();
-    await proxy.registerBedrockKey(key.accessKeyId, 'ABSK-provider-switch');
-    client = new Anthropic({ baseURL: `${proxy.url}/ak/${key.rawKey}`, apiKey: 'sk-ant-api03-dev', maxRetries: 0 });
+    stack = await startFallbackStack({ BEDROCK_API: mode });
+    ({ anthropic, bedrock } = stack);
+    client = new Anthropic({ baseURL: stack.baseUrl, apiKey: 'sk-ant-api03-dev', maxRetries: 0 });
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await anthropic?.close();
-    await bedrock?.close();
-  });
+  afterAll(() => stack?.close());
 
   it.each(['enabled', 'adaptive'] as const)('thinking %s: every turn is served by one upstream request, each sees only its own signatures', async (thinkingType) => {
     const thinking = (thinkingType === 'enabled' ? { type: 'enabled', budget_tokens: 2000 } : { type: 'adaptive' }) as Anthropic.ThinkingConfigParam;
@@ -106,9 +99,14 @@ describe.each(['invoke', 'converse', 'messages'] as const)('a session that switc
     expect(signaturesIn(bedrock.requests.at(-1)!.json)).toEqual([bedrockSignature('turn2')]);
   });
 
-  it('a Bedrock-served thinking turn that Anthropic answers without tool results keeps the body byte for byte otherwise', async () => {
-    // No Bedrock blocks in the history: the client's bytes go to Anthropic unchanged.
-    const body = JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 100, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'hi' }] });
+  it("a history with no Bedrock blocks goes to Anthropic as the client's exact bytes", async () => {
+    // A tool loop whose thinking Anthropic signed, with the client's own spacing: nothing to change.
+    const history = [
+      { role: 'user', content: 'read a' },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 't', signature: fakeSignature('own') }, { type: 'tool_use', id: 'toolu_x', name: 'Read', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_x', content: 'a' }] },
+    ];
+    const body = JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 100, thinking: { type: 'enabled', budget_tokens: 50 }, messages: history }, null, 1);
     const before = anthropic.requests.length;
     const res = await request(`${client.baseURL}/v1/messages`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-api03-dev' } });
     expect(res.statusCode).toBe(200);

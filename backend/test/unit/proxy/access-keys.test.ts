@@ -1,18 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAccessKeyResolver, type KeyContext } from '../../../src/proxy/access-keys.ts';
 import { createAccessKeyHasher, generateAccessKey, isAccessKeyFormat } from '../../../src/security/access-key.ts';
+import { keyContext } from '../../support/key-context.ts';
 
-const ctx = (id: string, expiresAt: Date | null = null): KeyContext => ({
-  accessKeyId: id,
-  userId: `user-${id}`,
-  keyPrefix: 'ak_abcdefgh',
-  routingStrategy: 'plan_first',
-  bedrockRegion: null,
-  monthlyBudgetUsd: null,
-  maxRequestsPerMinute: null,
-  maxInFlight: null,
-  expiresAt,
-});
+const ctx = (id: string, expiresAt: Date | null = null): KeyContext => keyContext({ accessKeyId: id, expiresAt });
 
 function setup(table: Map<string, KeyContext>) {
   let clock = 1_000_000;

@@ -3,20 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { BudgetDecision, BudgetRequest } from '../../../src/accounting/budgets.ts';
 import { ProxyError } from '../../../src/anthropic/errors.ts';
 import type { AnthropicRequest } from '../../../src/anthropic/wire.ts';
-import type { KeyContext } from '../../../src/proxy/access-keys.ts';
 import { reserveBedrockBudget } from '../../../src/proxy/budget-check.ts';
+import { keyContext } from '../../support/key-context.ts';
 
-const key: KeyContext = {
-  accessKeyId: 'key-1',
-  userId: 'user-1',
-  keyPrefix: 'ak_abcdefgh',
-  routingStrategy: 'bedrock_only',
-  bedrockRegion: null,
-  monthlyBudgetUsd: '100',
-  maxRequestsPerMinute: null,
-  maxInFlight: null,
-  expiresAt: null,
-};
+const key = keyContext({ userId: 'user-1', routingStrategy: 'bedrock_only', monthlyBudgetUsd: '100' });
 
 async function check(
   decision: BudgetDecision,

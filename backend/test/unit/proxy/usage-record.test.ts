@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { accessLineOf, usageEventOf, type RequestFacts } from '../../../src/proxy/usage-record.ts';
+import { keyContext } from '../../support/key-context.ts';
 
 const facts: RequestFacts = {
   requestId: 'req_1',
   occurredAt: new Date('2026-12-04T00:00:00Z'),
-  key: {
-    accessKeyId: 'key-1',
-    userId: 'user-1',
-    keyPrefix: 'ak_abcdefgh',
-    routingStrategy: 'plan_first',
-    bedrockRegion: null,
-    monthlyBudgetUsd: null,
-    maxRequestsPerMinute: null,
-    maxInFlight: null,
-    expiresAt: null,
-  },
+  key: keyContext({ userId: 'user-1' }),
   endpoint: 'messages',
   requestedModel: 'claude-opus-5-5',
   stream: true,
