@@ -18,6 +18,7 @@ import {
   ThrottlingException,
   ValidationException,
   type ConverseStreamOutput,
+  type Message,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -166,37 +167,22 @@ describe('the AWS SDK against the fake Bedrock', () => {
     expect(names).not.toContain('message_stop');
   });
 
-  it('the fake refuses what Bedrock refuses, as a ValidationException', async () => {
-    const err = await rejection(
-      client.send(
-        new ConverseCommand({
-          modelId: MODEL_ID,
-          messages: [
-            { role: 'user', content: [{ text: 'hi' }] },
-            { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'Read', input: {} } }] },
-            { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'x' }] } }] },
-          ],
-        }),
-      ),
-    );
+  it.each<[string, Message[], string]>([
+    [
+      'tool blocks without a toolConfig',
+      [
+        { role: 'user', content: [{ text: 'hi' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'Read', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'x' }] } }] },
+      ],
+      'toolConfig',
+    ],
+    // The SDK's role type allows `system`; the service does not.
+    ['a system-role message', [{ role: 'user', content: [{ text: 'hi' }] }, { role: 'system', content: [{ text: 'environment' }] }], 'messages.1.role'],
+  ])('the fake refuses what Bedrock refuses, as a ValidationException: %s', async (_name, messages, named) => {
+    const err = await rejection(client.send(new ConverseCommand({ modelId: MODEL_ID, messages })));
     expect(err).toBeInstanceOf(ValidationException);
-    expect((err as Error).message).toContain('toolConfig');
-  });
-
-  it('the fake refuses a system-role message, which the SDK types allow and the service does not', async () => {
-    const err = await rejection(
-      client.send(
-        new ConverseCommand({
-          modelId: MODEL_ID,
-          messages: [
-            { role: 'user', content: [{ text: 'hi' }] },
-            { role: 'system', content: [{ text: 'environment' }] },
-          ],
-        }),
-      ),
-    );
-    expect(err).toBeInstanceOf(ValidationException);
-    expect((err as Error).message).toContain('messages.1.role');
+    expect((err as Error).message).toContain(named);
   });
 
   it('a first-byte delay is honoured', async () => {
