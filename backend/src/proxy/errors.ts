@@ -2,10 +2,14 @@ import { ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
 
 /**
  * Every error the proxy answers by itself, in one table: the stable code (logs, metrics, usage
- * rows), the HTTP status, Anthropic's error type (docs/upstream-apis.md §1.7) and the message,
- * which takes the request's details where it names them. Upstream failures keep the code and
- * wording they were mapped to (bedrock/errors.ts, plan-upstream.ts).
+ * rows), the HTTP status, Anthropic's error type (docs/upstream-apis.md §1.7), the message, which
+ * takes the request's details where it names them, and the headers that tell the client when (or
+ * whether) to retry. Bedrock's own failures keep the code and wording bedrock/errors.ts mapped.
  */
+
+// The proxy has done all it may: more attempts would only be refused again.
+const NO_RETRY = () => ({ 'x-should-retry': 'false' });
+
 const CATALOG = {
   PROXY_BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: (mb: number) => `Request body exceeds the ${mb} MB limit` },
   PROXY_BAD_REQUEST: { status: 400, type: 'invalid_request_error', message: () => 'The request could not be read' },
@@ -28,15 +32,48 @@ const CATALOG = {
     message: (max: number) => `The proxy is at its limit of ${max} concurrent upstream requests (MAX_UPSTREAM_REQUESTS); retry shortly`,
   },
   PROXY_SHUTTING_DOWN: { status: 529, type: 'overloaded_error', message: () => 'The proxy restarted before this response finished; retry the request' },
-} satisfies Record<string, { status: number; type: AnthropicErrorType; message: (...args: never[]) => string }>;
+  PROXY_USER_LIMIT: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: (what: string, retryAfterSeconds: number) => `This user may make at most ${what} through the proxy; retry in ${retryAfterSeconds} s`,
+    headers: (_what: string, retryAfterSeconds: number) => ({ 'retry-after': String(retryAfterSeconds) }),
+  },
+  PLAN_FIRST_BYTE_TIMEOUT: {
+    status: 504,
+    type: 'timeout_error',
+    message: (seconds: number) => `Anthropic sent no response within ${seconds} s (PLAN_FIRST_BYTE_TIMEOUT)`,
+  },
+  /** `detail` follows the sentence: `: connection timed out`, ` (ECONNREFUSED)`, or nothing. */
+  PLAN_UNREACHABLE: { status: 502, type: 'api_error', message: (detail: string) => `Could not reach Anthropic${detail}` },
+  BUDGET_EXCEEDED: { status: 429, type: 'rate_limit_error', message: (why: string) => why, headers: NO_RETRY },
+  BUDGET_MODEL_UNPRICED: {
+    status: 403,
+    type: 'permission_error',
+    message: (model: string) => `Bedrock model ${model} has no price, so this user's monthly budget cannot be enforced for it; ask an admin to add its price`,
+    headers: NO_RETRY,
+  },
+  BUDGET_UNAVAILABLE: {
+    status: 503,
+    type: 'api_error',
+    message: () => 'The proxy cannot check your monthly budget right now (its database is not answering), so Bedrock requests are refused until it can',
+  },
+} satisfies Record<
+  string,
+  { status: number; type: AnthropicErrorType; message: (...args: never[]) => string; headers?: (...args: never[]) => Record<string, string> }
+>;
 
 export type ProxyErrorCode = keyof typeof CATALOG;
 
 /** The catalog's error for `code`, its message filled with `args`. */
 export function proxyError<C extends ProxyErrorCode>(code: C, ...args: Parameters<(typeof CATALOG)[C]['message']>): ProxyError {
-  const entry = CATALOG[code];
-  const message = (entry.message as (...a: typeof args) => string)(...args);
-  return new ProxyError(code, entry.status, entry.type, message);
+  // Each entry's functions take that code's arguments: the signature above checks them per code.
+  const entry = CATALOG[code] as unknown as {
+    status: number;
+    type: AnthropicErrorType;
+    message: (...a: typeof args) => string;
+    headers?: (...a: typeof args) => Record<string, string>;
+  };
+  return new ProxyError(code, entry.status, entry.type, entry.message(...args), entry.headers?.(...args) ?? {});
 }
 
 /** A request error Fastify raised before the route ran (a body over `maxBodyBytes`, an unreadable one). */

@@ -3,6 +3,7 @@ import type { UsageOutcome } from '../accounting/usage-event.ts';
 import { anthropicErrorEvent, ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
 import { parseBetaHeader } from '../bedrock/betas.ts';
 import { historyFor, type History } from '../bedrock/thinking-provenance.ts';
+import { proxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { headerValue } from '../anthropic/headers.ts';
 import { clientResponseHeaders, planRequestHeaders } from './headers.ts';
@@ -26,7 +27,7 @@ export async function tryPlan(x: Exchange): Promise<PlanAttempt> {
     upstream = await x.deps.plan.send({ path: request.url.slice(request.url.indexOf('/v1/')), ...planBody(x), signal: x.abort });
   } catch (err) {
     if (x.abort.aborted) return { kind: 'aborted' };
-    const error = err instanceof ProxyError ? err : new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', 'Could not reach Anthropic');
+    const error = err instanceof ProxyError ? err : proxyError('PLAN_UNREACHABLE', '');
     return { kind: 'failure', error, verdict: classifyPlanFailure(error) };
   }
   if (upstream.statusCode < 400) return { kind: 'response', response: planResponse(x, upstream), verdict: { action: 'relay' } };

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
-import { ProxyError } from '../anthropic/errors.ts';
+import type { ProxyError } from '../anthropic/errors.ts';
+import { proxyError } from './errors.ts';
 import type { Cancellation } from './cancellation.ts';
 
 export interface PlanRequest {
@@ -57,16 +58,6 @@ export function createPlanUpstream(options: PlanUpstreamOptions): PlanUpstream {
 /** A transport failure before Anthropic answered, as the error the client gets. Matched on code, never on text. */
 export function planFailure(err: unknown, firstByteSeconds: number): ProxyError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new ProxyError(
-      'PLAN_FIRST_BYTE_TIMEOUT',
-      504,
-      'timeout_error',
-      `Anthropic sent no response within ${firstByteSeconds} s (PLAN_FIRST_BYTE_TIMEOUT)`,
-    );
-  }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', 'Could not reach Anthropic: connection timed out');
-  }
-  return new ProxyError('PLAN_UNREACHABLE', 502, 'api_error', `Could not reach Anthropic (${code})`);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return proxyError('PLAN_FIRST_BYTE_TIMEOUT', firstByteSeconds);
+  return proxyError('PLAN_UNREACHABLE', code === 'UND_ERR_CONNECT_TIMEOUT' ? ': connection timed out' : ` (${code})`);
 }

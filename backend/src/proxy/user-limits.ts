@@ -4,7 +4,8 @@
  * They protect shared upstream quota from one runaway client; the monthly budget is what caps money.
  */
 
-import { ProxyError } from '../anthropic/errors.ts';
+import type { ProxyError } from '../anthropic/errors.ts';
+import { proxyError } from './errors.ts';
 
 export interface UserLimits {
   /** At most this many requests in any 60-second window; null: no limit. */
@@ -83,11 +84,5 @@ export function createUserLimiter(options: { now?: () => number } = {}): UserLim
 /** Anthropic's 429 for a request over its user's limit, with when to try again. */
 export function userLimitError(verdict: Extract<LimitVerdict, { admitted: false }>): ProxyError {
   const what = verdict.limit === 'in_flight' ? `${verdict.max} requests at once` : `${verdict.max} requests per minute`;
-  return new ProxyError(
-    'PROXY_USER_LIMIT',
-    429,
-    'rate_limit_error',
-    `This user may make at most ${what} through the proxy; retry in ${verdict.retryAfterSeconds} s`,
-    { 'retry-after': String(verdict.retryAfterSeconds) },
-  );
+  return proxyError('PROXY_USER_LIMIT', what, verdict.retryAfterSeconds);
 }
