@@ -28,6 +28,10 @@ import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
 import { createFinalFailures } from './proxy/final-failures.ts';
+import { startPlanWindowSync, type PlanWindowSync } from './proxy/plan-window-sync.ts';
+import { createPlanWindows, type PlanWindows } from './proxy/plan-windows.ts';
+import { createSessionAffinity } from './proxy/session-affinity.ts';
+import { createPlanWindowRepository } from './db/plan-window-repository.ts';
 import { createInFlight } from './proxy/in-flight.ts';
 import { createUserLimiter } from './proxy/user-limits.ts';
 import { createAccessKeyHasher, isAccessKeyFormat } from './security/access-key.ts';
@@ -47,6 +51,9 @@ export interface App {
   resolver: AccessKeyResolver;
   /** Per-access-key circuit breakers (state for the admin API and metrics). */
   breakers: CircuitBreakers;
+  /** Each access key's last Plan reading, and its sharing with other tasks (tests flush() it). */
+  planWindows: PlanWindows;
+  planWindowSync: PlanWindowSync;
   /** Admin model-mapping rows held in memory; refresh() after a change. */
   modelMappings: ModelMappingCache;
   /** Admin changes between processes (LISTEN/NOTIFY): this process hears the others' through it. */
@@ -63,6 +70,9 @@ export interface App {
    */
   close(): Promise<void>;
 }
+
+// Plan readings are stored at most this often per task, however many answers carried them.
+const PLAN_WINDOW_WRITE_INTERVAL_MS = 1_000;
 
 /**
  * Node's closeIdleConnections() leaves connections that never sent a request (opened ahead by a
@@ -102,6 +112,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     drainDeadline = Date.now() + config.shutdownDrainMs - Math.min(5_000, config.shutdownDrainMs / 4);
   };
   const inFlight = createInFlight(config.maxUpstreamRequests);
+  const planWindows = createPlanWindows();
   const metrics = createMetrics({
     mode: config.metrics,
     flushIntervalMs: config.metricsFlushIntervalMs,
@@ -131,7 +142,22 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   // Every admin change reaches this process's caches through the database, from whichever task made it.
   const changes = createChangeFeed({ database, onError: (err, context) => logger.warn({ err }, `cache coherence: ${context}`) });
   const accounting = await createAccountingServices({ db: database.db, timeZone: config.timezone, logger });
-  changes.subscribe(cacheCoherence({ resolver, bedrockKeys, breakers, modelMappings, prices: accounting.prices }));
+  const planWindowRows = createPlanWindowRepository(database.db);
+  const planWindowSync = startPlanWindowSync({
+    windows: planWindows,
+    intervalMs: PLAN_WINDOW_WRITE_INTERVAL_MS,
+    logger,
+    store: {
+      save: (entries) =>
+        database.db.transaction(async (tx) => {
+          await createPlanWindowRepository(tx).save(entries.map((e) => ({ ...e, observedAt: new Date(e.observedAt) })));
+          await changes.publish(tx, [{ topic: 'plan_window' }]);
+        }),
+      changedSince: async (since) => (await planWindowRows.changedSince(since)).map((r) => ({ ...r, observedAt: r.observedAt.getTime() })),
+    },
+  });
+  await planWindowSync.load();
+  changes.subscribe(cacheCoherence({ resolver, bedrockKeys, breakers, planWindows, planWindowSync, modelMappings, prices: accounting.prices }));
   await changes.start();
   const transact = createTransact({ db: database.db, changes });
   const adminTokens = createAdminTokenRepository(database.db);
@@ -165,6 +191,9 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       metrics,
       inFlight,
       finalFailures: createFinalFailures(),
+      planWindows,
+      planSwitchThreshold: config.planSwitchThreshold,
+      sessions: createSessionAffinity({ warmMs: config.sessionStickyMs }),
     },
     admin: {
       users,
@@ -174,6 +203,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       envelope,
       bedrockKeyCache: bedrockKeys,
       breakers,
+      planWindows,
+      planSwitchThreshold: config.planSwitchThreshold,
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
@@ -198,6 +229,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     bedrockKeys,
     resolver,
     breakers,
+    planWindows,
+    planWindowSync,
     modelMappings,
     changes,
     sweeper,
@@ -224,6 +257,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       clearTimeout(closeLeft);
       clearInterval(sweep);
       metrics.close();
+      await planWindowSync.close();
       await sweeper.stop();
       await changes.close();
       await recorder.close();

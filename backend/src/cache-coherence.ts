@@ -4,11 +4,16 @@ import type { AccessKeyResolver } from './proxy/access-keys.ts';
 import type { BedrockKeyStore } from './proxy/bedrock-keys.ts';
 import type { CircuitBreakers } from './proxy/circuit-breaker.ts';
 import type { ModelMappingCache } from './proxy/model-mappings.ts';
+import type { PlanWindowSync } from './proxy/plan-window-sync.ts';
+import type { PlanWindows } from './proxy/plan-windows.ts';
 
 export interface ProxyCaches {
   resolver: Pick<AccessKeyResolver, 'invalidate'>;
   bedrockKeys: Pick<BedrockKeyStore, 'invalidate' | 'invalidateAll'>;
   breakers: Pick<CircuitBreakers, 'reset'>;
+  /** Plan readings: other tasks store theirs and say so; an admin reset forgets a key's. */
+  planWindows: Pick<PlanWindows, 'forget'>;
+  planWindowSync: Pick<PlanWindowSync, 'load'>;
   modelMappings: Pick<ModelMappingCache, 'refresh'>;
   /** Model prices used to cost each request and size budget reservations. */
   prices: Pick<PriceCache, 'refresh'>;
@@ -48,7 +53,14 @@ export function cacheCoherence(caches: ProxyCaches): ChangeSubscriber {
           return;
         case 'circuit_breaker':
           // An admin reset means "try Anthropic again" everywhere, not just on the task that served it.
-          if (change.id) caches.breakers.reset(change.id);
+          if (change.id) {
+            caches.breakers.reset(change.id);
+            caches.planWindows.forget(change.id);
+          }
+          return;
+        case 'plan_window':
+          // Another task stored the readings it observed: read them.
+          await caches.planWindowSync.load();
           return;
       }
     },
@@ -57,6 +69,7 @@ export function cacheCoherence(caches: ProxyCaches): ChangeSubscriber {
       caches.bedrockKeys.invalidateAll();
       await caches.modelMappings.refresh();
       await caches.prices.refresh();
+      await caches.planWindowSync.load();
     },
   };
 }

@@ -37,6 +37,10 @@ export interface Config {
   bedrockAuth: 'bearer' | 'sigv4';
   circuitFailureThreshold: number;
   circuitResetTimeoutMs: number;
+  /** Plan window utilization (0–1) at which `plan_first` requests move to Bedrock until the window resets. */
+  planSwitchThreshold: number;
+  /** A Claude Code session served by Bedrock stays there until it has been idle this long (its prompt cache). */
+  sessionStickyMs: number;
   streamPingIntervalMs: number;
   /** How long a rotated access key keeps working. */
   keyRotationGraceMs: number;
@@ -93,6 +97,13 @@ function secondsOrZero(raw: string): number {
   } catch {
     throw new ConfigError(`must be a number of seconds, 0 or more (got "${raw}")`);
   }
+}
+
+/** A fraction above 0 and at most 1 ("0.98"). */
+function unitFraction(raw: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !(n > 0 && n <= 1)) throw new ConfigError(`must be a number above 0 and at most 1, such as 0.98 (got "${raw}")`);
+  return n;
 }
 
 /** `auto` (the default): cloudwatch when ENVIRONMENT is prod or staging, off elsewhere. */
@@ -250,6 +261,8 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'BEDROCK_AUTH', key: 'bedrockAuth', default: 'bearer', doc: '`bearer` (the access key\'s Bedrock API key) or `sigv4` (the task role)', parse: oneOf(['bearer', 'sigv4'] as const) },
   { env: 'CIRCUIT_FAILURE_THRESHOLD', key: 'circuitFailureThreshold', default: '3', doc: 'failures that open an access key\'s circuit breaker', parse: integer(1, 1000) },
   { env: 'CIRCUIT_RESET_TIMEOUT', key: 'circuitResetTimeoutMs', default: '1800', doc: 'seconds an open breaker waits before one probe goes to Anthropic', parse: seconds },
+  { env: 'PLAN_SWITCH_THRESHOLD', key: 'planSwitchThreshold', default: '0.98', doc: 'Plan window utilization (0–1) at which `plan_first` requests move to Bedrock until that window resets; a user\'s own threshold wins', parse: unitFraction },
+  { env: 'SESSION_STICKY_IDLE', key: 'sessionStickyMs', default: '300', doc: 'seconds a Claude Code session that moved to Bedrock stays there after its last turn (its prompt cache stays warm); 0: no stickiness', parse: secondsOrZero },
   { env: 'KEY_ROTATION_GRACE', key: 'keyRotationGraceMs', default: '300', doc: 'seconds a rotated access key keeps working before the server revokes it', parse: seconds },
   { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', doc: 'comma-separated browser origins allowed to call the admin API; unset: same origin only', parse: origins },
   { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },

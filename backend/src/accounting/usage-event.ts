@@ -36,4 +36,10 @@ export interface UsageEvent extends TokenUsage {
   region?: string | null;
   /** Bedrock with a budget: the reservation this request held, settled when the event is stored. */
   budgetReservationId?: number | null;
+  /** What Anthropic's answer said of the developer's Plan (unified limit headers); null: nothing. */
+  planStatus?: string | null;
+  plan5hUtilization?: number | null;
+  plan7dUtilization?: number | null;
+  /** The first request of a Claude Code session on this provider after the other one served it. */
+  providerSwitch?: boolean;
 }

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CircuitSnapshot } from '../proxy/circuit-breaker.ts';
+import { createPlanWindowRepository } from '../db/plan-window-repository.ts';
 import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
@@ -42,6 +43,8 @@ export async function circuitBreakerRoutes(parent: FastifyInstance, deps: AdminD
       await deps.transact(auditContext(request), async (tx) => {
         // The state is per task; "before" is this task's view, and the reset reaches every task.
         await tx.audit({ action: 'circuit_breaker.reset', targetType: 'circuit_breaker', targetId: id, before, after: { ...before, state: 'closed', failures: 0, reason: null, opened_at: null, retry_at: null } });
+        // The key's Plan reading goes too: an admin who knows better sends it back to Anthropic, whose next answer reads the window again.
+        await createPlanWindowRepository(tx.db).remove(id);
         tx.changed({ topic: 'circuit_breaker', id });
       });
       return reply.code(204).send(null);

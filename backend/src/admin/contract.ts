@@ -32,6 +32,12 @@ export type BedrockKeyStatus = Static<typeof S.BedrockKeyStatus>;
 
 export type Breaker = Static<typeof S.Breaker>;
 export type BreakerList = Static<typeof S.BreakerList>;
+export type PlanPark = Static<typeof S.PlanPark>;
+export type PlanWindow = Static<typeof S.PlanWindow>;
+export type PlanWindowList = Static<typeof S.PlanWindowList>;
+export type PlanSettings = Static<typeof S.PlanSettings>;
+export type PutPlanSettingsBody = Static<typeof S.PutPlanSettingsBody>;
+export type PlanReport = Static<typeof S.PlanReport>;
 
 export type BudgetSummary = Static<typeof S.BudgetSummary>;
 export type BudgetStatus = Static<typeof S.BudgetStatus>;

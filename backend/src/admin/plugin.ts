@@ -19,7 +19,9 @@ import { bedrockKeyRoutes } from './bedrock-keys.ts';
 import { budgetRoutes } from './budgets.ts';
 import { limitRoutes } from './limits.ts';
 import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
+import type { PlanWindows } from '../proxy/plan-windows.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
+import { planWindowRoutes } from './plan-windows.ts';
 import { AdminError } from './errors.ts';
 import { createLoginLimiter } from './login-limiter.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
@@ -39,6 +41,9 @@ export interface AdminDeps {
   /** The proxy's decrypted-key cache (proxy/bedrock-keys.ts): told at once about every change. */
   bedrockKeyCache: { invalidate(accessKeyId: string): void };
   breakers: CircuitBreakers;
+  /** Each access key's last Plan reading (proxy/plan-windows.ts) and the server's PLAN_SWITCH_THRESHOLD. */
+  planWindows: Pick<PlanWindows, 'list'>;
+  planSwitchThreshold: number;
   hashKey: (raw: string) => string;
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
@@ -91,6 +96,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(accessKeyRoutes, deps);
     await guarded.register(bedrockKeyRoutes, deps);
     await guarded.register(circuitBreakerRoutes, deps);
+    await guarded.register(planWindowRoutes, deps);
     await guarded.register(modelMappingRoutes, deps);
     await guarded.register(auditLogRoutes, deps);
     await guarded.register(usageRoutes, deps);

@@ -146,6 +146,64 @@ export const Breaker = Type.Object({
 });
 export const BreakerList = Type.Object({ items: Type.Array(Breaker) });
 
+// Plan windows (README, "Plan window"): each access key's last reading of Anthropic's unified limit
+// headers, what it means for routing, and the user's rule for leaving the Plan.
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const PlanWindowReading = Type.Object({
+  utilization: NullableNumber,
+  resets_at: Type.Union([Type.String(), Type.Null()]),
+  surpassed_threshold: NullableNumber,
+});
+export const PlanPark = Type.Object({
+  reason: Type.Enum(['usage_limit', 'plan_threshold']),
+  window: Type.String(),
+  until: Type.String({ description: 'when requests go back to Anthropic' }),
+});
+const NullablePark = Type.Union([PlanPark, Type.Null()]);
+export const PlanOverage = Type.Enum(['stay', 'move']);
+export const PlanWindow = Type.Object({
+  access_key_id: Type.String(),
+  key_prefix: Type.String(),
+  user_id: Type.String(),
+  user_name: Type.String(),
+  observed_at: Type.Union([Type.String(), Type.Null()], { description: 'the Plan answer the reading came from; null: none yet (an API key, or no Plan traffic)' }),
+  status: Type.Union([Type.Enum(['allowed', 'allowed_warning', 'rejected']), Type.Null()]),
+  claim: Type.Union([Type.String(), Type.Null()], { description: 'the binding window Anthropic named' }),
+  resets_at: Type.Union([Type.String(), Type.Null()]),
+  windows: Type.Object({
+    five_hour: Type.Optional(PlanWindowReading),
+    seven_day: Type.Optional(PlanWindowReading),
+    seven_day_opus: Type.Optional(PlanWindowReading),
+    seven_day_sonnet: Type.Optional(PlanWindowReading),
+    overage: Type.Optional(PlanWindowReading),
+  }),
+  overage_status: Type.Union([Type.String(), Type.Null()]),
+  /** Anthropic reported a warning threshold crossed: shown, never acted on. */
+  warning: Type.Boolean(),
+  threshold: Type.Number(),
+  threshold_source: Type.Enum(['user', 'server']),
+  overage_policy: PlanOverage,
+  /** Where `plan_first` requests go now, per model family (a family's weekly window parks only it). */
+  parked: Type.Object({ opus: NullablePark, sonnet: NullablePark, other: NullablePark }),
+  breaker: Breaker,
+});
+export const PlanWindowList = Type.Object({ items: Type.Array(PlanWindow), server_threshold: Type.Number() });
+export const PlanWindowQuery = Type.Object({ user_id: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false });
+export const PlanSettings = Type.Object({
+  user_id: Type.String(),
+  switch_threshold: Type.Union([Type.Number(), Type.Null()], { description: "the user's own threshold; null: the server's" }),
+  effective_threshold: Type.Number(),
+  server_threshold: Type.Number(),
+  overage: PlanOverage,
+});
+export const PutPlanSettingsBody = Type.Object(
+  {
+    switch_threshold: Type.Optional(Type.Unsafe<number | null>({ type: ['number', 'null'], exclusiveMinimum: 0, maximum: 1, description: '0–1 (above 0); null: the server default' })),
+    overage: Type.Optional(PlanOverage),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 /** A key as its user's key list shows it: with its Bedrock key status and this task's breaker, so no page asks per key. */
 export const AccessKeyListItem = Type.Object({
   ...AccessKey.properties,
@@ -376,6 +434,36 @@ export const Fallbacks = Type.Object({
   fallback_requests: Type.Integer(),
   fallback_rate: Type.Union([Type.Number(), Type.Null()], { description: 'fallback_requests / requests; null without requests' }),
   reasons: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer() })),
+});
+export const PlanReportQuery = Type.Object(
+  { ...RangeQuery, user_id: FilterQuery.user_id, bucket: Type.Optional(Type.Enum(['hour', 'day'], { description: 'default: hour for a day, else day' })) },
+  { additionalProperties: false },
+);
+const PlanCapacity = Type.Object({
+  keys: Type.Integer({ description: 'access keys with a Plan reading' }),
+  mean_5h_utilization: NullableNumber,
+  mean_7d_utilization: NullableNumber,
+  parked_keys: Type.Integer({ description: 'keys whose plan_first requests go to Bedrock now (any model family)' }),
+});
+export const PlanReport = Type.Object({
+  period: Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() }),
+  bucket: Type.Enum(['hour', 'day']),
+  buckets: Type.Array(
+    Type.Object({ start: Type.String(), max_5h_utilization: NullableNumber, max_7d_utilization: NullableNumber, plan_requests: Type.Integer(), bedrock_requests: Type.Integer() }),
+  ),
+  bedrock: Type.Object({
+    cost_usd: Type.String(),
+    by_reason: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer(), cost_usd: Type.String(), minutes: Type.Integer() })),
+  }),
+  plan_cost_at_api_prices_usd: Type.String(),
+  /** Bedrock spend of requests moved before Anthropic's limit by the threshold. */
+  spend_caused_early_usd: Type.String(),
+  /** Plan traffic served after Anthropic's warning, at API prices: what a switch at the warning would have spent on Bedrock. */
+  spend_avoided_late_usd: Type.String(),
+  session_switches: Type.Integer(),
+  switch_cache_write_cost_usd: Type.String(),
+  /** Now, from the readings in memory. */
+  capacity: PlanCapacity,
 });
 export const BreakdownQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, access_key_id: FilterQuery.access_key_id, provider: FilterQuery.provider }, { additionalProperties: false });
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { accessKeys, users } from './schema.ts';
 
@@ -14,6 +14,8 @@ export interface UsableKeyRow {
   monthlyBudgetUsd: string | null;
   maxRequestsPerMinute: number | null;
   maxInFlight: number | null;
+  planSwitchThreshold: number | null;
+  planOverage: 'stay' | 'move';
   /** A rotated key stops working at this instant. */
   expiresAt: Date | null;
 }
@@ -24,6 +26,8 @@ export interface AccessKeyRepository {
   /** `id` may be chosen up front (a rotated key's Bedrock key is encrypted for it before the insert). */
   create(input: { id?: string; userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
   listByUser(userId: string): Promise<AccessKeyRow[]>;
+  /** Prefix and user of each of these keys (one query), for lists keyed by access key id. */
+  describe(ids: readonly string[]): Promise<{ id: string; keyPrefix: string; userId: string; userName: string }[]>;
   get(id: string): Promise<AccessKeyRow | null>;
   revoke(id: string): Promise<AccessKeyRow | null>;
   /** Revokes a key that is not revoked yet; null when there is none (unknown or already revoked). */
@@ -53,6 +57,8 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
           monthlyBudgetUsd: users.monthlyBudgetUsd,
           maxRequestsPerMinute: users.maxRequestsPerMinute,
           maxInFlight: users.maxInFlight,
+          planSwitchThreshold: users.planSwitchThreshold,
+          planOverage: users.planOverage,
           userStatus: users.status,
           deletedAt: users.deletedAt,
         })
@@ -72,12 +78,22 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
         monthlyBudgetUsd: row.monthlyBudgetUsd,
         maxRequestsPerMinute: row.maxRequestsPerMinute,
         maxInFlight: row.maxInFlight,
+        planSwitchThreshold: row.planSwitchThreshold,
+        planOverage: row.planOverage,
         expiresAt: row.keyStatus === 'rotating' ? row.rotationExpiresAt : null,
       };
     },
     async create(input) {
       const [row] = await db.insert(accessKeys).values(input).returning();
       return row!;
+    },
+    async describe(ids) {
+      if (ids.length === 0) return [];
+      return db
+        .select({ id: accessKeys.id, keyPrefix: accessKeys.keyPrefix, userId: accessKeys.userId, userName: users.name })
+        .from(accessKeys)
+        .innerJoin(users, eq(users.id, accessKeys.userId))
+        .where(inArray(accessKeys.id, [...ids]));
     },
     listByUser(userId) {
       return db.select().from(accessKeys).where(eq(accessKeys.userId, userId)).orderBy(desc(accessKeys.createdAt));

@@ -6,8 +6,8 @@ import type { Db, Database } from './client.ts';
  * What changed, as far as a cache cares: the proxy holds keys, users' routing, Bedrock keys, model
  * mappings and breakers in memory, and every process must drop what an admin change made stale.
  */
-export type ChangeTopic = 'user' | 'access_key' | 'bedrock_key' | 'model_mappings' | 'circuit_breaker' | 'model_prices';
-const TOPICS: ReadonlySet<string> = new Set<ChangeTopic>(['user', 'access_key', 'bedrock_key', 'model_mappings', 'circuit_breaker', 'model_prices']);
+export type ChangeTopic = 'user' | 'access_key' | 'bedrock_key' | 'model_mappings' | 'circuit_breaker' | 'model_prices' | 'plan_window';
+const TOPICS: ReadonlySet<string> = new Set<ChangeTopic>(['user', 'access_key', 'bedrock_key', 'model_mappings', 'circuit_breaker', 'model_prices', 'plan_window']);
 
 export interface Change {
   topic: ChangeTopic;

@@ -1,4 +1,4 @@
-import { bigint, boolean, char, customType, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, customType, doublePrecision, integer, jsonb, numeric, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -16,6 +16,8 @@ export const users = pgTable('users', {
   monthlyBudgetUsd: numeric('monthly_budget_usd'),
   maxRequestsPerMinute: integer('max_requests_per_minute'),
   maxInFlight: integer('max_in_flight'),
+  planSwitchThreshold: doublePrecision('plan_switch_threshold'),
+  planOverage: text('plan_overage', { enum: ['stay', 'move'] }).notNull().default('move'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),
@@ -68,6 +70,18 @@ export const usageEvents = pgTable('usage_events', {
   latencyMs: integer('latency_ms').notNull(),
   ttfbMs: integer('ttfb_ms'),
   upstreamRequestId: text('upstream_request_id'),
+  planStatus: text('plan_status'),
+  plan5hUtilization: real('plan_5h_utilization'),
+  plan7dUtilization: real('plan_7d_utilization'),
+  providerSwitch: boolean('provider_switch').notNull().default(false),
+});
+
+export const planWindows = pgTable('plan_windows', {
+  accessKeyId: uuid('access_key_id').primaryKey().references(() => accessKeys.id),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  observedAt: timestamp('observed_at', { withTimezone: true }).notNull(),
+  limits: jsonb('limits').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 export const bedrockKeys = pgTable('bedrock_keys', {

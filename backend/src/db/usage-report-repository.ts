@@ -31,6 +31,23 @@ export interface UsageReportRepository {
    * the events (the rollups do not keep the fallback flag), by the occurred_at indexes.
    */
   fallbacks(query: { start: Date; end: Date; userId?: string }): Promise<{ requests: number; fallbacks: { reason: string | null; requests: number }[] }>;
+  /** What the Plan windows did in [start, end): read from the events (the rollups keep no Plan readings). */
+  plan(query: { start: Date; end: Date; userId?: string; bucket: 'hour' | 'day'; timeZone: string }): Promise<PlanReport>;
+}
+
+/** The Plan side of a period (README, "Plan window"). Money as exact decimal strings. */
+export interface PlanReport {
+  /** Per bucket (in the time zone, only buckets with traffic): the highest utilization Anthropic reported. */
+  buckets: { bucketStart: Date; max5hUtilization: number | null; max7dUtilization: number | null; planRequests: number; bedrockRequests: number }[];
+  /** Bedrock-served messages per fallback reason, their cost, and the 5-minute slots they fell in. */
+  bedrockByReason: { reason: string | null; requests: number; costUsd: string; minutes: number }[];
+  /** Plan traffic priced at Anthropic API rates. */
+  planCostUsd: string;
+  /** Plan traffic answered after Anthropic had reported a warning threshold crossed: what switching at the warning would have moved to Bedrock. */
+  planCostAfterWarningUsd: string;
+  /** Requests that moved a Claude Code session to the other provider, and their cache writes' cost. */
+  sessionSwitches: number;
+  switchCacheWriteCostUsd: string;
 }
 
 // Every sum as text: bigint and numeric both arrive as strings from pg, not always from PGlite.
@@ -88,6 +105,64 @@ const costSum = sql`sum(${usageRollups.inputCostUsd} + ${usageRollups.outputCost
 
 export function createUsageReportRepository(db: Db): UsageReportRepository {
   return {
+    async plan(query) {
+      const where = [gte(usageEvents.occurredAt, query.start), lt(usageEvents.occurredAt, query.end), eq(usageEvents.endpoint, 'messages')];
+      if (query.userId) where.push(eq(usageEvents.userId, query.userId));
+      const condition = and(...where);
+      const local = sql`date_trunc(${query.bucket}, ${usageEvents.occurredAt} AT TIME ZONE ${query.timeZone}) AT TIME ZONE ${query.timeZone}`;
+      const cost = sql`coalesce(${usageEvents.costUsd}, 0)`;
+      const [buckets, reasons, [totals]] = await Promise.all([
+        db
+          .select({
+            bucketStart: sql<Date | string>`${local}`,
+            max5h: sql<number | null>`max(${usageEvents.plan5hUtilization})`,
+            max7d: sql<number | null>`max(${usageEvents.plan7dUtilization})`,
+            plan: sql<string>`(count(*) FILTER (WHERE ${usageEvents.provider} = 'plan'))::text`,
+            bedrock: sql<string>`(count(*) FILTER (WHERE ${usageEvents.provider} = 'bedrock'))::text`,
+          })
+          .from(usageEvents)
+          .where(condition)
+          .groupBy(local)
+          .orderBy(local),
+        db
+          .select({
+            reason: usageEvents.fallbackReason,
+            requests: sql<string>`count(*)::text`,
+            cost: sql<string>`sum(${cost})::text`,
+            // Five-minute slots with Bedrock traffic: how long this reason kept the user on Bedrock.
+            slots: sql<string>`count(DISTINCT floor(extract(epoch FROM ${usageEvents.occurredAt}) / 300))::text`,
+          })
+          .from(usageEvents)
+          .where(and(condition, eq(usageEvents.provider, 'bedrock')))
+          .groupBy(usageEvents.fallbackReason),
+        db
+          .select({
+            planCost: sql<string | null>`(sum(${cost}) FILTER (WHERE ${usageEvents.provider} = 'plan'))::text`,
+            afterWarning: sql<string | null>`(sum(${cost}) FILTER (WHERE ${usageEvents.provider} = 'plan' AND ${usageEvents.planStatus} = 'allowed_warning'))::text`,
+            switches: sql<string>`(count(*) FILTER (WHERE ${usageEvents.providerSwitch}))::text`,
+            switchCost: sql<string | null>`(sum(coalesce(${usageEvents.cacheWrite5mCostUsd}, 0) + coalesce(${usageEvents.cacheWrite1hCostUsd}, 0)) FILTER (WHERE ${usageEvents.providerSwitch}))::text`,
+          })
+          .from(usageEvents)
+          .where(condition),
+      ]);
+      const num = (v: number | string | null) => (v === null ? null : Number(v));
+      return {
+        buckets: buckets.map((b) => ({
+          bucketStart: new Date(b.bucketStart),
+          max5hUtilization: num(b.max5h),
+          max7dUtilization: num(b.max7d),
+          planRequests: Number(b.plan),
+          bedrockRequests: Number(b.bedrock),
+        })),
+        bedrockByReason: reasons
+          .map((r) => ({ reason: r.reason, requests: Number(r.requests), costUsd: normalizeUsd(r.cost), minutes: Number(r.slots) * 5 }))
+          .sort((a, b) => b.requests - a.requests || String(a.reason).localeCompare(String(b.reason))),
+        planCostUsd: normalizeUsd(totals?.planCost),
+        planCostAfterWarningUsd: normalizeUsd(totals?.afterWarning),
+        sessionSwitches: Number(totals?.switches ?? 0),
+        switchCacheWriteCostUsd: normalizeUsd(totals?.switchCost),
+      };
+    },
     async fallbacks(query) {
       const conditions = [gte(usageEvents.occurredAt, query.start), lt(usageEvents.occurredAt, query.end)];
       if (query.userId) conditions.push(eq(usageEvents.userId, query.userId));

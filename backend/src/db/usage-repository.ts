@@ -69,6 +69,10 @@ const eventRow = (e: PricedUsageEvent) => ({
   latency_ms: e.latencyMs,
   ttfb_ms: e.ttfbMs,
   upstream_request_id: e.upstreamRequestId,
+  plan_status: e.planStatus ?? null,
+  plan_5h_utilization: e.plan5hUtilization ?? null,
+  plan_7d_utilization: e.plan7dUtilization ?? null,
+  provider_switch: e.providerSwitch ?? false,
 });
 
 const EVENT_TYPES: Record<keyof ReturnType<typeof eventRow>, string> = {
@@ -104,6 +108,10 @@ const EVENT_TYPES: Record<keyof ReturnType<typeof eventRow>, string> = {
   latency_ms: 'integer',
   ttfb_ms: 'integer',
   upstream_request_id: 'text',
+  plan_status: 'text',
+  plan_5h_utilization: 'real',
+  plan_7d_utilization: 'real',
+  provider_switch: 'boolean',
 };
 
 const rollupRow = (r: RollupRow) => ({

@@ -3,7 +3,7 @@ import type { Db } from './client.ts';
 import { users } from './schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
-export type UserChanges = Partial<Pick<UserRow, 'name' | 'description' | 'routingStrategy' | 'monthlyBudgetUsd' | 'maxRequestsPerMinute' | 'maxInFlight'>>;
+export type UserChanges = Partial<Pick<UserRow, 'name' | 'description' | 'routingStrategy' | 'monthlyBudgetUsd' | 'maxRequestsPerMinute' | 'maxInFlight' | 'planSwitchThreshold' | 'planOverage'>>;
 export type UserStatus = UserRow['status'];
 
 export interface UserListQuery {

@@ -10,6 +10,10 @@ export interface KeyContext {
   /** Optional per-user limits (proxy/user-limits.ts); null: none. */
   maxRequestsPerMinute: number | null;
   maxInFlight: number | null;
+  /** The user's Plan switch threshold (0–1); null: the server's PLAN_SWITCH_THRESHOLD. */
+  planSwitchThreshold: number | null;
+  /** With paid overage available: stay on Anthropic or move to Bedrock (proxy/plan-window-policy.ts). */
+  planOverage: 'stay' | 'move';
   /** A rotated key stops working at this instant. */
   expiresAt: Date | null;
 }

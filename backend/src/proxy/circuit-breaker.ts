@@ -18,8 +18,8 @@ export interface CircuitBreakers {
   decide(accessKeyId: string): CircuitDecision;
   /** Anthropic answered normally. A probe's success closes the breaker. */
   success(accessKeyId: string): void;
-  /** A counted failure; `openNow` for a plan usage limit (hours away, no point asking again soon). */
-  failure(accessKeyId: string, reason: string, openNow?: boolean): void;
+  /** A counted failure (a throttle, an overload, an outage). */
+  failure(accessKeyId: string, reason: string): void;
   /** The probe ended without a verdict (client gone): let the next request probe instead. */
   release(accessKeyId: string): void;
   reset(accessKeyId: string): void;
@@ -83,7 +83,7 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
       }
       if (c.probing) circuits.delete(id);
     },
-    failure(id, reason, openNow = false) {
+    failure(id, reason) {
       const c = get(id);
       if (c.openedAt !== null) {
         if (c.probing) open(id, c, reason); // the probe failed: another full reset period
@@ -92,7 +92,7 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
       const t = now();
       c.failures = c.failures.filter((at) => t - at < options.windowMs);
       c.failures.push(t);
-      if (openNow || c.failures.length >= options.threshold) open(id, c, reason);
+      if (c.failures.length >= options.threshold) open(id, c, reason);
     },
     release(id) {
       const c = circuits.get(id);

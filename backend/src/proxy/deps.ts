@@ -9,6 +9,8 @@ import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { FinalFailures } from './final-failures.ts';
 import type { InFlight } from './in-flight.ts';
 import type { PlanUpstream } from './plan-upstream.ts';
+import type { PlanWindows } from './plan-windows.ts';
+import type { SessionAffinity } from './session-affinity.ts';
 import type { UserLimiter } from './user-limits.ts';
 
 /** What the hot path is given (app.ts wires it): narrow ports, each with its own tests. */
@@ -35,6 +37,11 @@ export interface ProxyDeps {
   metrics: Pick<Metrics, 'observe'>;
   /** Requests holding an upstream call: capped (MAX_UPSTREAM_REQUESTS), stopped when a drain runs out. */
   inFlight: InFlight;
+  /** The last Plan reading of each access key (unified limit headers), and the server's default threshold. */
+  planWindows: PlanWindows;
+  planSwitchThreshold: number;
+  /** Which provider served each Claude Code session last (stickiness while a prompt cache is warm). */
+  sessions: SessionAffinity;
   /** Failures of both upstreams told to a stream as an SSE error, for the client's non-streaming re-send. */
   finalFailures: FinalFailures;
 }

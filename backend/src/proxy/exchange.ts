@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { UsageEvent } from '../accounting/usage-event.ts';
 import { anthropicErrorBody, anthropicErrorEvent, type ProxyError } from '../anthropic/errors.ts';
+import type { UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { AnthropicRequest } from '../anthropic/wire.ts';
 import type { KeyContext } from './access-keys.ts';
 import type { Cancellation } from './cancellation.ts';
@@ -22,6 +23,8 @@ export class Exchange {
   /** Which upstream serves (or last tried to serve) it, and why Bedrock if it was a fallback. */
   provider: 'plan' | 'bedrock' = 'plan';
   fallbackReason: FallbackReason | null = null;
+  /** Anthropic's unified limit headers on its answer (a Plan credential), when it had them. */
+  planLimits: UnifiedLimits | null = null;
   /** Budget held for the Bedrock call; settled when the usage event is stored. */
   budgetReservationId: number | null = null;
   /** Whether an SSE error event can be written now without cutting an upstream event in half. */
@@ -77,6 +80,8 @@ export class Exchange {
         fallbackReason: this.fallbackReason,
         region: this.region,
         budgetReservationId: this.budgetReservationId,
+        planLimits: this.planLimits,
+        providerSwitch: this.#servedSession(o.status),
         latencyMs: Math.round(performance.now() - this.startedAt),
         ttfbMs: this.down.ttfbMs,
       },
@@ -85,6 +90,18 @@ export class Exchange {
     // The recorder prices the event as it queues it: metrics count that cost (CostUSD) too.
     this.deps.metrics.observe(this.deps.recorder.record(event));
     this.deps.logger.info(accessLineOf(event, this.key.keyPrefix, headerValue(this.request.headers['x-amzn-trace-id'])), 'request');
+  }
+
+  /** The Claude Code session this request belongs to (its `x-claude-code-session-id`), if any. */
+  get sessionId(): string | undefined {
+    return headerValue(this.request.headers['x-claude-code-session-id']);
+  }
+
+  /** Tells the session tracker who served this turn; true when that is a switch of provider. */
+  #servedSession(status: number): boolean {
+    const session = this.sessionId;
+    if (!session || this.endpoint !== 'messages' || status >= 400) return false;
+    return this.deps.sessions.served(session, this.provider);
   }
 
   /** The proxy refuses the request itself (bad body, a limit, a budget): recorded as rejected. */

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { UsageOutcome } from '../accounting/usage-event.ts';
 import { anthropicErrorEvent, ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
+import { readUnifiedLimits } from '../anthropic/unified-limits.ts';
 import { parseBetaHeader } from '../bedrock/betas.ts';
 import { historyFor, type History } from '../bedrock/thinking-provenance.ts';
 import { proxyError } from './errors.ts';
@@ -30,6 +31,11 @@ export async function tryPlan(x: Exchange): Promise<PlanAttempt> {
     const error = err instanceof ProxyError ? err : proxyError('PLAN_UNREACHABLE', '');
     return { kind: 'failure', error, verdict: classifyPlanFailure(error) };
   }
+  const limits = readUnifiedLimits(upstream.headers);
+  if (limits) {
+    x.planLimits = limits;
+    x.deps.planWindows.observe(x.key, limits);
+  }
   if (upstream.statusCode < 400) return { kind: 'response', response: planResponse(x, upstream), verdict: { action: 'relay' } };
   let errorBody: Buffer;
   try {
@@ -38,7 +44,7 @@ export async function tryPlan(x: Exchange): Promise<PlanAttempt> {
     if (x.abort.aborted) return { kind: 'aborted' };
     errorBody = Buffer.alloc(0);
   }
-  const verdict = classifyPlanStatus(upstream.statusCode, upstream.headers, errorBody.toString('utf8'));
+  const verdict = classifyPlanStatus(upstream.statusCode, upstream.headers);
   return { kind: 'response', response: planResponse(x, upstream, errorBody), verdict };
 }
 

@@ -2,6 +2,7 @@ import type { KeyContext } from './access-keys.ts';
 import type { CircuitDecision } from './circuit-breaker.ts';
 import type { Endpoint } from './exchange.ts';
 import type { FallbackReason, PlanVerdict } from './plan-verdict.ts';
+import type { Park } from './plan-window-policy.ts';
 
 /** What is known so far about where a request goes. */
 export interface RoutingState {
@@ -9,6 +10,10 @@ export interface RoutingState {
   endpoint: Endpoint;
   /** The key's circuit breaker (asked for `plan_first` messages only; `try` otherwise). */
   breaker: CircuitDecision;
+  /** The key's Plan window is parked for this model (a limit or the user's threshold): skip Anthropic until its reset. */
+  parked?: Park['reason'] | null;
+  /** The session moved to Bedrock earlier and its prompt cache there is warm. */
+  sessionOnBedrock?: boolean;
   /** Whether a Bedrock credential is at hand; undefined until looked up (it may cost a query). */
   credential?: boolean;
   /** Anthropic's answer judged, once tried. */
@@ -27,7 +32,8 @@ export type Action =
   | { do: 'refuse'; code: 'PROXY_NO_BEDROCK_KEY' | 'PROXY_COUNT_TOKENS_UNAVAILABLE' };
 
 /**
- * The next step for a request, from its user's routing strategy, the key's breaker, whether it has
+ * The next step for a request, from its user's routing strategy, the key's Plan window and breaker,
+ * the session's provider, whether it has
  * a Bedrock credential and what Anthropic answered. Pure: the caller does each step and calls again
  * with what it learnt, until a step that answers the client.
  */
@@ -40,9 +46,12 @@ export function nextAction(s: RoutingState): Action {
   }
   const mayFallBack = s.strategy === 'plan_first' && s.endpoint === 'messages';
   if (s.plan === undefined) {
-    if (mayFallBack && s.breaker === 'skip') {
+    const skip: FallbackReason | null = !mayFallBack
+      ? null
+      : (s.parked ?? (s.breaker === 'skip' ? 'circuit_open' : s.sessionOnBedrock ? 'session_sticky' : null));
+    if (skip) {
       if (s.credential === undefined) return { do: 'look-up-credential' };
-      if (s.credential) return { do: 'serve-bedrock', reason: 'circuit_open' };
+      if (s.credential) return { do: 'serve-bedrock', reason: skip };
       // Nowhere else to go: Anthropic it is.
     }
     return { do: 'try-plan' };

@@ -2,6 +2,7 @@ import { bedrockCredential, countOnBedrock, serveBedrock } from './bedrock-attem
 import { proxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { tryPlan, type PlanAttempt } from './plan-attempt.ts';
+import type { PlanPolicy } from './plan-window-policy.ts';
 import { relay } from './relay.ts';
 import { nextAction, type RoutingState } from './routing.ts';
 
@@ -21,10 +22,14 @@ export async function serve(x: Exchange): Promise<void> {
     }
   }
   const mayFallBack = key.routingStrategy === 'plan_first' && x.endpoint === 'messages';
+  const park = mayFallBack ? deps.planWindows.park(key.accessKeyId, planPolicy(x), String(x.parsed.model)) : null;
   const state: RoutingState = {
     strategy: key.routingStrategy,
     endpoint: x.endpoint,
-    breaker: mayFallBack ? deps.breakers.decide(key.accessKeyId) : 'try',
+    parked: park?.reason ?? null,
+    // A parked key does not ask its breaker: that would take the probe another request should make.
+    breaker: mayFallBack && !park ? deps.breakers.decide(key.accessKeyId) : 'try',
+    sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(x.sessionId),
   };
   let apiKey: string | null = null;
   let attempt: Exclude<PlanAttempt, { kind: 'aborted' }> | undefined;
@@ -46,7 +51,7 @@ export async function serve(x: Exchange): Promise<void> {
         attempt = tried;
         state.plan = tried.verdict;
         if (mayFallBack && tried.verdict.action === 'relay') deps.breakers.success(key.accessKeyId);
-        if (mayFallBack && tried.verdict.action === 'fallback') deps.breakers.failure(key.accessKeyId, tried.verdict.reason, tried.verdict.openCircuit);
+        if (mayFallBack && tried.verdict.action === 'fallback' && tried.verdict.countsForBreaker) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
         state.clientGone = x.down.closed;
         continue;
       }
@@ -63,4 +68,9 @@ export async function serve(x: Exchange): Promise<void> {
         return x.refuse(proxyError(action.code));
     }
   }
+}
+
+/** The user's rule for leaving the Plan, with the server's default threshold. */
+function planPolicy(x: Exchange): PlanPolicy {
+  return { threshold: x.key.planSwitchThreshold ?? x.deps.planSwitchThreshold, overage: x.key.planOverage };
 }

@@ -1,5 +1,6 @@
 import type { UsageEvent, UsageOutcome } from '../accounting/usage-event.ts';
 import { emptyUsage, type TokenUsage } from '../anthropic/usage.ts';
+import type { UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { KeyContext } from './access-keys.ts';
 import type { FallbackReason } from './plan-verdict.ts';
 import type { TapResult } from './sse-tap.ts';
@@ -32,6 +33,9 @@ export interface RequestFacts {
   /** The Bedrock region of this key (BEDROCK_REGION unless the key has its own). */
   region: string;
   budgetReservationId: number | null;
+  /** Anthropic's unified limit headers on this request's answer, when it had them. */
+  planLimits: UnifiedLimits | null;
+  providerSwitch: boolean;
   latencyMs: number;
   ttfbMs: number | null;
 }
@@ -63,6 +67,10 @@ export function usageEventOf(facts: RequestFacts, o: Outcome): UsageEvent {
     upstreamRequestId: o.upstreamRequestId ?? null,
     region: facts.provider === 'bedrock' ? facts.region : null,
     budgetReservationId: facts.budgetReservationId,
+    planStatus: facts.planLimits?.status ?? null,
+    plan5hUtilization: facts.planLimits?.windows.five_hour?.utilization ?? null,
+    plan7dUtilization: facts.planLimits?.windows.seven_day?.utilization ?? null,
+    providerSwitch: facts.providerSwitch,
   };
 }
 

@@ -252,16 +252,18 @@ describe('routing and the circuit breaker', () => {
     expect(anthropic.requests.length).toBe(planCalls + 2); // closed again
   });
 
-  it('opens at once on a plan usage limit', async () => {
+  it('a Plan-limit 429 parks the key on Bedrock until its window resets, without opening the breaker', async () => {
     const key = await proxy.createKey();
     await registerBedrockKey(proxy, key.accessKeyId);
-    anthropic.reply(errorReply(429, 'rate_limit_error', 'You have reached your usage limit', { 'retry-after': '7200', 'anthropic-ratelimit-unified-status': 'rejected' }));
+    const reset = String(Math.floor(Date.now() / 1000) + 7200);
+    anthropic.reply(errorReply(429, 'rate_limit_error', 'You have reached your usage limit', { 'anthropic-ratelimit-unified-status': 'rejected', 'anthropic-ratelimit-unified-reset': reset, 'anthropic-ratelimit-unified-representative-claim': 'five_hour' }));
     await (await post(key.rawKey)).body.arrayBuffer();
     expect((await lastUsage(proxy, key.accessKeyId)).fallbackReason).toBe('usage_limit');
     const before = anthropic.requests.length;
     await (await post(key.rawKey)).body.arrayBuffer();
     expect(anthropic.requests.length).toBe(before);
-    expect((await lastUsage(proxy, key.accessKeyId)).fallbackReason).toBe('circuit_open');
+    expect((await lastUsage(proxy, key.accessKeyId)).fallbackReason).toBe('usage_limit');
+    expect(proxy.app.breakers.snapshot(key.accessKeyId).state).toBe('closed');
   });
 
   it('relays Anthropic\'s own error when the key has no Bedrock key, for plan_first and plan_only', async () => {
@@ -362,11 +364,11 @@ describe('routing and the circuit breaker', () => {
   it('shows breaker state to admins, who can reset it', async () => {
     const key = await proxy.createKey();
     await registerBedrockKey(proxy, key.accessKeyId);
-    anthropic.reply(errorReply(429, 'rate_limit_error', 'limit', { 'anthropic-ratelimit-unified-status': 'rejected' }));
-    await (await post(key.rawKey)).body.arrayBuffer();
+    anthropic.reply(errorReply(429, 'rate_limit_error', 'slow down'), errorReply(429, 'rate_limit_error', 'slow down'));
+    for (let i = 0; i < 2; i++) await (await post(key.rawKey)).body.arrayBuffer();
     const auth = { authorization: `Bearer ${await proxy.adminToken()}` };
     const state = await request(`${proxy.url}/admin/circuit-breakers/${key.accessKeyId}`, { headers: auth });
-    expect(await state.body.json()).toMatchObject({ access_key_id: key.accessKeyId, state: 'open', reason: 'usage_limit', retry_at: expect.any(String) });
+    expect(await state.body.json()).toMatchObject({ access_key_id: key.accessKeyId, state: 'open', reason: 'rate_limited', retry_at: expect.any(String) });
     const list = (await (await request(`${proxy.url}/admin/circuit-breakers`, { headers: auth })).body.json()) as { items: { access_key_id: string }[] };
     expect(list.items.map((i) => i.access_key_id)).toContain(key.accessKeyId);
 

@@ -99,7 +99,7 @@ describe('metrics from a real run', () => {
     const cut = await send(planOnly.rawKey, { stream: true });
     expect(cut.status).toBe(200);
     expect(cut.text).toContain('event: error');
-    // 2 fallbacks: a plan usage-limit 429 (opens the key's circuit at once), then circuit_open.
+    // 2 fallbacks: a plan usage-limit 429, then a request the parked Plan window sends straight to Bedrock.
     anthropic.reply(errorReply(429, 'rate_limit_error', 'Usage limit reached', { 'anthropic-ratelimit-unified-status': 'rejected' }));
     expect((await send(planFirst.rawKey, {})).status).toBe(200);
     expect((await send(planFirst.rawKey, { stream: true })).status).toBe(200);
@@ -127,7 +127,7 @@ describe('metrics from a real run', () => {
     expect(emfSum(docs, METRICS.ErrorCount)).toBe(3); // two 500s + the mid-stream error
     expect(emfSum(docs, METRICS.FallbackCount)).toBe(2);
     expect(emfSum(docs, METRICS.BudgetRejections)).toBe(1); // a 429, so not an error
-    expect(emfSum(docs, METRICS.CircuitOpen)).toBe(1);
+    expect(emfSum(docs, METRICS.CircuitOpen)).toBe(0); // the Plan limit parks the key; it is no breaker failure
     expect(emfSampleCount(docs, METRICS.Latency)).toBe(12);
 
     const plan = { Provider: 'plan', Model: MODEL };
@@ -155,7 +155,7 @@ describe('metrics from a real run', () => {
     expect(Number(stored!.cost)).toBeGreaterThan(0);
     expect(emfSum(docs, METRICS.CostUSD)).toBeCloseTo(Number(stored!.cost), 5);
     const fallbackRows = await proxy.database.db.select().from(usageEvents).where(eq(usageEvents.accessKeyId, planFirst.accessKeyId));
-    expect(fallbackRows.map((r) => r.fallbackReason).sort()).toEqual(['circuit_open', 'usage_limit']);
+    expect(fallbackRows.map((r) => r.fallbackReason).sort()).toEqual(['usage_limit', 'usage_limit']);
 
     // Prometheus tells the same story (cumulative since start; this is the only traffic).
     const prom = await scrape();

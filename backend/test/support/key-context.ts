@@ -12,6 +12,8 @@ export function keyContext(over: Partial<KeyContext> = {}): KeyContext {
     monthlyBudgetUsd: null,
     maxRequestsPerMinute: null,
     maxInFlight: null,
+    planSwitchThreshold: null,
+    planOverage: 'move',
     expiresAt: null,
     ...over,
   };

@@ -14,7 +14,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   observability: [],
   security: [],
   accounting: ['anthropic', 'observability'],
-  db: ['accounting'],
+  db: ['accounting', 'anthropic'],
   usage: ['accounting', 'anthropic', 'db', 'observability'],
   bedrock: ['anthropic'],
   proxy: ['accounting', 'anthropic', 'bedrock', 'observability', 'security', 'usage'],

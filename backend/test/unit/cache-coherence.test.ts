@@ -14,6 +14,8 @@ function caches() {
       resolver: { invalidate: (match: (ctx: KeyContext) => boolean) => void calls.push(`resolver:${contexts.filter(match).map((c) => c.accessKeyId).join(',')}`) },
       bedrockKeys: { invalidate: (id: string) => void calls.push(`bedrock:${id}`), invalidateAll: () => void calls.push('bedrock:*') },
       breakers: { reset: (id: string) => void calls.push(`breaker:${id}`) },
+      planWindows: { forget: (id: string) => void calls.push(`plan:${id}`) },
+      planWindowSync: { load: async () => void calls.push('plan:load') },
       modelMappings: { refresh: async () => void calls.push('mappings') },
       // Caches other parts add (prices) answer here too.
       prices: { refresh: async () => void calls.push('prices') },
@@ -27,7 +29,8 @@ describe('cache coherence', () => {
     [{ topic: 'user', id: 'u2' }, ['resolver:k2']],
     [{ topic: 'bedrock_key', id: 'k2' }, ['bedrock:k2']],
     [{ topic: 'model_mappings' }, ['mappings']],
-    [{ topic: 'circuit_breaker', id: 'k1' }, ['breaker:k1']],
+    [{ topic: 'circuit_breaker', id: 'k1' }, ['breaker:k1', 'plan:k1']],
+    [{ topic: 'plan_window' }, ['plan:load']],
   ] as const)('%j drops %j', async (change, expected) => {
     const { calls, caches: c } = caches();
     const subscriber = cacheCoherence(c as never);
@@ -38,6 +41,6 @@ describe('cache coherence', () => {
   it('drops everything after a gap in the notifications', async () => {
     const { calls, caches: c } = caches();
     await cacheCoherence(c as never).onGap();
-    expect(calls).toEqual(expect.arrayContaining(['resolver:k1,k2', 'bedrock:*', 'mappings']));
+    expect(calls).toEqual(expect.arrayContaining(['resolver:k1,k2', 'bedrock:*', 'mappings', 'plan:load']));
   });
 });

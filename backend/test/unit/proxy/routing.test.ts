@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextAction, type Action, type RoutingState } from '../../../src/proxy/routing.ts';
 
-const rateLimited = { action: 'fallback', reason: 'rate_limited', openCircuit: false } as const;
+const rateLimited = { action: 'fallback', reason: 'rate_limited', countsForBreaker: true } as const;
 const relayed = { action: 'relay' } as const;
 
 describe('nextAction', () => {
@@ -16,6 +16,13 @@ describe('nextAction', () => {
     ['plan_first: open breaker looks for a credential', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip' }, { do: 'look-up-credential' }],
     ['plan_first: open breaker goes straight to Bedrock', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip', credential: true }, { do: 'serve-bedrock', reason: 'circuit_open' }],
     ['plan_first: open breaker, no Bedrock key: Anthropic it is', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip', credential: false }, { do: 'try-plan' }],
+    ['plan_first: a parked Plan window looks for a credential', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', parked: 'plan_threshold' }, { do: 'look-up-credential' }],
+    ['plan_first: a parked Plan window goes to Bedrock with its reason', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', parked: 'usage_limit', credential: true }, { do: 'serve-bedrock', reason: 'usage_limit' }],
+    ['plan_first: the park wins over an open breaker (it says why)', { strategy: 'plan_first', endpoint: 'messages', breaker: 'skip', parked: 'plan_threshold', credential: true }, { do: 'serve-bedrock', reason: 'plan_threshold' }],
+    ['plan_first: parked but no Bedrock key: Anthropic it is', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', parked: 'plan_threshold', credential: false }, { do: 'try-plan' }],
+    ['plan_first: a session warm on Bedrock stays there', { strategy: 'plan_first', endpoint: 'messages', breaker: 'try', sessionOnBedrock: true, credential: true }, { do: 'serve-bedrock', reason: 'session_sticky' }],
+    ['plan_only ignores a parked window', { strategy: 'plan_only', endpoint: 'messages', breaker: 'try', parked: 'usage_limit' }, { do: 'try-plan' }],
+    ['count_tokens ignores a parked window', { strategy: 'plan_first', endpoint: 'count_tokens', breaker: 'try', parked: 'usage_limit' }, { do: 'try-plan' }],
     ['plan_first count_tokens never falls back', { strategy: 'plan_first', endpoint: 'count_tokens', breaker: 'try', plan: rateLimited }, { do: 'relay-plan' }],
     ['plan_only never falls back', { strategy: 'plan_only', endpoint: 'messages', breaker: 'try', plan: rateLimited }, { do: 'relay-plan' }],
     ['bedrock_only: credential first', { strategy: 'bedrock_only', endpoint: 'messages', breaker: 'try' }, { do: 'look-up-credential' }],

@@ -13,6 +13,8 @@ const facts: RequestFacts = {
   fallbackReason: 'rate_limited',
   region: 'eu-west-1',
   budgetReservationId: 7,
+  planLimits: null,
+  providerSwitch: false,
   latencyMs: 120,
   ttfbMs: 30,
 };
@@ -44,6 +46,13 @@ describe('usageEventOf', () => {
     expect(counted).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, region: null, isFallback: false, servedModel: 'claude-opus-5-5' });
     const failed = usageEventOf({ ...facts, provider: 'plan' }, { status: 529, outcome: 'upstream_error', errorType: 'overloaded_error', code: 'X' });
     expect(failed).toMatchObject({ servedModel: null, errorType: 'overloaded_error', errorCode: 'X', inputTokens: 0 });
+  });
+
+  it('carries what the Plan answer said of the windows, and whether the turn switched provider', () => {
+    const planLimits = { status: 'allowed_warning', claim: 'five_hour', resetsAt: 1, overageStatus: null, fallback: null, windows: { five_hour: { utilization: 0.91, resetsAt: 1, surpassedThreshold: 0.9 }, seven_day: { utilization: 0.4, resetsAt: 2, surpassedThreshold: null } } } as const;
+    const event = usageEventOf({ ...facts, provider: 'plan', fallbackReason: null, planLimits, providerSwitch: true }, { status: 200, outcome: 'completed', usage });
+    expect(event).toMatchObject({ planStatus: 'allowed_warning', plan5hUtilization: 0.91, plan7dUtilization: 0.4, providerSwitch: true });
+    expect(usageEventOf(facts, { status: 200, outcome: 'completed', usage })).toMatchObject({ planStatus: null, plan5hUtilization: null, providerSwitch: false });
   });
 
   it('gives the access line the event’s figures and never the key itself', () => {

@@ -1,0 +1,195 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { formatZoned } from '../accounting/calendar.ts';
+import { normalizeUsd, sumUsd } from '../accounting/money.ts';
+import { ReportRangeError, bucketStarts, resolveRange, type ReportRange } from '../accounting/reports.ts';
+import { isWarning, type UnifiedLimits } from '../anthropic/unified-limits.ts';
+import type { UserRow } from '../db/user-repository.ts';
+import { parkFor, type Park, type PlanPolicy } from '../proxy/plan-window-policy.ts';
+import type { PlanWindowEntry } from '../proxy/plan-windows.ts';
+import { auditContext } from './audit.ts';
+import { breakerJson } from './circuit-breakers.ts';
+import { AdminError, notFound } from './errors.ts';
+import type { AdminDeps } from './plugin.ts';
+import { IdParams, PlanPark, PlanReport, PlanReportQuery, PlanSettings, PlanWindow, PlanWindowList, PlanWindowQuery, PutPlanSettingsBody } from './schemas.ts';
+
+// The Plan window (README, "Plan window"): where each developer's Plan stands, the rule that moves
+// them to Bedrock before its limit, and what that cost. Readings are this task's memory, which every
+// task shares through the database within a second or so.
+
+const iso = (unixSeconds: number | null): string | null => (unixSeconds === null ? null : new Date(unixSeconds * 1000).toISOString());
+const parkJson = (p: Park | null): Static<typeof PlanPark> | null => (p ? { reason: p.reason, window: p.window, until: new Date(p.until).toISOString() } : null);
+
+// A model of each family, to ask the policy what a family-scoped window does to it.
+const FAMILY_MODELS = { opus: 'claude-opus', sonnet: 'claude-sonnet', other: 'claude-haiku' } as const;
+
+function windowsJson(limits: UnifiedLimits): Static<typeof PlanWindow>['windows'] {
+  const out: Static<typeof PlanWindow>['windows'] = {};
+  for (const [claim, w] of Object.entries(limits.windows) as [keyof typeof out, NonNullable<UnifiedLimits['windows'][keyof UnifiedLimits['windows']]>][]) {
+    out[claim] = { utilization: w.utilization, resets_at: iso(w.resetsAt), surpassed_threshold: w.surpassedThreshold };
+  }
+  return out;
+}
+
+function settingsJson(row: UserRow, serverThreshold: number): Static<typeof PlanSettings> {
+  return {
+    user_id: row.id,
+    switch_threshold: row.planSwitchThreshold,
+    effective_threshold: row.planSwitchThreshold ?? serverThreshold,
+    server_threshold: serverThreshold,
+    overage: row.planOverage,
+  };
+}
+
+export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const serverThreshold = deps.planSwitchThreshold;
+
+  /** Every key with a Plan reading or a breaker that is not closed, with its user's rule applied. */
+  async function planWindows(userId: string | undefined): Promise<Static<typeof PlanWindow>[]> {
+    const readings = new Map(deps.planWindows.list().map((e) => [e.accessKeyId, e]));
+    const ids = new Set([...readings.keys(), ...deps.breakers.list().map((b) => b.accessKeyId)]);
+    const keys = (await deps.accessKeys.describe([...ids])).filter((k) => !userId || k.userId === userId);
+    const users = new Map<string, UserRow | null>();
+    for (const k of keys) if (!users.has(k.userId)) users.set(k.userId, await deps.users.get(k.userId));
+    return keys
+      .map((k) => windowJson(k, readings.get(k.id), users.get(k.userId) ?? null))
+      .sort((a, b) => a.user_name.localeCompare(b.user_name) || a.key_prefix.localeCompare(b.key_prefix));
+  }
+
+  function windowJson(k: { id: string; keyPrefix: string; userId: string; userName: string }, entry: PlanWindowEntry | undefined, user: UserRow | null): Static<typeof PlanWindow> {
+    const policy: PlanPolicy = { threshold: user?.planSwitchThreshold ?? serverThreshold, overage: user?.planOverage ?? 'move' };
+    const now = Date.now();
+    const park = (model: string) => (entry ? parkJson(parkFor(entry.limits, entry.observedAt, policy, model, now)) : null);
+    const limits = entry?.limits;
+    return {
+      access_key_id: k.id,
+      key_prefix: k.keyPrefix,
+      user_id: k.userId,
+      user_name: k.userName,
+      observed_at: entry ? new Date(entry.observedAt).toISOString() : null,
+      status: limits?.status ?? null,
+      claim: limits?.claim ?? null,
+      resets_at: iso(limits?.resetsAt ?? null),
+      windows: limits ? windowsJson(limits) : {},
+      overage_status: limits?.overageStatus ?? null,
+      warning: limits ? isWarning(limits) : false,
+      threshold: policy.threshold,
+      threshold_source: user?.planSwitchThreshold != null ? 'user' : 'server',
+      overage_policy: policy.overage,
+      parked: { opus: park(FAMILY_MODELS.opus), sonnet: park(FAMILY_MODELS.sonnet), other: park(FAMILY_MODELS.other) },
+      breaker: breakerJson(deps.breakers.snapshot(k.id)),
+    };
+  }
+
+  app.get(
+    '/plan-windows',
+    {
+      schema: {
+        summary: "Each access key's Plan window (Anthropic's unified limit headers), where its plan_first requests go now and why, and its breaker",
+        querystring: PlanWindowQuery,
+        response: { 200: PlanWindowList },
+      },
+    },
+    async (request) => ({ items: await planWindows(request.query.user_id), server_threshold: serverThreshold }),
+  );
+
+  app.get('/users/:id/plan', { schema: { summary: "The user's rule for leaving the Plan", params: IdParams, response: { 200: PlanSettings } } }, async (request) => {
+    const row = await deps.users.get(request.params.id);
+    if (!row) throw notFound('user');
+    return settingsJson(row, serverThreshold);
+  });
+
+  app.put(
+    '/users/:id/plan',
+    {
+      schema: {
+        summary: "Set the user's switch threshold (null: the server's PLAN_SWITCH_THRESHOLD) and whether paid overage keeps them on Anthropic",
+        params: IdParams,
+        body: PutPlanSettingsBody,
+        response: { 200: PlanSettings },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const row = await deps.transact(auditContext(request), async (tx) => {
+        const before = await tx.users.get(request.params.id);
+        if (!before) throw notFound('user');
+        const after = (await tx.users.update(before.id, {
+          ...(body.switch_threshold !== undefined ? { planSwitchThreshold: body.switch_threshold } : {}),
+          ...(body.overage !== undefined ? { planOverage: body.overage } : {}),
+        }))!;
+        await tx.audit({ action: 'user.plan', targetType: 'user', targetId: after.id, before: settingsJson(before, serverThreshold), after: settingsJson(after, serverThreshold) });
+        // The rule lives in every cached key context of the user.
+        tx.changed({ topic: 'user', id: after.id });
+        return after;
+      });
+      return settingsJson(row, serverThreshold);
+    },
+  );
+
+  app.get(
+    '/usage/plan',
+    {
+      schema: {
+        summary: 'Plan utilization over time, time and spend on Bedrock by reason, Plan traffic at API prices, and what switching early or late cost',
+        querystring: PlanReportQuery,
+        response: { 200: PlanReport },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { timeZone, reports } = deps.accounting;
+      let r: ReportRange;
+      let starts: Date[];
+      const oneDay = q.period === 'day' || (q.period === undefined && q.start_date === undefined);
+      const bucket = q.bucket ?? (oneDay ? 'hour' : 'day');
+      try {
+        r = resolveRange({ period: q.period, startDate: q.start_date, endDate: q.end_date }, new Date(), timeZone);
+        starts = bucketStarts(r, bucket, timeZone);
+      } catch (err) {
+        if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
+        throw err;
+      }
+      const report = await reports.plan({ start: r.start, end: r.end, userId: q.user_id, bucket, timeZone });
+      const byStart = new Map(report.buckets.map((b) => [b.bucketStart.getTime(), b]));
+      const windows = await planWindows(q.user_id);
+      const read = windows.filter((w) => w.observed_at !== null);
+      const mean = (pick: (w: Static<typeof PlanWindow>) => number | null | undefined): number | null => {
+        const values = read.map(pick).filter((v): v is number => typeof v === 'number');
+        return values.length ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10_000) / 10_000 : null;
+      };
+      const early = report.bedrockByReason.find((b) => b.reason === 'plan_threshold');
+      return {
+        period: { start: formatZoned(r.start, timeZone), end: formatZoned(r.end, timeZone), timezone: timeZone },
+        bucket,
+        buckets: starts.map((start) => {
+          const b = byStart.get(start.getTime());
+          return {
+            start: formatZoned(start, timeZone),
+            max_5h_utilization: b?.max5hUtilization ?? null,
+            max_7d_utilization: b?.max7dUtilization ?? null,
+            plan_requests: b?.planRequests ?? 0,
+            bedrock_requests: b?.bedrockRequests ?? 0,
+          };
+        }),
+        bedrock: {
+          cost_usd: sumUsd(report.bedrockByReason.map((b) => b.costUsd)),
+          by_reason: report.bedrockByReason.map((b) => ({ reason: b.reason, requests: b.requests, cost_usd: b.costUsd, minutes: b.minutes })),
+        },
+        plan_cost_at_api_prices_usd: report.planCostUsd,
+        spend_caused_early_usd: normalizeUsd(early?.costUsd),
+        spend_avoided_late_usd: report.planCostAfterWarningUsd,
+        session_switches: report.sessionSwitches,
+        switch_cache_write_cost_usd: report.switchCacheWriteCostUsd,
+        capacity: {
+          keys: read.length,
+          mean_5h_utilization: mean((w) => w.windows.five_hour?.utilization),
+          mean_7d_utilization: mean((w) => w.windows.seven_day?.utilization),
+          parked_keys: windows.filter((w) => w.parked.opus || w.parked.sonnet || w.parked.other).length,
+        },
+      };
+    },
+  );
+}
