@@ -31,6 +31,8 @@ import { createFinalFailures } from './proxy/final-failures.ts';
 import { startPlanWindowSync, type PlanWindowSync } from './proxy/plan-window-sync.ts';
 import { createPlanWindows, type PlanWindows } from './proxy/plan-windows.ts';
 import { createSessionAffinity } from './proxy/session-affinity.ts';
+import { cachedSpend } from './proxy/status-line.ts';
+import { addUnits, startOf } from './accounting/calendar.ts';
 import { createPlanWindowRepository } from './db/plan-window-repository.ts';
 import { createInFlight } from './proxy/in-flight.ts';
 import { createUserLimiter } from './proxy/user-limits.ts';
@@ -121,6 +123,10 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       circuitsOpen: () => breakers.list().filter((c) => c.state !== 'closed').length,
       upstreamRequestsInFlight: () => inFlight.size,
       draining: () => (draining ? 1 : 0),
+      planKeysParked: () => planWindows.parkedKeys({ threshold: config.planSwitchThreshold, overage: 'move' }),
+      planKeysRead: () => planWindows.list().length,
+      planUtilization5hMax: () => planWindows.maxUtilization('five_hour'),
+      planUtilization7dMax: () => planWindows.maxUtilization('seven_day'),
     },
   });
   const breakers = createCircuitBreakers({
@@ -216,6 +222,14 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       corsOrigins: config.corsOrigins,
       version: packageVersion(),
       accounting,
+    },
+    status: {
+      timeZone: config.timezone,
+      bedrockSpend: cachedSpend(async (userId) => {
+        const monthStart = startOf(new Date(), 'month', config.timezone);
+        const row = await accounting.budgetRows.status(userId, monthStart);
+        return { spentUsd: row?.spentUsd ?? '0', budgetUsd: row?.monthlyBudgetUsd ?? null, resetsAt: addUnits(monthStart, 'month', 1, config.timezone) };
+      }),
     },
     isReady: async () => !draining && (await isMigrated(database)),
   });

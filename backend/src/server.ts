@@ -9,10 +9,13 @@ import { anthropicErrorBody } from './anthropic/errors.ts';
 import { gatewayEndpoints } from './proxy/gateway-endpoints.ts';
 import type { ProxyDeps } from './proxy/deps.ts';
 import { MAX_BODY_BYTES, proxyPlugin } from './proxy/plugin.ts';
+import { statusRoutes, type StatusDeps } from './proxy/status-line.ts';
 
 export interface ServerDeps {
   logger: Logger;
   proxy: Omit<ProxyDeps, 'logger'>;
+  /** The developer's status line (proxy/status-line.ts): this month's Bedrock spend, and the zone times are shown in. */
+  status: Pick<StatusDeps, 'bedrockSpend' | 'timeZone'>;
   admin: Omit<AdminDeps, 'logger'>;
   /** Resolves when the database answers and every migration is applied. */
   isReady: () => Promise<boolean>;
@@ -46,6 +49,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(proxyPlugin, { ...deps.proxy, logger: deps.logger });
   await app.register(gatewayEndpoints, { ...deps.proxy, logger: deps.logger });
+  await app.register(statusRoutes, { ...deps.proxy, ...deps.status, logger: deps.logger });
   await app.register(adminPlugin, { prefix: '/admin', ...deps.admin, logger: deps.logger });
   const dashboard = await registerDashboard(app, deps.dashboardDir);
 

@@ -18,7 +18,8 @@ import type { PriceBook } from './pricing.ts';
 
 /** What the gate needs from storage (db/budget-repository.ts). */
 export interface BudgetStore {
-  reserve(input: { userId: string; periodStart: Date; amountUsd: string; requestId: string; expiresAt: Date }): Promise<number | null>;
+  /** The reservation and the month's spend before it, or null when it would not fit the budget. */
+  reserve(input: { userId: string; periodStart: Date; amountUsd: string; requestId: string; expiresAt: Date }): Promise<{ id: number; spentUsd: string } | null>;
   status(userId: string, periodStart: Date): Promise<{ monthlyBudgetUsd: string | null; spentUsd: string; reservedUsd: string } | null>;
   sweepExpired(now: Date): Promise<number>;
 }
@@ -50,7 +51,8 @@ export interface BudgetExceeded {
 
 export type BudgetDecision =
   | { kind: 'unlimited' }
-  | { kind: 'reserved'; reservationId: number; amountUsd: string }
+  /** `used`: the month's spend over the budget before this request (0–1), and when the month ends. */
+  | { kind: 'reserved'; reservationId: number; amountUsd: string; used: number; resetsAt: Date }
   | ({ kind: 'exceeded' } & BudgetExceeded)
   /** A budgeted user asked for a model with no price: the budget could not be enforced. */
   | { kind: 'unpriced'; model: string }
@@ -105,11 +107,15 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const amountUsd = formatUsd(amount);
       const periodStart = startOf(request.occurredAt, 'month', timeZone);
       try {
-        const reservationId = await withTimeout(
+        const reserved = await withTimeout(
           store.reserve({ userId: request.userId, periodStart, amountUsd, requestId: request.requestId, expiresAt: new Date(now().getTime() + ttl) }),
           timeoutMs,
         );
-        if (reservationId !== null) return { kind: 'reserved', reservationId, amountUsd };
+        if (reserved !== null) {
+          const limit = Number(request.monthlyBudgetUsd);
+          const used = limit > 0 ? Number(reserved.spentUsd) / limit : 1;
+          return { kind: 'reserved', reservationId: reserved.id, amountUsd, used, resetsAt: addUnits(periodStart, 'month', 1, timeZone) };
+        }
         // Refused (rare): read the ledger for the message, and in case the budget was just removed.
         const status = await withTimeout(store.status(request.userId, periodStart), timeoutMs);
         if (!status || status.monthlyBudgetUsd === null) return { kind: 'unlimited' };

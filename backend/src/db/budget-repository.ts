@@ -24,7 +24,7 @@ export interface BudgetRepository {
    * processes, are decided one after the other on the ledger row's lock. Null: it does not fit (or
    * the user has no budget any more).
    */
-  reserve(input: { userId: string; periodStart: Date; amountUsd: string; requestId: string; expiresAt: Date }): Promise<number | null>;
+  reserve(input: { userId: string; periodStart: Date; amountUsd: string; requestId: string; expiresAt: Date }): Promise<{ id: number; spentUsd: string } | null>;
   /** The user's limit and that month's ledger; null when the user does not exist. */
   status(userId: string, periodStart: Date): Promise<BudgetStatusRow | null>;
   /** The same for several users in one query (the user list); users that do not exist are left out. */
@@ -55,13 +55,15 @@ export function createBudgetRepository(db: Db): BudgetRepository {
             SET reserved_usd = l.reserved_usd + EXCLUDED.reserved_usd, updated_at = now()
             WHERE l.spent_usd + l.reserved_usd + EXCLUDED.reserved_usd
                   <= (SELECT monthly_budget_usd FROM users WHERE id = l.user_id)
-          RETURNING l.user_id, l.period_start
+          RETURNING l.user_id, l.period_start, l.spent_usd
+        ), reservation AS (
+          INSERT INTO budget_reservations (user_id, period_start, amount_usd, request_id, expires_at)
+          SELECT user_id, period_start, ${amountUsd}::numeric, ${requestId}, ${expiresAt.toISOString()}::timestamptz FROM ledger
+          RETURNING id
         )
-        INSERT INTO budget_reservations (user_id, period_start, amount_usd, request_id, expires_at)
-        SELECT user_id, period_start, ${amountUsd}::numeric, ${requestId}, ${expiresAt.toISOString()}::timestamptz FROM ledger
-        RETURNING id`);
-      const [row] = rowsOf<{ id: string | number }>(result);
-      return row ? Number(row.id) : null;
+        SELECT reservation.id, ledger.spent_usd::text AS spent_usd FROM reservation, ledger`);
+      const [row] = rowsOf<{ id: string | number; spent_usd: string }>(result);
+      return row ? { id: Number(row.id), spentUsd: row.spent_usd } : null;
     },
 
     async status(userId, periodStart) {

@@ -188,5 +188,5 @@ export const budgetReservations = pgTable('budget_reservations', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations };
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows };
 export type Schema = typeof schema;

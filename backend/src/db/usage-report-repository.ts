@@ -122,8 +122,9 @@ export function createUsageReportRepository(db: Db): UsageReportRepository {
           })
           .from(usageEvents)
           .where(condition)
-          .groupBy(local)
-          .orderBy(local),
+          // By position: the bucket expression's parameters would not match a repeated copy of it.
+          .groupBy(sql`1`)
+          .orderBy(sql`1`),
         db
           .select({
             reason: usageEvents.fallbackReason,

@@ -25,6 +25,11 @@ export const METRIC_UNITS: Record<MetricName, EmfUnit> = {
   // CloudWatch has no currency unit.
   [METRICS.CostUSD]: 'None',
   [METRICS.CircuitOpen]: 'Count',
+  [METRICS.PlanLimitFallbacks]: 'Count',
+  [METRICS.ProviderSwitches]: 'Count',
+  [METRICS.PlanKeysParked]: 'Count',
+  [METRICS.PlanUtilization5hMax]: 'None',
+  [METRICS.PlanUtilization7dMax]: 'None',
 };
 
 /** EMF allows at most 100 values per metric in one document; more go into further documents. */
@@ -60,6 +65,8 @@ export interface Aggregate {
   errors: number;
   fallbacks: number;
   budgetRejections: number;
+  planLimitFallbacks: number;
+  providerSwitches: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
@@ -76,6 +83,8 @@ export function emptyAggregate(sampleCap: number): Aggregate {
     errors: 0,
     fallbacks: 0,
     budgetRejections: 0,
+    planLimitFallbacks: 0,
+    providerSwitches: 0,
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
@@ -93,6 +102,8 @@ export interface EmfInterval {
   unattributed: Aggregate;
   /** Circuits opened during the interval (per access key; not per provider or model). */
   circuitsOpened: number;
+  /** The Plan gauges as read at the flush (never per user: one dimensionless value each). */
+  plan: { keysParked: number; utilization5hMax: number | null; utilization7dMax: number | null };
   groups: { provider: string; model: string; aggregate: Aggregate }[];
 }
 
@@ -111,6 +122,8 @@ function counters(a: Aggregate): Values {
     [METRICS.ErrorCount, a.errors],
     [METRICS.FallbackCount, a.fallbacks],
     [METRICS.BudgetRejections, a.budgetRejections],
+    [METRICS.PlanLimitFallbacks, a.planLimitFallbacks],
+    [METRICS.ProviderSwitches, a.providerSwitches],
     [METRICS.InputTokens, a.inputTokens],
     [METRICS.OutputTokens, a.outputTokens],
     [METRICS.CacheReadTokens, a.cacheReadTokens],
@@ -160,7 +173,11 @@ function aggregateDocuments(timestamp: number, dimensions: Record<string, string
  * datapoint, zero included, in every period the proxy runs), then one or more per group.
  */
 export function emfDocuments(interval: EmfInterval): EmfDocument[] {
-  const docs = aggregateDocuments(interval.timestamp, null, interval.unattributed, [[METRICS.CircuitOpen, interval.circuitsOpened]]);
+  const { plan } = interval;
+  const gauges: Values = [[METRICS.CircuitOpen, interval.circuitsOpened], [METRICS.PlanKeysParked, plan.keysParked]];
+  if (plan.utilization5hMax !== null) gauges.push([METRICS.PlanUtilization5hMax, plan.utilization5hMax]);
+  if (plan.utilization7dMax !== null) gauges.push([METRICS.PlanUtilization7dMax, plan.utilization7dMax]);
+  const docs = aggregateDocuments(interval.timestamp, null, interval.unattributed, gauges);
   for (const group of interval.groups) {
     docs.push(...aggregateDocuments(interval.timestamp, { Provider: group.provider, Model: group.model }, group.aggregate, []));
   }

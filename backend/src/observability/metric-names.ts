@@ -23,6 +23,14 @@ export const METRICS = {
   CostUSD: 'CostUSD',
   /** 1 each time an access key's circuit opens (Plan upstream considered down for that key). */
   CircuitOpen: 'CircuitOpen',
+  /** Requests Bedrock served because the developer's Plan window was at its limit or their threshold. */
+  PlanLimitFallbacks: 'PlanLimitFallbacks',
+  /** Turns that moved a Claude Code session to the other provider (each costs a prompt-cache write). */
+  ProviderSwitches: 'ProviderSwitches',
+  /** Gauges, per task at each flush: keys parked on Bedrock now, and the highest Plan utilization read. */
+  PlanKeysParked: 'PlanKeysParked',
+  PlanUtilization5hMax: 'PlanUtilization5hMax',
+  PlanUtilization7dMax: 'PlanUtilization7dMax',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -36,6 +36,14 @@ export interface MetricEvent {
   costUsd?: string | number | null;
   /** The recorder's pricing of the event (accounting/cost.ts), when it priced it. */
   cost?: { totalUsd: string } | null;
+  fallbackReason?: string | null;
+  /** The turn moved its Claude Code session to the other provider. */
+  providerSwitch?: boolean;
+}
+
+/** Bedrock served it because the Plan window was at its limit or the user's threshold. */
+export function isPlanLimitFallback(event: Pick<MetricEvent, 'fallbackReason'>): boolean {
+  return event.fallbackReason === 'usage_limit' || event.fallbackReason === 'plan_threshold';
 }
 
 /** An error the client saw: a status of 500 or more, or a response broken off mid-stream. */
@@ -96,7 +104,10 @@ export interface MetricsOptions {
   flushIntervalMs: number;
   /** EMF documents are written as lines of this logger (stdout in production). */
   logger: Logger;
-  gauges: PrometheusGauges;
+  gauges: PrometheusGauges & {
+    /** Keys with a Plan reading: without any, the utilization gauges are not written to EMF. */
+    planKeysRead: () => number;
+  };
   /** Distinct model names kept as dimensions/labels (default 50). */
   maxModels?: number;
   /** Latency/TTFB values kept per group and interval for percentiles (default 500). */
@@ -123,6 +134,8 @@ const SUMS: [CounterMetric, (e: MetricEvent) => number][] = [
   [METRICS.ErrorCount, (e) => (isErrorEvent(e) ? 1 : 0)],
   [METRICS.FallbackCount, (e) => (e.isFallback ? 1 : 0)],
   [METRICS.BudgetRejections, (e) => (isBudgetRejection(e) ? 1 : 0)],
+  [METRICS.PlanLimitFallbacks, (e) => (isPlanLimitFallback(e) ? 1 : 0)],
+  [METRICS.ProviderSwitches, (e) => (e.providerSwitch ? 1 : 0)],
   [METRICS.InputTokens, (e) => e.inputTokens],
   [METRICS.OutputTokens, (e) => e.outputTokens],
   [METRICS.CacheReadTokens, (e) => e.cacheReadTokens],
@@ -141,6 +154,8 @@ function addTo(a: Aggregate, event: MetricEvent): void {
   if (isErrorEvent(event)) a.errors++;
   if (event.isFallback) a.fallbacks++;
   if (isBudgetRejection(event)) a.budgetRejections++;
+  if (isPlanLimitFallback(event)) a.planLimitFallbacks++;
+  if (event.providerSwitch) a.providerSwitches++;
   a.inputTokens += event.inputTokens;
   a.outputTokens += event.outputTokens;
   a.cacheReadTokens += event.cacheReadTokens;
@@ -167,7 +182,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   function flush(): void {
     if (!cloudwatch) return;
-    const interval = { timestamp: now(), unattributed, circuitsOpened, groups: [...groups.values()] };
+    const { gauges } = options;
+    const utilization = (read: () => number) => (gauges.planKeysRead() > 0 ? read() : null);
+    const plan = { keysParked: gauges.planKeysParked(), utilization5hMax: utilization(gauges.planUtilization5hMax), utilization7dMax: utilization(gauges.planUtilization7dMax) };
+    const interval = { timestamp: now(), unattributed, circuitsOpened, plan, groups: [...groups.values()] };
     unattributed = emptyAggregate(sampleCap);
     groups = new Map();
     circuitsOpened = 0;

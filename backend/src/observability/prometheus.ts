@@ -18,6 +18,8 @@ export const PROMETHEUS_COUNTERS = {
   [METRICS.CacheReadTokens]: { name: `${PREFIX}cache_read_tokens_total`, help: 'Prompt-cache read tokens' },
   [METRICS.CacheWriteTokens]: { name: `${PREFIX}cache_write_tokens_total`, help: 'Prompt-cache write tokens (5 min and 1 h)' },
   [METRICS.CostUSD]: { name: `${PREFIX}cost_usd_total`, help: 'Cost in USD of the requests that carried one' },
+  [METRICS.PlanLimitFallbacks]: { name: `${PREFIX}plan_limit_fallbacks_total`, help: 'Requests Bedrock served because the Plan window was at its limit or the user\'s threshold' },
+  [METRICS.ProviderSwitches]: { name: `${PREFIX}provider_switches_total`, help: 'Turns that moved a Claude Code session to the other provider' },
 } as const satisfies Partial<Record<MetricName, { name: string; help: string }>>;
 
 export type CounterMetric = keyof typeof PROMETHEUS_COUNTERS;
@@ -33,6 +35,11 @@ export interface PrometheusGauges {
   upstreamRequestsInFlight: () => number;
   /** 1 while the process drains for shutdown. */
   draining: () => number;
+  /** Access keys whose plan_first requests go to Bedrock now (Plan limit or threshold). */
+  planKeysParked: () => number;
+  /** The highest 5-hour and 7-day Plan utilization read from any key's last answer (0 without readings). */
+  planUtilization5hMax: () => number;
+  planUtilization7dMax: () => number;
 }
 
 export interface PrometheusMetrics {
@@ -79,6 +86,9 @@ export function createPrometheusMetrics(gauges: PrometheusGauges): PrometheusMet
   gauge(`${PREFIX}circuits_open`, 'Access keys whose circuit breaker is open or half-open', gauges.circuitsOpen);
   gauge(`${PREFIX}upstream_requests_in_flight`, 'Upstream requests in flight (MAX_UPSTREAM_REQUESTS caps them)', gauges.upstreamRequestsInFlight);
   gauge(`${PREFIX}draining`, '1 while the process drains for shutdown', gauges.draining);
+  gauge(`${PREFIX}plan_keys_parked`, 'Access keys whose plan_first requests go to Bedrock now (Plan limit or threshold)', gauges.planKeysParked);
+  gauge(`${PREFIX}plan_5h_utilization_max`, 'Highest 5-hour Plan utilization of any access key (last answer)', gauges.planUtilization5hMax);
+  gauge(`${PREFIX}plan_7d_utilization_max`, 'Highest 7-day Plan utilization of any access key (last answer)', gauges.planUtilization7dMax);
 
   return {
     contentType: registry.contentType,

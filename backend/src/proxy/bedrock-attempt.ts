@@ -1,4 +1,5 @@
 import { ProxyError } from '../anthropic/errors.ts';
+import { budgetLimitHeaders } from '../anthropic/unified-limits.ts';
 import { mapBedrockError } from '../bedrock/errors.ts';
 import { resolveBedrockModel } from '../bedrock/models.ts';
 import { historyFor } from '../bedrock/thinking-provenance.ts';
@@ -66,15 +67,17 @@ export async function serveBedrock(x: Exchange, apiKey: string | null, fallbackR
     if (fallbackReason && x.down.committed) deps.finalFailures.remember(x.key.accessKeyId, x.parsed, error);
     return x.fail(error, 'upstream_error');
   }
-  return relay(x, bedrockResponse(x, response));
+  // A budgeted user's answer says how much of the month's budget is used, in the unified limit
+  // headers Claude Code warns from (Anthropic's own never reach a Bedrock answer).
+  return relay(x, bedrockResponse(x, response, budget.use ? budgetLimitHeaders(budget.use.used, budget.use.resetsAt) : {}));
 }
 
 /** Bedrock's answer, already in Anthropic's shape, for the relay. */
-function bedrockResponse(x: Exchange, response: BedrockResponse): UpstreamResponse {
+function bedrockResponse(x: Exchange, response: BedrockResponse, limitHeaders: Record<string, string>): UpstreamResponse {
   const stream = response.kind === 'stream';
   return {
     status: 200,
-    headers: stream ? { ...SSE_HEADERS, 'request-id': x.requestId } : { 'content-type': 'application/json', 'request-id': x.requestId },
+    headers: { ...(stream ? SSE_HEADERS : { 'content-type': 'application/json' }), 'request-id': x.requestId, ...limitHeaders },
     sse: stream,
     // Each string is whole events, and a failure is itself an `error` event: the boundary always holds.
     body: stream ? response.events : [response.body],

@@ -26,7 +26,10 @@ export interface BedrockBudgetInput {
  * Reserves the budget a Bedrock call may use, right before it is made. Returns the reservation
  * (null: the user has no budget) or the error to answer with instead of calling Bedrock.
  */
-export async function reserveBedrockBudget(check: BudgetCheck, input: BedrockBudgetInput): Promise<{ reservationId: number | null } | ProxyError> {
+export async function reserveBedrockBudget(
+  check: BudgetCheck,
+  input: BedrockBudgetInput,
+): Promise<{ reservationId: number | null; use?: { used: number; resetsAt: Date } } | ProxyError> {
   const maxTokens = input.parsed.max_tokens;
   const decision = await check.gate.reserve({
     userId: input.key.userId,
@@ -42,7 +45,7 @@ export async function reserveBedrockBudget(check: BudgetCheck, input: BedrockBud
     case 'unlimited':
       return { reservationId: null };
     case 'reserved':
-      return { reservationId: decision.reservationId };
+      return { reservationId: decision.reservationId, use: { used: decision.used, resetsAt: decision.resetsAt } };
     case 'exceeded':
       return proxyError('BUDGET_EXCEEDED', budgetExceededMessage(decision, check.timeZone));
     case 'unpriced':

@@ -22,9 +22,16 @@ export interface PlanWindows {
   forget(accessKeyId: string): void;
   /** Readings observed since the last call, for the sync to store. */
   takeChanged(): PlanWindowEntry[];
+  /** Keys whose `plan_first` requests (of any model family) go to Bedrock now, by each key's last policy asked. */
+  parkedKeys(defaultPolicy: PlanPolicy): number;
+  /** The highest utilization of a window across the readings (0 without any). */
+  maxUtilization(window: 'five_hour' | 'seven_day'): number;
   /** Readings whose storing failed: taken again next time (unless a newer one replaced them). */
   retry(entries: readonly PlanWindowEntry[]): void;
 }
+
+// One model per family: a family's weekly window parks only its own models.
+const FAMILY_MODELS = ['claude-opus', 'claude-sonnet', 'claude-haiku'];
 
 /**
  * Plan readings per access key, in memory: read on every `plan_first` request, so no query. Bounded
@@ -34,6 +41,8 @@ export function createPlanWindows(options: { now?: () => number } = {}): PlanWin
   const now = options.now ?? Date.now;
   const entries = new Map<string, PlanWindowEntry>();
   const changed = new Set<string>();
+  // The policy each key's requests were last routed by (its user's): the gauges use it.
+  const policies = new Map<string, PlanPolicy>();
   return {
     observe(key, limits, at = now()) {
       const previous = entries.get(key.accessKeyId);
@@ -43,6 +52,7 @@ export function createPlanWindows(options: { now?: () => number } = {}): PlanWin
     },
     park(accessKeyId, policy, model) {
       const entry = entries.get(accessKeyId);
+      if (entry) policies.set(accessKeyId, policy);
       return entry ? parkFor(entry.limits, entry.observedAt, policy, model, now()) : null;
     },
     get: (accessKeyId) => entries.get(accessKeyId),
@@ -51,8 +61,23 @@ export function createPlanWindows(options: { now?: () => number } = {}): PlanWin
       const previous = entries.get(entry.accessKeyId);
       if (!previous || previous.observedAt < entry.observedAt) entries.set(entry.accessKeyId, entry);
     },
+    parkedKeys(defaultPolicy) {
+      const t = now();
+      let n = 0;
+      for (const e of entries.values()) {
+        const policy = policies.get(e.accessKeyId) ?? defaultPolicy;
+        if (FAMILY_MODELS.some((model) => parkFor(e.limits, e.observedAt, policy, model, t))) n++;
+      }
+      return n;
+    },
+    maxUtilization(window) {
+      let max = 0;
+      for (const e of entries.values()) max = Math.max(max, e.limits.windows[window]?.utilization ?? 0);
+      return max;
+    },
     forget(accessKeyId) {
       entries.delete(accessKeyId);
+      policies.delete(accessKeyId);
       changed.delete(accessKeyId);
     },
     takeChanged() {

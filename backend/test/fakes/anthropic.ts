@@ -104,6 +104,44 @@ export function rateLimitHeaders(now = Date.now()): Headers {
   return headers;
 }
 
+/** A Claude plan's window as Anthropic reports it: utilization 0–1, reset in Unix seconds. */
+export interface PlanWindowHeader {
+  utilization: number;
+  reset: number;
+  surpassedThreshold?: number;
+}
+
+/**
+ * The unified limit headers Anthropic sends on every answer to a Claude plan credential (never to
+ * an API key): the status, the 5-hour and 7-day windows (and a model family's weekly one), the
+ * binding claim and its reset, and the overage state.
+ */
+export function unifiedLimitHeaders(plan: {
+  status?: 'allowed' | 'allowed_warning' | 'rejected';
+  fiveHour?: PlanWindowHeader;
+  sevenDay?: PlanWindowHeader;
+  sevenDayOpus?: PlanWindowHeader;
+  claim?: 'five_hour' | 'seven_day' | 'seven_day_opus' | 'seven_day_sonnet' | 'overage';
+  reset?: number;
+  overageStatus?: 'allowed' | 'allowed_warning' | 'rejected';
+}): Headers {
+  const p = 'anthropic-ratelimit-unified-';
+  const headers: Headers = { [`${p}status`]: plan.status ?? 'allowed' };
+  for (const [infix, w] of [['5h', plan.fiveHour], ['7d', plan.sevenDay], ['7d_opus', plan.sevenDayOpus]] as const) {
+    if (!w) continue;
+    headers[`${p}${infix}-utilization`] = String(w.utilization);
+    headers[`${p}${infix}-reset`] = String(w.reset);
+    if (w.surpassedThreshold !== undefined) headers[`${p}${infix}-surpassed-threshold`] = String(w.surpassedThreshold);
+  }
+  const claim = plan.claim ?? 'five_hour';
+  headers[`${p}representative-claim`] = claim;
+  const reset = plan.reset ?? (claim === 'five_hour' ? plan.fiveHour?.reset : plan.sevenDay?.reset);
+  if (reset !== undefined) headers[`${p}reset`] = String(reset);
+  headers[`${p}overage-status`] = plan.overageStatus ?? 'rejected';
+  headers[`${p}fallback`] = 'available';
+  return headers;
+}
+
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   try {

@@ -131,6 +131,7 @@ describe('every route', () => {
     // A body that passes validation, so the lookup is what answers.
     const validBody: Record<string, unknown> = {
       'PATCH /admin/users/{id}': { description: 'x' },
+      'PUT /admin/users/{id}/plan': { overage: 'stay' },
       'POST /admin/users/{id}/access-keys': {},
       'PATCH /admin/access-keys/{id}': { bedrock_region: null },
       'PUT /admin/access-keys/{id}/bedrock-key': { bedrock_api_key: BEDROCK_KEY },
@@ -184,6 +185,7 @@ describe('every change', () => {
     const user = await change('POST', '/admin/users', '/admin/users', { name: 'audited' }, 'user.create', 201);
     const u = `/admin/users/${user.id}`;
     await change('PATCH', '/admin/users/{id}', u, { description: 'watched', routing_strategy: 'plan_only' }, 'user.update');
+    await change('PUT', '/admin/users/{id}/plan', `${u}/plan`, { switch_threshold: 0.9, overage: 'stay' }, 'user.plan');
     await change('POST', '/admin/users/{id}/deactivate', `${u}/deactivate`, undefined, 'user.deactivate');
     await change('POST', '/admin/users/{id}/reactivate', `${u}/reactivate`, undefined, 'user.reactivate');
     const issued = await change('POST', '/admin/users/{id}/access-keys', `${u}/access-keys`, {}, 'access_key.issue', 201);

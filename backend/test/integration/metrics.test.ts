@@ -128,6 +128,7 @@ describe('metrics from a real run', () => {
     expect(emfSum(docs, METRICS.FallbackCount)).toBe(2);
     expect(emfSum(docs, METRICS.BudgetRejections)).toBe(1); // a 429, so not an error
     expect(emfSum(docs, METRICS.CircuitOpen)).toBe(0); // the Plan limit parks the key; it is no breaker failure
+    expect(emfSum(docs, METRICS.PlanLimitFallbacks)).toBe(2);
     expect(emfSampleCount(docs, METRICS.Latency)).toBe(12);
 
     const plan = { Provider: 'plan', Model: MODEL };
@@ -163,11 +164,13 @@ describe('metrics from a real run', () => {
     expect(prom.get('ccproxy_errors_total')).toBe(3);
     expect(prom.get('ccproxy_fallbacks_total')).toBe(2);
     expect(prom.get('ccproxy_budget_rejections_total')).toBe(1);
-    expect(prom.get('ccproxy_circuit_opened_total')).toBe(1);
+    expect(prom.get('ccproxy_circuit_opened_total')).toBe(0);
+    expect(prom.get('ccproxy_plan_limit_fallbacks_total')).toBe(2);
     expect(prom.get('ccproxy_latency_seconds_count')).toBe(12);
     expect(prom.get('ccproxy_input_tokens_total')).toBe(Number(stored!.input));
     expect(prom.get('ccproxy_cost_usd_total')).toBeCloseTo(Number(stored!.cost), 9);
-    expect(prom.get('ccproxy_circuits_open')).toBe(1);
+    expect(prom.get('ccproxy_circuits_open')).toBe(0);
+    expect(prom.get('ccproxy_plan_keys_parked')).toBe(1); // the Plan-limit 429 carried no reset: parked for 5 minutes
     expect(prom.get('ccproxy_upstream_requests_in_flight')).toBe(0);
   });
 

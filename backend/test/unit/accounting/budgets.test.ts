@@ -8,7 +8,7 @@ const book = shippedBook();
 
 function fakeStore(over: Partial<BudgetStore> = {}): BudgetStore & { reserve: ReturnType<typeof vi.fn>; status: ReturnType<typeof vi.fn> } {
   return {
-    reserve: vi.fn(async () => 42),
+    reserve: vi.fn(async () => ({ id: 42, spentUsd: '2.5' })),
     status: vi.fn(async () => ({ monthlyBudgetUsd: '10.0000', spentUsd: '9.87', reservedUsd: '0.5' })),
     sweepExpired: vi.fn(async () => 0),
     ...over,
@@ -42,7 +42,8 @@ describe('budget gate', () => {
     const store = fakeStore();
     gate = createBudgetGate({ store, prices: { current: () => book }, timeZone: 'Asia/Seoul', logger: silent, now: () => new Date('2026-11-30T15:00:01Z') });
     // 10,000 bytes × $8.80 + 4,096 × $22 (Opus 5.5, regional)
-    expect(await gate.reserve(request())).toEqual({ kind: 'reserved', reservationId: 42, amountUsd: '0.178112' });
+    // The month's spend before it ($2.50 of $10) and the end of that month in Seoul come back with it.
+    expect(await gate.reserve(request())).toEqual({ kind: 'reserved', reservationId: 42, amountUsd: '0.178112', used: 0.25, resetsAt: new Date('2026-11-30T15:00:00Z') });
     expect(store.reserve).toHaveBeenCalledWith({
       userId: 'u1',
       periodStart: new Date('2026-10-31T15:00:00Z'), // November in Seoul, though the reservation is made in December
@@ -73,7 +74,7 @@ describe('budget gate', () => {
     gate = createBudgetGate({ store: fakeStore({ reserve: vi.fn(async () => Promise.reject(new Error('ECONNREFUSED'))) }), prices: { current: () => book }, timeZone: 'UTC', logger: silent });
     expect((await gate.reserve(request())).kind).toBe('unavailable');
     gate.stop();
-    gate = createBudgetGate({ store: fakeStore({ reserve: () => new Promise<number>(() => {}) }), prices: { current: () => book }, timeZone: 'UTC', logger: silent, timeoutMs: 20 });
+    gate = createBudgetGate({ store: fakeStore({ reserve: () => new Promise<{ id: number; spentUsd: string }>(() => {}) }), prices: { current: () => book }, timeZone: 'UTC', logger: silent, timeoutMs: 20 });
     expect((await gate.reserve(request())).kind).toBe('unavailable');
   });
 

@@ -76,7 +76,7 @@ function run(errorsPerPeriod: number): { docs: Record<string, unknown>[]; end: n
       done();
     },
   });
-  const gauges = { circuitsOpen: () => 0, upstreamRequestsInFlight: () => 0, draining: () => 0 };
+  const gauges = { circuitsOpen: () => 0, upstreamRequestsInFlight: () => 0, draining: () => 0, planKeysParked: () => 0, planKeysRead: () => 0, planUtilization5hMax: () => 0, planUtilization7dMax: () => 0 };
   const tasks = [0, 1].map(() => createMetrics({ mode: 'cloudwatch', flushIntervalMs: 3_600_000, logger: createLogger('info', sink), gauges, now: () => now }));
   const kinds: MetricEvent[] = [
     failure({}),

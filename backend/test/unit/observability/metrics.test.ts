@@ -34,7 +34,15 @@ function event(overrides: Partial<MetricEvent> = {}): MetricEvent {
   };
 }
 
-const gauges = { circuitsOpen: () => 2, upstreamRequestsInFlight: () => 3, draining: () => 0 };
+const gauges = {
+  circuitsOpen: () => 2,
+  upstreamRequestsInFlight: () => 3,
+  draining: () => 0,
+  planKeysParked: () => 4,
+  planKeysRead: () => 9,
+  planUtilization5hMax: () => 0.97,
+  planUtilization7dMax: () => 0.5,
+};
 let open: Metrics[] = [];
 
 function start(mode: MetricsMode, options: { maxSamples?: number; maxModels?: number } = {}) {
@@ -197,8 +205,9 @@ describe('CloudWatch embedded metric format', () => {
   it('is the same document whatever the group order (a pure function of the interval)', () => {
     const docs = emfFrom({
       timestamp: 1_780_000_000_000,
-      unattributed: { requests: 0, errors: 0, fallbacks: 0, budgetRejections: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
+      unattributed: { requests: 0, errors: 0, fallbacks: 0, budgetRejections: 0, planLimitFallbacks: 0, providerSwitches: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
       circuitsOpened: 3,
+      plan: { keysParked: 2, utilization5hMax: 0.99, utilization7dMax: null },
       groups: [],
     });
     expect(docs).toEqual([
@@ -214,11 +223,15 @@ describe('CloudWatch embedded metric format', () => {
                 { Name: 'ErrorCount', Unit: 'Count' },
                 { Name: 'FallbackCount', Unit: 'Count' },
                 { Name: 'BudgetRejections', Unit: 'Count' },
+                { Name: 'PlanLimitFallbacks', Unit: 'Count' },
+                { Name: 'ProviderSwitches', Unit: 'Count' },
                 { Name: 'InputTokens', Unit: 'Count' },
                 { Name: 'OutputTokens', Unit: 'Count' },
                 { Name: 'CacheReadTokens', Unit: 'Count' },
                 { Name: 'CacheWriteTokens', Unit: 'Count' },
                 { Name: 'CircuitOpen', Unit: 'Count' },
+                { Name: 'PlanKeysParked', Unit: 'Count' },
+                { Name: 'PlanUtilization5hMax', Unit: 'None' },
               ],
             },
           ],
@@ -227,11 +240,15 @@ describe('CloudWatch embedded metric format', () => {
         ErrorCount: 0,
         FallbackCount: 0,
         BudgetRejections: 0,
+        PlanLimitFallbacks: 0,
+        ProviderSwitches: 0,
         InputTokens: 0,
         OutputTokens: 0,
         CacheReadTokens: 0,
         CacheWriteTokens: 0,
         CircuitOpen: 3,
+        PlanKeysParked: 2,
+        PlanUtilization5hMax: 0.99,
       },
     ]);
   });
@@ -242,7 +259,7 @@ describe('Prometheus', () => {
     const { metrics } = start('both');
     metrics.observe(event());
     metrics.observe(event({ statusCode: 500, outcome: 'upstream_error', ttfbMs: null }));
-    metrics.observe(event({ provider: 'bedrock', isFallback: true, costUsd: '0.5' }));
+    metrics.observe(event({ provider: 'bedrock', isFallback: true, costUsd: '0.5', fallbackReason: 'plan_threshold', providerSwitch: true }));
     metrics.observe(refusedEvent(401, 'PROXY_KEY_UNKNOWN', 2));
     metrics.circuitOpened();
     const text = await metrics.prometheus!.render();
@@ -253,6 +270,12 @@ describe('Prometheus', () => {
     expect(text).toContain('ccproxy_errors_total{provider="plan",model="claude-sonnet-4-5"} 1');
     expect(text).toContain('ccproxy_errors_total{provider="bedrock",model="claude-sonnet-4-5"} 0');
     expect(text).toContain('ccproxy_fallbacks_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
+    expect(text).toContain('ccproxy_plan_limit_fallbacks_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
+    expect(text).toContain('ccproxy_plan_limit_fallbacks_total{provider="plan",model="claude-sonnet-4-5"} 0');
+    expect(text).toContain('ccproxy_provider_switches_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
+    expect(text).toContain('ccproxy_plan_keys_parked 4');
+    expect(text).toContain('ccproxy_plan_5h_utilization_max 0.97');
+    expect(text).toContain('ccproxy_plan_7d_utilization_max 0.5');
     expect(text).toContain('ccproxy_cache_write_tokens_total{provider="plan",model="claude-sonnet-4-5"} 24');
     expect(text).toContain('ccproxy_cost_usd_total{provider="bedrock",model="claude-sonnet-4-5"} 0.5');
     expect(text).toContain('ccproxy_latency_seconds_count{provider="plan",model="claude-sonnet-4-5"} 2');

@@ -24,8 +24,9 @@ async function check(
 
 describe('reserveBedrockBudget', () => {
   it('asks the gate for the worst case of this request: body size, max_tokens and the Bedrock model it will call', async () => {
-    const { result, asked } = await check({ kind: 'reserved', reservationId: 42, amountUsd: '0.5' });
-    expect(result).toEqual({ reservationId: 42 });
+    const resetsAt = new Date('2027-01-01T00:00:00Z');
+    const { result, asked } = await check({ kind: 'reserved', reservationId: 42, amountUsd: '0.5', used: 0.8, resetsAt });
+    expect(result).toEqual({ reservationId: 42, use: { used: 0.8, resetsAt } });
     expect(asked).toEqual([
       expect.objectContaining({ userId: 'user-1', monthlyBudgetUsd: '100', bodyBytes: 2048, maxTokens: 1000, region: 'us-east-1', bedrockModelId: 'us.anthropic.claude-opus-5-5' }),
     ]);
