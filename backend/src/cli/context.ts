@@ -52,6 +52,8 @@ const OPTIONS = {
   current: { type: 'boolean', default: false },
   rpm: { type: 'string' },
   'in-flight': { type: 'string' },
+  threshold: { type: 'string' },
+  overage: { type: 'string' },
 } as const;
 
 /** Every option of every command: one parse, so an unknown option fails the same way everywhere. */

@@ -23,10 +23,19 @@ export const keyCommands: Record<string, Handler> = {
   'keys issue': async ({ g, values, arg }) => {
     const user = await findUser(g, need(arg, 'user id or name'));
     const key = await api<IssuedKey>(g, 'POST', `/admin/users/${user.id}/access-keys`, values['bedrock-region'] ? { bedrock_region: values['bedrock-region'] } : {});
+    const baseUrl = `${g.url}/ak/${key.raw_key}`;
+    // Claude Code's settings.json: the proxy, and the developer's Plan window and spend as its status line (README "Plan window").
+    const settings = {
+      env: { ANTHROPIC_BASE_URL: baseUrl },
+      statusLine: { type: 'command', command: `curl -sf --max-time 2 --data-binary @- -H 'content-type: application/json' ${baseUrl}/status` },
+    };
     return out(
       g,
       key,
-      `Access key for ${user.name} (shown only now):\n\n  ${key.raw_key}\n\n` + `Point Claude Code at it:\n  export ANTHROPIC_BASE_URL=${g.url}/ak/${key.raw_key}\n`,
+      `Access key for ${user.name} (shown only now):\n\n  ${key.raw_key}\n\n` +
+        `Key id: ${key.id} (for keys bedrock|region|rotate|revoke)\n\n` +
+        `Point Claude Code at it:\n  export ANTHROPIC_BASE_URL=${baseUrl}\n\n` +
+        `or in its settings.json (~/.claude/settings.json), with the status line:\n${JSON.stringify(settings, null, 2)}\n`,
     );
   },
 

@@ -5,6 +5,7 @@ import { budgetCommands } from './budget.ts';
 import { CliError, parseCommandLine, type Globals, type Handler } from './context.ts';
 import { keyCommands } from './keys.ts';
 import { mappingCommands } from './mappings.ts';
+import { planCommands } from './plan.ts';
 import { pricingCommands } from './pricing.ts';
 import { usageCommands } from './usage.ts';
 import { userCommands } from './users.ts';
@@ -40,6 +41,14 @@ Commands:
   mappings delete <model>             remove an admin mapping
   breakers list                       circuit breakers that are open or counting failures
   breakers reset <key id>             close an access key's breaker on every task
+  plan list [--user u]                each key's Plan window: 5h and 7d use, where plan_first requests
+                                      go now and until when, threshold, overage policy, breaker
+  plan set <user> [--threshold 0.9|90%|default] [--overage stay|move]
+                                      a user's switch threshold (default: PLAN_SWITCH_THRESHOLD) and
+                                      whether paid overage keeps them on Anthropic
+  plan report [--user u] [--period day|week|month | --start YYYY-MM-DD --end YYYY-MM-DD]
+                                      Plan capacity now, Bedrock time and spend by reason, and what
+                                      switching early or late cost
   audit [--action a] [--actor x] [--target id] [--target-type t] [--since iso] [--until iso] [--limit n] [--offset n]
                                       the audit log, newest first
   usage [--user u] [--key id] [--provider plan|bedrock] [--model m] [--period day|week|month | --start YYYY-MM-DD --end YYYY-MM-DD] [--bucket hour|day|month]
@@ -66,6 +75,7 @@ const COMMANDS: Record<string, Handler> = {
   ...keyCommands,
   ...mappingCommands,
   ...breakerCommands,
+  ...planCommands,
   ...auditCommands,
   ...usageCommands,
   ...budgetCommands,

@@ -6,7 +6,7 @@ import { out, table } from './output.ts';
 // usage, usage top, usage breakdown: reports for a period in TIMEZONE.
 
 /** The report query: the given parameters, the period flags, and --user by id or name. */
-async function usageQuery({ g, values }: Command, params: Record<string, string | undefined>): Promise<string> {
+export async function usageQuery({ g, values }: Command, params: Record<string, string | undefined>): Promise<string> {
   const query = new URLSearchParams();
   const range = { period: values.period, start_date: values.start, end_date: values.end };
   for (const [name, value] of Object.entries({ ...range, ...params })) if (value !== undefined && value !== '') query.set(name, value);

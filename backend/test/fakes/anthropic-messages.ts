@@ -204,7 +204,7 @@ export function thinkingToolUseMessage(opts: {
   return buildMessage({ model: opts.model, content, stop_reason: 'tool_use', usage: opts.usage });
 }
 
-/** The error body Anthropic sends, as JSON or as the data of an SSE `error` event (§1.8). */
+/** The error body Anthropic sends, as JSON or as the data of an SSE `error` event (§1.7). */
 export function errorBody(type: string, message: string, requestId: string = nextId('req')): AnthropicErrorBody {
   return { type: 'error', error: { type, message }, request_id: requestId };
 }

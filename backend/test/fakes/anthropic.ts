@@ -81,7 +81,7 @@ export interface FakeAnthropic {
   close(): Promise<void>;
 }
 
-/** A JSON error in Anthropic's shape (§1.8), e.g. `errorReply(529, 'overloaded_error', 'Overloaded', { 'x-should-retry': 'true' })`. */
+/** A JSON error in Anthropic's shape (§1.7), e.g. `errorReply(529, 'overloaded_error', 'Overloaded', { 'x-should-retry': 'true' })`. */
 export function errorReply(status: number, type: string, message: string, headers: Headers = {}): Reply {
   return { kind: 'json', status, headers, body: errorBody(type, message) };
 }

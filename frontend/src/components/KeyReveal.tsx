@@ -21,7 +21,10 @@ export function KeyReveal({ issued, onDone }: { issued: NewKey; onDone: () => vo
       </p>
       <Snippet label="Access key" text={issued.raw_key} copyLabel="Copy key" testId="new-key-value" />
       <Snippet label="Shell (one session)" text={setup.shellLine} copyLabel="Copy shell line" testId="setup-shell" />
-      <Snippet label="~/.claude/settings.json (for good)" text={setup.settingsJson} copyLabel="Copy settings.json" testId="setup-settings" />
+      <Snippet label="~/.claude/settings.json (for good, with the status line)" text={setup.settingsJson} copyLabel="Copy settings.json" testId="setup-settings" />
+      <p className="text-xs text-emerald-900">
+        The status line shows, under Claude Code's prompt, whether the Plan or Bedrock serves now, the Plan's 5-hour and 7-day use, and this month's Bedrock spend.
+      </p>
       <button type="button" className="btn-secondary" onClick={onDone}>
         I have copied it, hide the key
       </button>

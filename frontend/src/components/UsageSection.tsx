@@ -26,6 +26,7 @@ export function UsageSection({
   provider,
   initial = { kind: 'week' },
   controls,
+  afterCards,
   children,
 }: {
   userId?: string;
@@ -33,6 +34,8 @@ export function UsageSection({
   provider?: Provider;
   initial?: PeriodChoice;
   controls?: ReactNode;
+  /** More cards for the same period, right under the usage cards (the Overview's Plan row). */
+  afterCards?: (query: Record<string, string>, refresh: number) => ReactNode;
   /** `refresh` changes when the admin asks for fresh numbers. */
   children?: (query: Record<string, string>, refresh: number) => ReactNode;
 }) {
@@ -72,6 +75,7 @@ export function UsageSection({
       {state.error && <Alert>{state.error}</Alert>}
       {!data && !state.error && query && <p className="text-slate-500">Loading usage…</p>}
       {data && <Cards {...data} />}
+      {query && afterCards?.(query, refresh)}
       {data && (
         <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
           <Panel title="Tokens over time" testId="chart-tokens">

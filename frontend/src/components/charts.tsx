@@ -1,7 +1,7 @@
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
 import { bucketLabel } from '../lib/period.ts';
-import type { CostBreakdown, TopUsers, UsageReport } from '../lib/types.ts';
+import type { CostBreakdown, PlanReport, TopUsers, UsageReport } from '../lib/types.ts';
 import { EmptyState } from './EmptyState.tsx';
 
 // The dashboard's charts. Each is an SVG in a fixed-height box that follows its panel's width.
@@ -14,13 +14,15 @@ export const COLORS = {
   cost: '#7c3aed',
   plan: '#6366f1',
   bedrock: '#f97316',
+  fiveHour: '#6366f1',
+  sevenDay: '#0f766e',
 };
 
 const axis = { fontSize: 12, fill: '#475569' };
 const tokenTick = (v: number) => formatTokens(v);
 const usdTick = (v: number) => (v === 0 ? '$0' : formatUsd(v));
 
-function spansDays(report: UsageReport): boolean {
+function spansDays(report: { period: { start: string }; buckets: { start: string }[] }): boolean {
   return report.period.start.slice(0, 10) !== report.buckets.at(-1)?.start.slice(0, 10);
 }
 
@@ -139,6 +141,39 @@ export function TopUsersChart({ top }: { top: TopUsers }) {
           <Tooltip formatter={(v) => fmt(Number(v))} />
           <Bar dataKey="value" name={byCost ? 'Cost' : 'Tokens'} fill={byCost ? COLORS.cost : COLORS.input} isAnimationActive={false} />
         </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** Per bucket: the highest 5-hour and 7-day utilization Anthropic reported (lines, %) and the requests Bedrock served (bars). */
+export function PlanUtilizationChart({ report }: { report: PlanReport }) {
+  if (report.buckets.every((b) => b.plan_requests === 0 && b.bedrock_requests === 0)) {
+    return <EmptyState title="No Plan or Bedrock traffic in this period">Utilization appears once Anthropic answers this user's Claude plan credential through the proxy.</EmptyState>;
+  }
+  const multiDay = spansDays(report);
+  // A bucket without a Plan reading has no point (null), rather than a misleading 0 %.
+  const pct = (u: number | null) => (u === null ? null : Math.round(u * 1000) / 10);
+  const data = report.buckets.map((b) => ({
+    label: bucketLabel(b.start, report.bucket, multiDay),
+    fiveHour: pct(b.max_5h_utilization),
+    sevenDay: pct(b.max_7d_utilization),
+    bedrock: b.bedrock_requests,
+  }));
+  return (
+    <div className="h-64 w-full" role="img" aria-label="Highest 5-hour and 7-day Plan utilization and Bedrock requests over time">
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="label" tick={axis} minTickGap={12} />
+          <YAxis yAxisId="pct" tick={axis} domain={[0, 100]} tickFormatter={(v: number) => `${v}%`} width={48} />
+          <YAxis yAxisId="requests" orientation="right" tick={axis} allowDecimals={false} width={40} />
+          <Tooltip formatter={(v, name) => (name === 'Bedrock requests' ? String(v) : `${String(v)}%`)} />
+          <Legend />
+          <Bar yAxisId="requests" dataKey="bedrock" name="Bedrock requests" fill={COLORS.bedrock} isAnimationActive={false} />
+          <Line yAxisId="pct" dataKey="fiveHour" name="5-hour max" stroke={COLORS.fiveHour} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+          <Line yAxisId="pct" dataKey="sevenDay" name="7-day max" stroke={COLORS.sevenDay} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+        </ComposedChart>
       </ResponsiveContainer>
     </div>
   );

@@ -10,7 +10,11 @@ import type {
   LoginResponse,
   ModelMapping,
   ModelMappings,
+  PlanReport,
+  PlanSettings,
+  PlanWindowList,
   Price,
+  PutPlanSettingsBody,
   PutMappingBody,
   RotatedKey,
   Session,
@@ -92,10 +96,15 @@ export const api = {
 
   resetBreaker: (keyId: string) => request<void>('POST', `/circuit-breakers/${id(keyId)}/reset`),
 
+  planWindows: (userId?: string) => request<PlanWindowList>('GET', '/plan-windows', { query: { user_id: userId } }),
+  planSettings: (userId: string) => request<PlanSettings>('GET', `/users/${id(userId)}/plan`),
+  setPlanSettings: (userId: string, body: PutPlanSettingsBody) => request<PlanSettings>('PUT', `/users/${id(userId)}/plan`, { body }),
+
   usage: (query: Query) => request<UsageReport>('GET', '/usage', { query }),
   topUsers: (query: Query) => request<TopUsers>('GET', '/usage/top-users', { query }),
   costBreakdown: (query: Query) => request<CostBreakdown>('GET', '/usage/cost-breakdown', { query }),
   fallbacks: (query: Query) => request<FallbackReport>('GET', '/usage/fallbacks', { query }),
+  planReport: (query: Query) => request<PlanReport>('GET', '/usage/plan', { query }),
 
   prices: (query: { current?: boolean; provider?: string }) => request<{ items: Price[] }>('GET', '/pricing', { query }),
   addPrice: (body: Record<string, unknown>) => request<Price>('POST', '/pricing', { body }),

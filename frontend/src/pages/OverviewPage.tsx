@@ -4,6 +4,7 @@ import { BudgetBar } from '../components/BudgetBar.tsx';
 import { TopUsersChart } from '../components/charts.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
+import { PlanCards } from '../components/PlanCards.tsx';
 import { UsageSection } from '../components/UsageSection.tsx';
 import { api } from '../lib/api.ts';
 import { ALERT_SHARE, isNearLimit } from '../lib/budget.ts';
@@ -51,7 +52,12 @@ export function OverviewPage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Overview</h1>
       {users.error && <Alert>{users.error}</Alert>}
-      <UsageSection userId={userId || undefined} provider={provider || undefined} controls={filters}>
+      <UsageSection
+        userId={userId || undefined}
+        provider={provider || undefined}
+        controls={filters}
+        afterCards={(query, refresh) => <PlanCards query={query} userId={userId || undefined} refresh={refresh} />}
+      >
         {(query, refresh) => (
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <TopUsers query={provider ? { ...query, provider } : query} by="tokens" refresh={refresh} />

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import { Alert } from '../components/Alert.tsx';
+import { PlanReportPanel } from '../components/PlanReportPanel.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { UsageSection } from '../components/UsageSection.tsx';
 import { AccessKeysPanel } from '../components/user/AccessKeysPanel.tsx';
 import { BudgetPanel } from '../components/user/BudgetPanel.tsx';
+import { PlanWindowPanel } from '../components/user/PlanWindowPanel.tsx';
 import { ProfilePanel } from '../components/user/ProfilePanel.tsx';
 import { StatusPanel } from '../components/user/StatusPanel.tsx';
 import { api } from '../lib/api.ts';
@@ -51,11 +53,14 @@ export function UserDetailPage({ userId }: { userId: string }) {
         </div>
       </div>
       <AccessKeysPanel user={user} />
+      <PlanWindowPanel user={user} />
       <section aria-labelledby="user-usage" className="space-y-3">
         <h2 id="user-usage" className="text-lg font-semibold">
           Usage of {user.name}
         </h2>
-        <UsageSection userId={user.id} initial={{ kind: 'month' }} />
+        <UsageSection userId={user.id} initial={{ kind: 'month' }}>
+          {(query, refresh) => <PlanReportPanel query={query} userId={user.id} refresh={refresh} />}
+        </UsageSection>
       </section>
     </div>
   );
