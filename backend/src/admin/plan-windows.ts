@@ -92,7 +92,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
         response: { 200: PlanWindowList },
       },
     },
-    async (request) => ({ items: await planWindows(request.query.user_id), server_threshold: serverThreshold }),
+    async (request) => ({ items: await planWindows(request.query.user_id), server_threshold: serverThreshold, timezone: deps.accounting.timeZone }),
   );
 
   app.get('/users/:id/plan', { schema: { summary: "The user's rule for leaving the Plan", params: IdParams, response: { 200: PlanSettings } } }, async (request) => {

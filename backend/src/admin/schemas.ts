@@ -187,7 +187,7 @@ export const PlanWindow = Type.Object({
   parked: Type.Object({ opus: NullablePark, sonnet: NullablePark, other: NullablePark }),
   breaker: Breaker,
 });
-export const PlanWindowList = Type.Object({ items: Type.Array(PlanWindow), server_threshold: Type.Number() });
+export const PlanWindowList = Type.Object({ items: Type.Array(PlanWindow), server_threshold: Type.Number(), timezone: Type.String({ description: 'TIMEZONE, for showing the instants' }) });
 export const PlanWindowQuery = Type.Object({ user_id: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false });
 export const PlanSettings = Type.Object({
   user_id: Type.String(),

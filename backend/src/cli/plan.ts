@@ -1,4 +1,4 @@
-import type { BudgetStatus, PlanPark, PlanReport, PlanSettings, PlanWindow, PlanWindowList, PutPlanSettingsBody } from '../admin/contract.ts';
+import type { PlanPark, PlanReport, PlanSettings, PlanWindow, PlanWindowList, PutPlanSettingsBody } from '../admin/contract.ts';
 import { CliError, need, type Globals, type Handler } from './context.ts';
 import { api, findUser } from './http.ts';
 import { clock, out, percent, table } from './output.ts';
@@ -9,11 +9,6 @@ import { usageQuery } from './usage.ts';
 const OVERAGE: readonly string[] = ['stay', 'move'] satisfies PlanSettings['overage'][];
 const isOverage = (value: string): value is PlanSettings['overage'] => OVERAGE.includes(value);
 const FAMILIES = ['opus', 'sonnet', 'other'] as const;
-
-/** The server's TIMEZONE: plan windows carry UTC instants, and a user's budget names the zone. */
-async function serverTimeZone(g: Globals, userId: string): Promise<string> {
-  return (await api<BudgetStatus>(g, 'GET', `/admin/users/${userId}/budget`)).timezone;
-}
 
 /** Where the key's `plan_first` requests go now: one answer, or one per model family when they differ. */
 function whereNow(w: PlanWindow, time: (iso: string) => string): string {
@@ -87,10 +82,8 @@ export const planCommands: Record<string, Handler> = {
     const user = values.user ? await findUser(g, values.user) : undefined;
     const res = await api<PlanWindowList>(g, 'GET', `/admin/plan-windows${user ? `?user_id=${user.id}` : ''}`);
     if (g.json) return out(g, res, '');
-    const first = res.items[0];
-    const timeZone = first ? await serverTimeZone(g, first.user_id) : undefined;
-    const time = (iso: string) => clock(iso, timeZone ?? 'UTC');
-    const footer = `${res.items.length} key(s)${timeZone ? `; times in ${timeZone}` : ''}; server threshold ${percent(res.server_threshold)}`;
+    const time = (iso: string) => clock(iso, res.timezone);
+    const footer = `${res.items.length} key(s); times in ${res.timezone}; server threshold ${percent(res.server_threshold)}`;
     const columns = ['user', 'key', '5h', '7d', 'status', 'now', 'threshold', 'overage', 'breaker'];
     return out(g, res, `${table(res.items.map((w) => windowRow(w, time)), columns)}\n${footer}`);
   },

@@ -8,6 +8,11 @@ export interface PlanPolicy {
   overage: 'stay' | 'move';
 }
 
+/** A user's policy from their key context: their own threshold, else the server's. */
+export function policyOf(key: { planSwitchThreshold: number | null; planOverage: PlanPolicy['overage'] }, serverThreshold: number): PlanPolicy {
+  return { threshold: key.planSwitchThreshold ?? serverThreshold, overage: key.planOverage };
+}
+
 /** Why and until when a key's `plan_first` requests go to Bedrock without asking Anthropic. */
 export interface Park {
   /** `usage_limit`: Anthropic said rejected; `plan_threshold`: the user's threshold was reached first. */

@@ -33,9 +33,9 @@ export type Action =
 
 /**
  * The next step for a request, from its user's routing strategy, the key's Plan window and breaker,
- * the session's provider, whether it has
- * a Bedrock credential and what Anthropic answered. Pure: the caller does each step and calls again
- * with what it learnt, until a step that answers the client.
+ * the session's last provider, whether it has a Bedrock credential and what Anthropic answered.
+ * Pure: the caller does each step and calls again with what it learnt, until a step that answers
+ * the client.
  */
 export function nextAction(s: RoutingState): Action {
   if (s.strategy === 'bedrock_only') {

@@ -2,7 +2,7 @@ import { bedrockCredential, countOnBedrock, serveBedrock } from './bedrock-attem
 import { proxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { tryPlan, type PlanAttempt } from './plan-attempt.ts';
-import type { PlanPolicy } from './plan-window-policy.ts';
+import { policyOf } from './plan-window-policy.ts';
 import { relay } from './relay.ts';
 import { nextAction, type RoutingState } from './routing.ts';
 
@@ -22,7 +22,7 @@ export async function serve(x: Exchange): Promise<void> {
     }
   }
   const mayFallBack = key.routingStrategy === 'plan_first' && x.endpoint === 'messages';
-  const park = mayFallBack ? deps.planWindows.park(key.accessKeyId, planPolicy(x), String(x.parsed.model)) : null;
+  const park = mayFallBack ? deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), String(x.parsed.model)) : null;
   const state: RoutingState = {
     strategy: key.routingStrategy,
     endpoint: x.endpoint,
@@ -51,7 +51,11 @@ export async function serve(x: Exchange): Promise<void> {
         attempt = tried;
         state.plan = tried.verdict;
         if (mayFallBack && tried.verdict.action === 'relay') deps.breakers.success(key.accessKeyId);
-        if (mayFallBack && tried.verdict.action === 'fallback' && tried.verdict.countsForBreaker) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
+        if (mayFallBack && tried.verdict.action === 'fallback') {
+          if (tried.verdict.countsForBreaker) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
+          // The Plan's limit says nothing about an outage: a probe that met it lets a later request probe.
+          else if (state.breaker === 'probe') deps.breakers.release(key.accessKeyId);
+        }
         state.clientGone = x.down.closed;
         continue;
       }
@@ -68,9 +72,4 @@ export async function serve(x: Exchange): Promise<void> {
         return x.refuse(proxyError(action.code));
     }
   }
-}
-
-/** The user's rule for leaving the Plan, with the server's default threshold. */
-function planPolicy(x: Exchange): PlanPolicy {
-  return { threshold: x.key.planSwitchThreshold ?? x.deps.planSwitchThreshold, overage: x.key.planOverage };
 }

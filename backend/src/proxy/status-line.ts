@@ -4,7 +4,7 @@ import type { KeyContext } from './access-keys.ts';
 import { authenticate, refuse } from './admission.ts';
 import type { ProxyDeps } from './deps.ts';
 import { requestReadError } from './errors.ts';
-import { parkFor, type Park } from './plan-window-policy.ts';
+import { policyOf, type Park } from './plan-window-policy.ts';
 import type { PlanWindowEntry } from './plan-windows.ts';
 
 /**
@@ -44,7 +44,7 @@ const iso = (unixSeconds: number | null | undefined): string | null => (unixSeco
 function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: string | undefined): { provider: Status['provider']; reason: Status['reason']; park: Park | null } {
   if (key.routingStrategy === 'bedrock_only') return { provider: 'bedrock', reason: null, park: null };
   if (key.routingStrategy === 'plan_only') return { provider: 'plan', reason: null, park: null };
-  const park = deps.planWindows.park(key.accessKeyId, { threshold: key.planSwitchThreshold ?? deps.planSwitchThreshold, overage: key.planOverage }, model);
+  const park = deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), model);
   if (park) return { provider: 'bedrock', reason: park.reason, park };
   if (deps.breakers.snapshot(key.accessKeyId).state === 'open') return { provider: 'bedrock', reason: 'circuit_open', park: null };
   if (deps.sessions.warmOnBedrock(sessionId)) return { provider: 'bedrock', reason: 'session_sticky', park: null };

@@ -259,3 +259,36 @@ describe('Plan window', () => {
     expect(onPlan.headers['anthropic-ratelimit-unified-overage-utilization']).toBeUndefined();
   });
 });
+
+describe('Plan window and the breaker', () => {
+  let stack: FallbackStack;
+  beforeAll(async () => {
+    stack = await startFallbackStack({ CIRCUIT_FAILURE_THRESHOLD: '1', CIRCUIT_RESET_TIMEOUT: '0.2' });
+  });
+  afterAll(() => stack?.close());
+
+  it("a breaker's probe that meets the Plan limit does not leave the breaker stuck: after the reset Anthropic is asked again", async () => {
+    const post = async () => {
+      const before = stack.anthropic.requests.length;
+      const res = await request(`${stack.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-oat01-plan' },
+        body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await res.body.dump();
+      expect(res.statusCode).toBe(200);
+      return stack.anthropic.requests.length > before;
+    };
+    stack.anthropic.reply(errorReply(529, 'overloaded_error', 'Overloaded'));
+    expect(await post()).toBe(true); // the breaker opens
+    expect(await post()).toBe(false);
+    await new Promise((r) => setTimeout(r, 250));
+    const reset = nowSeconds() + 1;
+    stack.anthropic.reply(errorReply(429, 'rate_limit_error', 'usage limit reached', unifiedLimitHeaders({ status: 'rejected', fiveHour: { utilization: 1, reset } })));
+    expect(await post()).toBe(true); // the probe, answered by the Plan's limit: parked until the reset
+    expect(await post()).toBe(false);
+    await new Promise((r) => setTimeout(r, reset * 1000 - Date.now() + 20));
+    expect(await post()).toBe(true); // the next probe goes out
+    expect(stack.proxy.app.breakers.snapshot(stack.key.accessKeyId).state).toBe('closed');
+  });
+});
