@@ -101,7 +101,7 @@ export class Exchange {
   #servedSession(status: number): boolean {
     const session = this.sessionId;
     if (!session || this.endpoint !== 'messages' || status >= 400) return false;
-    return this.deps.sessions.served(session, this.provider);
+    return this.deps.sessions.served(this.key.accessKeyId, session, this.provider);
   }
 
   /** The proxy refuses the request itself (bad body, a limit, a budget): recorded as rejected. */

@@ -29,7 +29,7 @@ export async function serve(x: Exchange): Promise<void> {
     parked: park?.reason ?? null,
     // A parked key does not ask its breaker: that would take the probe another request should make.
     breaker: mayFallBack && !park ? deps.breakers.decide(key.accessKeyId) : 'try',
-    sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(x.sessionId),
+    sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(key.accessKeyId, x.sessionId),
   };
   let apiKey: string | null = null;
   let attempt: Exclude<PlanAttempt, { kind: 'aborted' }> | undefined;

@@ -47,7 +47,7 @@ function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: s
   const park = deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), model);
   if (park) return { provider: 'bedrock', reason: park.reason, park };
   if (deps.breakers.snapshot(key.accessKeyId).state === 'open') return { provider: 'bedrock', reason: 'circuit_open', park: null };
-  if (deps.sessions.warmOnBedrock(sessionId)) return { provider: 'bedrock', reason: 'session_sticky', park: null };
+  if (deps.sessions.warmOnBedrock(key.accessKeyId, sessionId)) return { provider: 'bedrock', reason: 'session_sticky', park: null };
   return { provider: 'plan', reason: null, park: null };
 }
 

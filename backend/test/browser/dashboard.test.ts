@@ -134,8 +134,11 @@ describe('dashboard', () => {
 
     const baseUrl = `${app.url}/ak/${rawKey}`;
     expect((await reveal.getByTestId('setup-shell').textContent())!.trim()).toBe(`export ANTHROPIC_BASE_URL=${baseUrl}`);
-    const settings = JSON.parse((await reveal.getByTestId('setup-settings').textContent())!) as { env: Record<string, string> };
-    expect(settings.env.ANTHROPIC_BASE_URL).toBe(baseUrl);
+    // settings.json also gets Claude Code's status line: the proxy's one line for this key.
+    expect(JSON.parse((await reveal.getByTestId('setup-settings').textContent())!)).toEqual({
+      env: { ANTHROPIC_BASE_URL: baseUrl },
+      statusLine: { type: 'command', command: `curl -sf --max-time 2 --data-binary @- -H 'content-type: application/json' ${baseUrl}/status` },
+    });
     await screenshot('user-key-issued');
 
     // The table lists the key by its prefix only.

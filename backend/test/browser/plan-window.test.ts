@@ -221,7 +221,7 @@ describe('Plan window on the dashboard', () => {
     });
     // What the command sends: Claude Code's JSON on standard input, posted to the key's status URL.
     const url = settings.statusLine.command.split(' ').at(-1)!;
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session_id: SESSION, model: { id: MODEL } }) });
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session_id: 'cccccccc-0000-4000-8000-000000000002', model: { id: MODEL } }) });
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toMatch(/^Plan · no Plan reading yet · Bedrock \$0\.00 this month\n$/);
   });

@@ -18,11 +18,7 @@ const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
 /** Where each of the user's keys stands on their Claude plan now, and the rule that moves them to Bedrock. */
 export function PlanWindowPanel({ user }: { user: User }) {
   const headingId = useId();
-  const windows = useAsync(async () => {
-    // The list carries no time zone; the budget status names TIMEZONE, in which the page shows resets.
-    const [list, budget] = await Promise.all([api.planWindows(user.id), api.budget(user.id)]);
-    return { items: list.items, timeZone: budget.timezone };
-  }, [user.id]);
+  const windows = useAsync(() => api.planWindows(user.id), [user.id]);
   const data = windows.data;
 
   return (
@@ -49,10 +45,10 @@ export function PlanWindowPanel({ user }: { user: User }) {
             {data && data.items.length > 0 && (
               <div className="space-y-4">
                 {data.items.map((item) => (
-                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timeZone} />
+                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} />
                 ))}
                 <p className="text-xs text-slate-500">
-                  From each key's last Plan answer; times in {data.timeZone}. The mark on a bar is the switch threshold.
+                  From each key's last Plan answer; times in {data.timezone}. The mark on a bar is the switch threshold.
                 </p>
               </div>
             )}
