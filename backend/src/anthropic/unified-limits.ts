@@ -94,15 +94,17 @@ function unixSeconds(value: string | string[] | undefined): number | null {
 
 /**
  * Headers in the same form for a budget: Bedrock answers to a budgeted user carry the month's budget
- * use as the `overage` window (Claude Code's "usage credits"), so its own high-use warning fires for
- * the budget. A threshold is reported crossed from 75 % on.
+ * use as the `overage` window, which Claude Code shows as "You've used N% of your usage credits"
+ * (docs/upstream-apis.md §4.5). A threshold is reported crossed from 75 % on. Never `rejected`: the
+ * answer was served (a request the budget cannot cover is refused before Bedrock is called).
  */
 export function budgetLimitHeaders(used: number, resetsAt: Date): Record<string, string> {
   const utilization = Math.max(0, Math.round(used * 10_000) / 10_000);
   const crossed = [0.95, 0.9, 0.75].find((t) => utilization >= t);
+  const status = crossed ? 'allowed_warning' : 'allowed';
   return {
-    [`${PREFIX}status`]: utilization >= 1 ? 'rejected' : crossed ? 'allowed_warning' : 'allowed',
-    [`${PREFIX}overage-status`]: utilization >= 1 ? 'rejected' : crossed ? 'allowed_warning' : 'allowed',
+    [`${PREFIX}status`]: status,
+    [`${PREFIX}overage-status`]: status,
     [`${PREFIX}overage-utilization`]: String(utilization),
     [`${PREFIX}overage-reset`]: String(Math.floor(resetsAt.getTime() / 1000)),
     ...(crossed ? { [`${PREFIX}overage-surpassed-threshold`]: String(crossed) } : {}),

@@ -64,7 +64,7 @@ export function gatewayToken(claims: Record<string, unknown> = {}): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part({ aud: 'claude-gateway', sub: 'test-user', exp: 4102444800, ...claims })}.x`;
 }
 
-const INPUT_BOX = /─{10,}\n❯ .*\n─{10,}/;
+const INPUT_BOX = /─{10,}\n❯.*\n─{10,}/;
 const BLOCKING_DIALOG = /Quick safety check|Detected a custom API key|Unable to connect to Anthropic services|Select login method/;
 
 function shellQuote(value: string): string {
@@ -137,17 +137,44 @@ export async function runClaudeCodeTty(options: ClaudeCodeTtyOptions): Promise<C
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 30_000);
   let panePid: number | undefined;
-  let inspected: unknown;
+  let outcome: { ok: true; result: ClaudeCodeTtyResult } | { ok: false; error: unknown };
   try {
-    await tmux('-f', path.join(home, 'tmux.conf'), 'new-session', '-d', '-s', 'cc', '-x', String(options.columns ?? 160), '-y', String(options.rows ?? 40), `sh ${shellQuote(script)}`);
+    const size = ['-x', String(options.columns ?? 160), '-y', String(options.rows ?? 40)];
+    // The command as argv, so tmux runs it without a shell: the pane's pid is the CLI's (the script execs it).
+    await tmux('-f', path.join(home, 'tmux.conf'), 'new-session', '-d', '-s', 'cc', ...size, '/bin/sh', script);
     panePid = Number((await tmux('display-message', '-p', '-t', 'cc', '#{pane_pid}')).trim());
+    outcome = { ok: true, result: await waitForScreen() };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+
+  await tmux('kill-server').catch(() => {});
+  if (panePid !== undefined && Number.isInteger(panePid) && panePid > 0) {
+    for (let i = 0; i < 20 && isAlive(panePid); i++) await sleep(100);
+    if (isAlive(panePid)) {
+      try {
+        process.kill(panePid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  try {
+    options.inspectHome?.(home);
+  } catch (error) {
+    if (outcome.ok) outcome = { ok: false, error };
+  }
+  fs.rmSync(home, { recursive: true, force: true });
+  if (!outcome.ok) throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+  return outcome.result;
+
+  async function waitForScreen(): Promise<ClaudeCodeTtyResult> {
     let prompted = options.prompt === undefined;
-    let screen = '';
     for (;;) {
-      screen = await capture();
+      const screen = await capture();
       if (options.waitFor.test(screen)) return { screen, elapsedMs: Date.now() - started };
       const dead = (await tmux('display-message', '-p', '-t', 'cc', '#{pane_dead} #{pane_dead_status}')).trim();
-      if (dead.startsWith('1')) throw new Error(`Claude Code exited (status ${dead.slice(2)}) before the screen matched ${options.waitFor}:\n${screen}`);
+      if (dead.startsWith('1')) throw new Error(`Claude Code exited (status ${dead.slice(2) || '?'}) before the screen matched ${options.waitFor}:\n${screen}`);
       if (BLOCKING_DIALOG.test(screen)) throw new Error(`Claude Code shows a dialog the helper does not answer:\n${screen}`);
       if (!prompted && INPUT_BOX.test(screen)) {
         await sleep(300);
@@ -159,24 +186,5 @@ export async function runClaudeCodeTty(options: ClaudeCodeTtyOptions): Promise<C
       if (Date.now() > deadline) throw new Error(`Timed out after ${Date.now() - started} ms waiting for ${options.waitFor}; screen:\n${screen}`);
       await sleep(200);
     }
-  } finally {
-    await tmux('kill-server').catch(() => {});
-    if (panePid !== undefined && Number.isInteger(panePid) && panePid > 0) {
-      for (let i = 0; i < 20 && isAlive(panePid); i++) await sleep(100);
-      if (isAlive(panePid)) {
-        try {
-          process.kill(panePid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    try {
-      options.inspectHome?.(home);
-    } catch (err) {
-      inspected = err;
-    }
-    fs.rmSync(home, { recursive: true, force: true });
-    if (inspected !== undefined) throw inspected instanceof Error ? inspected : new Error(String(inspected));
   }
 }
