@@ -19,9 +19,6 @@
  * the reset, but each of them asks Anthropic first; that row is derived from that run.
  */
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { request } from 'undici';
 
 const DAY_START = Date.parse('2026-12-07T09:00:00Z');
@@ -42,18 +39,13 @@ const COLD = { inputTokens: 50, cacheReadTokens: 0, cacheWrite5mTokens: 62_500, 
 let virtualNow = DAY_START;
 Date.now = () => virtualNow;
 
-const { createApp } = await import('../backend/src/app.ts');
-const { loadConfig } = await import('../backend/src/config.ts');
-const { openDatabase } = await import('../backend/src/db/client.ts');
-const { migrate } = await import('../backend/src/db/migrate.ts');
-const { createLogger } = await import('../backend/src/observability/logger.ts');
-const { hashPassword } = await import('../backend/src/security/passwords.ts');
+const { startInProcessProxy } = await import('./in-process-proxy.ts');
 const { costEvent } = await import('../backend/src/accounting/cost.ts');
 const { resolveBedrockModel } = await import('../backend/src/bedrock/models.ts');
 const { startFakeAnthropic, errorReply, unifiedLimitHeaders } = await import('../backend/test/fakes/anthropic.ts');
 const { messageToEvents, textMessage } = await import('../backend/test/fakes/anthropic-messages.ts');
 const { startFakeBedrock } = await import('../backend/test/fakes/bedrock.ts');
-type App = Awaited<ReturnType<typeof createApp>>;
+type App = Awaited<ReturnType<typeof startInProcessProxy>>['app'];
 type Tokens = typeof WARM;
 
 interface Turn {
@@ -148,35 +140,13 @@ function planModel(app: () => App) {
   };
 }
 
+/** The proxy with one plan_first developer whose key has a Bedrock key. */
 async function startProxy(env: Record<string, string>) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-plan-day-'));
-  const secret = 'bench-key-hasher-secret-0123456789abcdef';
-  const config = loadConfig({ ENVIRONMENT: 'dev', DATA_DIR: dataDir, KEY_HASHER_SECRET: secret, LOCAL_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'warn', TIMEZONE: 'UTC', ...env });
-  const database = await openDatabase({ kind: 'pglite' });
-  await migrate(database);
-  const admin = { username: 'admin', passwordHash: await hashPassword('bench-password') };
-  const app = await createApp(config, { keyHasherSecret: secret, jwtSecret: undefined, admin, localEncryptionKey: config.localEncryptionKey }, database, createLogger('warn'));
-  await app.server.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(app.server.server.address() as { port: number }).port}`;
-  const login = await app.server.inject({ method: 'POST', url: '/admin/auth/login', payload: { username: 'admin', password: 'bench-password' } });
-  const token = (login.json() as { access_token: string }).access_token;
-  const adminApi = async (method: 'POST' | 'PUT', route: string, payload: object) => {
-    const res = await app.server.inject({ method, url: route, payload, headers: { authorization: `Bearer ${token}` } });
-    if (res.statusCode >= 300) throw new Error(`${method} ${route}: ${res.statusCode} ${res.body}`);
-    return res.json() as Record<string, string>;
-  };
-  const user = await adminApi('POST', '/admin/users', { name: 'developer' });
-  const issued = await adminApi('POST', `/admin/users/${user.id}/access-keys`, {});
-  await adminApi('PUT', `/admin/access-keys/${issued.id}/bedrock-key`, { bedrock_api_key: 'ABSK-plan-day-bench' });
-  return {
-    app,
-    messages: `${url}/ak/${issued.raw_key}/v1/messages`,
-    async close() {
-      await app.close();
-      await database.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const proxy = await startInProcessProxy({ TIMEZONE: 'UTC', ...env });
+  const user = await proxy.adminApi('POST', '/admin/users', { name: 'developer' });
+  const issued = await proxy.adminApi('POST', `/admin/users/${user.id}/access-keys`, {});
+  await proxy.adminApi('PUT', `/admin/access-keys/${issued.id}/bedrock-key`, { bedrock_api_key: 'ABSK-plan-day-bench' });
+  return { app: proxy.app, messages: `${proxy.url}/ak/${issued.raw_key}/v1/messages`, close: proxy.close };
 }
 
 interface Result {

@@ -11,21 +11,13 @@
  * The two kinds of request alternate, so machine noise falls on both alike.
  */
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { request } from 'undici';
-import { createApp } from '../backend/src/app.ts';
 import { markBedrock } from '../backend/src/bedrock/thinking-provenance.ts';
-import { loadConfig } from '../backend/src/config.ts';
-import { openDatabase } from '../backend/src/db/client.ts';
-import { migrate } from '../backend/src/db/migrate.ts';
-import { createLogger } from '../backend/src/observability/logger.ts';
-import { hashPassword } from '../backend/src/security/passwords.ts';
 import { startFakeAnthropic } from '../backend/test/fakes/anthropic.ts';
 import { fakeSignature } from '../backend/test/fakes/anthropic-messages.ts';
 import { startFakeBedrock } from '../backend/test/fakes/bedrock.ts';
 import { bedrockSignature } from '../backend/test/fakes/thinking-rules.ts';
+import { startInProcessProxy } from './in-process-proxy.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const HISTORY_BYTES = Number(process.env.BENCH_HISTORY_KB ?? 1024) * 1024;
@@ -79,40 +71,17 @@ async function compare(name: string, url: string, same: string, switched: string
   console.log(`${name}: same provider median ${ms(median(a))} (p90 ${ms(p90(a))}); switched median ${ms(median(b))} (p90 ${ms(p90(b))}); added ${ms(median(b) - median(a))}`);
 }
 
-/** The real server on PGlite in a temporary folder, and an admin API caller. */
+/** The proxy with a key for each kind of request; `bedrock` makes it a bedrock_only user with a Bedrock key. */
 async function startProxy(env: Record<string, string>) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-switch-bench-'));
-  const secret = 'bench-key-hasher-secret-0123456789abcdef';
-  const config = loadConfig({ ENVIRONMENT: 'dev', DATA_DIR: dataDir, KEY_HASHER_SECRET: secret, LOCAL_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'warn', ...env });
-  const database = await openDatabase({ kind: 'pglite' });
-  await migrate(database);
-  const admin = { username: 'admin', passwordHash: await hashPassword('bench-password') };
-  const app = await createApp(config, { keyHasherSecret: secret, jwtSecret: undefined, admin, localEncryptionKey: config.localEncryptionKey }, database, createLogger('warn'));
-  await app.server.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(app.server.server.address() as { port: number }).port}`;
-  const login = await app.server.inject({ method: 'POST', url: '/admin/auth/login', payload: { username: 'admin', password: 'bench-password' } });
-  const token = (login.json() as { access_token: string }).access_token;
-  const adminApi = async (method: 'POST' | 'PATCH' | 'PUT', route: string, payload: object) => {
-    const res = await app.server.inject({ method, url: route, payload, headers: { authorization: `Bearer ${token}` } });
-    if (res.statusCode >= 300) throw new Error(`${method} ${route}: ${res.statusCode} ${res.body}`);
-    return res.json() as Record<string, string>;
-  };
-  /** A user and access key; `bedrock` makes it a bedrock_only user with a Bedrock key. */
+  const proxy = await startInProcessProxy(env);
   const key = async (name: string, bedrock: boolean) => {
-    const user = await adminApi('POST', '/admin/users', { name });
-    if (bedrock) await adminApi('PATCH', `/admin/users/${user.id}`, { routing_strategy: 'bedrock_only' });
-    const issued = await adminApi('POST', `/admin/users/${user.id}/access-keys`, {});
-    if (bedrock) await adminApi('PUT', `/admin/access-keys/${issued.id}/bedrock-key`, { bedrock_api_key: 'ABSK-switch-history-bench' });
-    return `${url}/ak/${issued.raw_key}/v1/messages`;
+    const user = await proxy.adminApi('POST', '/admin/users', { name });
+    if (bedrock) await proxy.adminApi('PATCH', `/admin/users/${user.id}`, { routing_strategy: 'bedrock_only' });
+    const issued = await proxy.adminApi('POST', `/admin/users/${user.id}/access-keys`, {});
+    if (bedrock) await proxy.adminApi('PUT', `/admin/access-keys/${issued.id}/bedrock-key`, { bedrock_api_key: 'ABSK-switch-history-bench' });
+    return `${proxy.url}/ak/${issued.raw_key}/v1/messages`;
   };
-  return {
-    key,
-    async close() {
-      await app.close();
-      await database.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { key, close: proxy.close };
 }
 
 const anthropic = await startFakeAnthropic();

@@ -136,5 +136,20 @@ export class MonitoringStack extends Stack {
         [db.metricACUUtilization({ statistic: 'Average', period: PERIOD, label: 'ACU utilisation %' })],
       ),
     );
+    // The Plan window (README): when developers leave their Plan for Bedrock, and how full the Plans are.
+    this.dashboard.addWidgets(
+      graph(
+        'Plan window',
+        [
+          proxyMetric(METRICS.PlanLimitFallbacks, 'Sum', 'Served by Bedrock at the Plan limit or threshold'),
+          proxyMetric(METRICS.ProviderSwitches, 'Sum', 'Session switches'),
+          proxyMetric(METRICS.PlanKeysParked, 'Maximum', 'Keys on Bedrock until a reset (per task)'),
+        ],
+        [
+          proxyMetric(METRICS.PlanUtilization5hMax, 'Maximum', 'Highest 5-hour utilization'),
+          proxyMetric(METRICS.PlanUtilization7dMax, 'Maximum', 'Highest 7-day utilization'),
+        ],
+      ),
+    );
   }
 }

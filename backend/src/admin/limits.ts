@@ -2,10 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import type { UserRow } from '../db/user-repository.ts';
-import { auditContext } from './audit.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { IdParams, Limits, PutLimitsBody } from './schemas.ts';
+import { updateUserSettings } from './user-settings.ts';
 
 // Optional per-user request limits (proxy/user-limits.ts). Each proxy task counts on its own, so
 // behind N tasks a user may get up to N times these numbers: they stop a runaway client, they are
@@ -40,19 +40,11 @@ export async function limitRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
     },
     async (request) => {
       const body = request.body;
-      const row = await deps.transact(auditContext(request), async (tx) => {
-        const before = await tx.users.get(request.params.id);
-        if (!before) throw notFound('user');
-        const after = (await tx.users.update(before.id, {
-          ...(body.max_requests_per_minute !== undefined ? { maxRequestsPerMinute: body.max_requests_per_minute } : {}),
-          ...(body.max_in_flight !== undefined ? { maxInFlight: body.max_in_flight } : {}),
-        }))!;
-        await tx.audit({ action: 'user.limits', targetType: 'user', targetId: after.id, before: limitsJson(before), after: limitsJson(after) });
-        // The limits live in every cached key context of the user.
-        tx.changed({ topic: 'user', id: after.id });
-        return after;
-      });
-      return limitsJson(row);
+      const changes = {
+        ...(body.max_requests_per_minute !== undefined ? { maxRequestsPerMinute: body.max_requests_per_minute } : {}),
+        ...(body.max_in_flight !== undefined ? { maxInFlight: body.max_in_flight } : {}),
+      };
+      return updateUserSettings(deps, request, request.params.id, 'user.limits', changes, limitsJson);
     },
   );
 }

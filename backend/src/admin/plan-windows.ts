@@ -8,10 +8,10 @@ import { isWarning, type UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { UserRow } from '../db/user-repository.ts';
 import { parkFor, type Park, type PlanPolicy } from '../proxy/plan-window-policy.ts';
 import type { PlanWindowEntry } from '../proxy/plan-windows.ts';
-import { auditContext } from './audit.ts';
 import { breakerJson } from './circuit-breakers.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
+import { updateUserSettings } from './user-settings.ts';
 import { IdParams, PlanPark, PlanReport, PlanReportQuery, PlanSettings, PlanWindow, PlanWindowList, PlanWindowQuery, PutPlanSettingsBody } from './schemas.ts';
 
 // The Plan window (README, "Plan window"): where each developer's Plan stands, the rule that moves
@@ -113,19 +113,11 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
     },
     async (request) => {
       const body = request.body;
-      const row = await deps.transact(auditContext(request), async (tx) => {
-        const before = await tx.users.get(request.params.id);
-        if (!before) throw notFound('user');
-        const after = (await tx.users.update(before.id, {
-          ...(body.switch_threshold !== undefined ? { planSwitchThreshold: body.switch_threshold } : {}),
-          ...(body.overage !== undefined ? { planOverage: body.overage } : {}),
-        }))!;
-        await tx.audit({ action: 'user.plan', targetType: 'user', targetId: after.id, before: settingsJson(before, serverThreshold), after: settingsJson(after, serverThreshold) });
-        // The rule lives in every cached key context of the user.
-        tx.changed({ topic: 'user', id: after.id });
-        return after;
-      });
-      return settingsJson(row, serverThreshold);
+      const changes = {
+        ...(body.switch_threshold !== undefined ? { planSwitchThreshold: body.switch_threshold } : {}),
+        ...(body.overage !== undefined ? { planOverage: body.overage } : {}),
+      };
+      return updateUserSettings(deps, request, request.params.id, 'user.plan', changes, (row) => settingsJson(row, serverThreshold));
     },
   );
 

@@ -52,7 +52,9 @@ const messagesPosts = (requests: readonly RecordedRequest[]) => requests.filter(
 describe.each(['invoke', 'converse', 'messages'] as const)('Claude Code in one session that moves Anthropic → Bedrock → Anthropic, BEDROCK_API=%s', (mode) => {
   let stack: FallbackStack | undefined;
   beforeAll(async () => {
-    stack = await startFallbackStack({ BEDROCK_API: mode });
+    // No session stickiness: the session comes back to Anthropic on the next turn, as it would
+    // after an idle pause (README, "Plan window"); this test is about the history crossing over.
+    stack = await startFallbackStack({ BEDROCK_API: mode, SESSION_STICKY_IDLE: '0' });
   });
   afterAll(async () => {
     await stack?.close();

@@ -6,6 +6,7 @@ import { Alert } from './Alert.tsx';
 import { PlanUtilizationChart } from './charts.tsx';
 import { EmptyState } from './EmptyState.tsx';
 import { Panel } from './Panel.tsx';
+import { Figure } from './Figure.tsx';
 
 /** One user's Plan window over a period: utilization and Bedrock requests per bucket, Bedrock time and spend by reason, and what switching cost. */
 export function PlanReportPanel({ query, userId, refresh }: { query: Record<string, string>; userId: string; refresh: number }) {
@@ -58,14 +59,5 @@ export function PlanReportPanel({ query, userId, refresh }: { query: Record<stri
         </div>
       )}
     </Panel>
-  );
-}
-
-function Figure({ label, value }: { label: string; value: string }) {
-  return (
-    <div>
-      <dt className="text-slate-600">{label}</dt>
-      <dd className="font-semibold tabular-nums">{value}</dd>
-    </div>
   );
 }

@@ -8,6 +8,7 @@ import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
 import { BudgetBar } from '../BudgetBar.tsx';
 import { Panel } from '../Panel.tsx';
+import { Figure } from '../Figure.tsx';
 
 /** The monthly Bedrock budget: where this month stands, and setting or removing it. */
 export function BudgetPanel({ user }: { user: User }) {
@@ -80,14 +81,5 @@ export function BudgetPanel({ user }: { user: User }) {
         </div>
       )}
     </Panel>
-  );
-}
-
-function Figure({ label, value }: { label: string; value: string }) {
-  return (
-    <div>
-      <dt className="text-slate-600">{label}</dt>
-      <dd className="font-semibold tabular-nums">{value}</dd>
-    </div>
   );
 }
