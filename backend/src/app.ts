@@ -12,6 +12,8 @@ import { startSweeper, type Sweeper } from './admin/sweeper.ts';
 import { cacheCoherence } from './cache-coherence.ts';
 import { createAccessKeyRepository } from './db/access-key-repository.ts';
 import { createAdminTokenRepository } from './db/admin-token-repository.ts';
+import { createLoginAttemptRepository } from './db/login-attempt-repository.ts';
+import { createLoginLimiter } from './admin/login-limiter.ts';
 import { createAuditRepository } from './db/audit-repository.ts';
 import { createChangeFeed, type ChangeFeed } from './db/change-feed.ts';
 import { createBedrockKeyRepository } from './db/bedrock-key-repository.ts';
@@ -27,6 +29,7 @@ import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-bre
 import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
+import { createBodyIntake } from './proxy/body-intake.ts';
 import { createFinalFailures } from './proxy/final-failures.ts';
 import { startPlanWindowSync, type PlanWindowSync } from './proxy/plan-window-sync.ts';
 import { createPlanWindows, type PlanWindows } from './proxy/plan-windows.ts';
@@ -72,6 +75,9 @@ export interface App {
    */
   close(): Promise<void>;
 }
+
+// Request bodies a task holds at once (a quarter of the seed's 1 GiB task), and how many one key may send at once.
+const BODY_INTAKE = { maxBufferedBytes: 256 * 1024 * 1024, maxUploadsPerKey: 32 };
 
 // Plan readings are stored at most this often per task, however many answers carried them.
 const PLAN_WINDOW_WRITE_INTERVAL_MS = 1_000;
@@ -173,6 +179,9 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
     repository: accounting.usage,
     price: accounting.price,
     spillFile: path.join(config.dataDir, 'usage-spill.jsonl'),
+    // What a hard crash can lose (README, "Restarts and bounds"): 250 ms of events, 50 ms in an outage.
+    flushIntervalMs: 250,
+    spillIntervalMs: 50,
     logger,
   });
   recorder.start();
@@ -197,6 +206,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       metrics,
       inFlight,
       finalFailures: createFinalFailures(),
+      bodyIntake: createBodyIntake({ ...BODY_INTAKE, minBytesPerSecond: config.bodyMinBytesPerSecond, graceMs: config.bodyRateGraceMs }),
       planWindows,
       planSwitchThreshold: config.planSwitchThreshold,
       sessions: createSessionAffinity({ warmMs: config.sessionStickyMs }),
@@ -214,6 +224,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
+      loginLimiter: createLoginLimiter({ attempts: createLoginAttemptRepository(database.db), onSweepError: (err) => logger.warn({ err }, 'login attempt sweep failed') }),
       transact,
       audit: createAuditRepository(database.db),
       tokens: adminTokens,

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { isPasswordHash } from './security/passwords.ts';
+import { weakAdminPassword, weakEncryptionKey, weakSecret } from './security/secret-strength.ts';
 
 /** Typed, validated configuration. Every field comes from one environment variable (see TABLE). */
 export interface Config {
@@ -37,6 +39,9 @@ export interface Config {
   bedrockAuth: 'bearer' | 'sigv4';
   circuitFailureThreshold: number;
   circuitResetTimeoutMs: number;
+  /** A request body slower than this (bytes per second, on average) is cut once `bodyRateGraceMs` has passed. */
+  bodyMinBytesPerSecond: number;
+  bodyRateGraceMs: number;
   /** Plan window utilization (0–1) at which `plan_first` requests move to Bedrock until the window resets. */
   planSwitchThreshold: number;
   /** A Claude Code session served by Bedrock stays there until it has been idle this long (its prompt cache). */
@@ -261,6 +266,8 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'BEDROCK_AUTH', key: 'bedrockAuth', default: 'bearer', doc: '`bearer` (the access key\'s Bedrock API key) or `sigv4` (the task role)', parse: oneOf(['bearer', 'sigv4'] as const) },
   { env: 'CIRCUIT_FAILURE_THRESHOLD', key: 'circuitFailureThreshold', default: '3', doc: 'failures that open an access key\'s circuit breaker', parse: integer(1, 1000) },
   { env: 'CIRCUIT_RESET_TIMEOUT', key: 'circuitResetTimeoutMs', default: '1800', doc: 'seconds an open breaker waits before one probe goes to Anthropic', parse: seconds },
+  { env: 'BODY_MIN_RATE', key: 'bodyMinBytesPerSecond', default: '16', doc: 'KB/s: a request body arriving slower than this on average is cut (408) once `BODY_RATE_GRACE` has passed', parse: (raw) => integer(1, 1_000_000)(raw) * 1024 },
+  { env: 'BODY_RATE_GRACE', key: 'bodyRateGraceMs', default: '30', doc: 'seconds a request body may take before `BODY_MIN_RATE` applies', parse: seconds },
   { env: 'PLAN_SWITCH_THRESHOLD', key: 'planSwitchThreshold', default: '0.98', doc: 'Plan window utilization (0–1) at which `plan_first` requests move to Bedrock until that window resets; a user\'s own threshold wins', parse: unitFraction },
   { env: 'SESSION_STICKY_IDLE', key: 'sessionStickyMs', default: '300', doc: 'seconds a Claude Code session that moved to Bedrock stays there after its last turn (its prompt cache stays warm); 0: no stickiness', parse: secondsOrZero },
   { env: 'KEY_ROTATION_GRACE', key: 'keyRotationGraceMs', default: '300', doc: 'seconds a rotated access key keeps working before the server revokes it', parse: seconds },
@@ -297,5 +304,19 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`LOCAL_ENCRYPTION_KEY: required when ENVIRONMENT=${result.environment} unless KMS_KEY_ID is set (only dev generates it)`);
     }
   }
+  if (result.environment === 'prod' || result.environment === 'staging') refuseWeakSecrets(result);
   return result;
+}
+
+/** Defaults, placeholders and patterns do not reach prod or staging (security/secret-strength.ts). */
+function refuseWeakSecrets(config: Config): void {
+  const when = `when ENVIRONMENT=${config.environment}`;
+  const weak: [string, string | null][] = [
+    ['KEY_HASHER_SECRET', config.keyHasherSecret === undefined ? null : weakSecret(config.keyHasherSecret)],
+    ['JWT_SECRET', config.jwtSecret === undefined ? null : weakSecret(config.jwtSecret)],
+    // A hash from `ccproxy admin hash-password` cannot be judged; the password behind it was typed by a person.
+    ['ADMIN_CREDENTIALS', !config.adminCredentials || isPasswordHash(config.adminCredentials.password) ? null : weakAdminPassword(config.adminCredentials.username, config.adminCredentials.password)],
+    ['LOCAL_ENCRYPTION_KEY', config.localEncryptionKey === undefined ? null : weakEncryptionKey(config.localEncryptionKey)],
+  ];
+  for (const [name, reason] of weak) if (reason) throw new ConfigError(`${name}: ${reason} ${when}`);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEncryptionKey, type Config } from './config.ts';
@@ -57,7 +57,10 @@ export async function resolveSecrets(config: Config, announce: (message: string)
   if (config.adminCredentials) {
     const { username, password } = config.adminCredentials;
     // ADMIN_CREDENTIALS may carry a hash from `ccproxy admin hash-password` instead of the password.
-    admin = { username, passwordHash: isPasswordHash(password) ? password : await hashPassword(password) };
+    // A plain one is hashed with a salt from KEY_HASHER_SECRET: every task and restart gets the same
+    // hash, which admin tokens are bound to (security/jwt.ts), so only a real change ends sessions.
+    const salt = createHmac('sha256', keyHasherSecret).update(`admin-password-salt\0${username}`).digest().subarray(0, 16);
+    admin = { username, passwordHash: isPasswordHash(password) ? password : await hashPassword(password, salt) };
   } else {
     if (config.environment !== 'dev') throw new Error('ADMIN_CREDENTIALS: required');
     if (!stored.admin) {

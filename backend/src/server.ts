@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminPlugin, type AdminDeps } from './admin/plugin.ts';
 import { registerDashboard } from './dashboard/plugin.ts';
+import { frameworkErrors, httpEdge } from './http-edge.ts';
 import { observeHttp } from './observability/http.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -10,6 +11,10 @@ import { gatewayEndpoints } from './proxy/gateway-endpoints.ts';
 import type { ProxyDeps } from './proxy/deps.ts';
 import { MAX_BODY_BYTES, proxyPlugin } from './proxy/plugin.ts';
 import { statusRoutes, type StatusDeps } from './proxy/status-line.ts';
+
+const REQUEST_TIMEOUT_MS = 300_000;
+const HEADERS_TIMEOUT_MS = 20_000;
+const MAX_CONNECTIONS = 10_000;
 
 export interface ServerDeps {
   logger: Logger;
@@ -34,13 +39,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     bodyLimit: MAX_BODY_BYTES,
     keepAliveTimeout: 610_000, // above the ALB's idle timeout (600 s in infra), so the ALB closes idle connections first
+    // The whole request (headers and body, not the answer: a stream may run for many minutes) must
+    // arrive within this; a 32 MB body needs 1 Mbit/s for it.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // One hop, the ALB: the client address is the last X-Forwarded-For entry (the one the ALB
     // appended), so a client cannot pick its own address for the login limit or the audit log.
     trustProxy: (_address: string, hop: number) => hop < 1,
+    frameworkErrors, // an unreadable URL: answered in the route family's shape (http-edge.ts)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allowUnionTypes: true } },
   });
 
+  // Headers that never finish are cut early; the connection cap stays below the file descriptors a
+  // task has, so a flood of connections is refused rather than taking every descriptor.
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  app.server.maxConnections = MAX_CONNECTIONS;
   observeHttp(app, { logger: deps.logger, prometheus: deps.prometheus });
+  httpEdge(app);
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     const ready = await deps.isReady().catch(() => false);

@@ -4,7 +4,8 @@
  * sharing the database — and the reservation is settled to the real cost when the request's usage
  * event is stored (db/usage-repository.ts: same transaction as the event, so exactly once, and
  * also after an outage, from the spill file). A reservation whose request never settles (its
- * process died) expires and is swept.
+ * process died) expires and is swept: settled at its worst case, so a crash never lets spend go
+ * uncounted (db/budget-repository.ts).
  *
  * This is the one place the hot path waits on the database, and only for a user with a budget and
  * a request going to Bedrock; users without a budget (known from the cached key context) cost nothing.
@@ -70,8 +71,8 @@ export interface BudgetGateOptions {
   timeZone: string;
   logger: Logger;
   /**
-   * How long a reservation outlives a request that never settles it (its process died). Longer
-   * than any request should run: settling later is harmless, releasing early lets spend through.
+   * How long a reservation outlives a request that never settles it (its process died), before it
+   * is settled at its worst case. Longer than any request should run.
    */
   reservationTtlMs?: number;
   sweepIntervalMs?: number;
@@ -92,7 +93,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const sweep = () =>
     store
       .sweepExpired(now())
-      .then((n) => n > 0 && options.logger.warn({ reservations: n }, 'released expired budget reservations (their requests never settled)'))
+      .then((n) => n > 0 && options.logger.warn({ reservations: n }, 'settled expired budget reservations at their worst case (their requests never settled)'))
       .catch((err: unknown) => options.logger.warn({ err }, 'budget reservation sweep failed; will retry'));
   const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 60_000);
   timer.unref();

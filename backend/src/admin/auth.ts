@@ -35,9 +35,10 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
 }
 
-async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwtKey' | 'tokens'>): Promise<AdminSession | null> {
+/** A valid, unrevoked token minted for the admin credentials this task runs with. */
+async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'admin'>): Promise<AdminSession | null> {
   const token = bearerToken(request) ?? readSessionCookie(request.headers.cookie);
-  const session = token ? await verifyAdminSession(deps.jwtKey, token) : null;
+  const session = token ? await verifyAdminSession(deps.jwtKey, token, deps.admin) : null;
   if (!session || (await deps.tokens.isRevoked(session.id))) return null;
   return session;
 }
@@ -54,7 +55,7 @@ function originAllowed(request: FastifyRequest, allowed: readonly string[]): boo
 }
 
 /** The onRequest hook of every admin route but login and logout. */
-export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins'>) {
+export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin'>) {
   return async (request: FastifyRequest): Promise<void> => {
     const session = await currentSession(request, deps);
     if (!session) throw unauthorized();
@@ -76,27 +77,27 @@ export async function authRoutes(parent: FastifyInstance, deps: AuthDeps): Promi
       schema: {
         summary: 'Log in: a 12-hour token in the body (scripts) and in an HttpOnly session cookie (the dashboard)',
         body: LoginBody,
-        response: { 200: LoginResponse, 429: { description: 'Too many failed logins from this address or for this username; see retry-after', ...ErrorBody } },
+        response: { 200: LoginResponse, 429: { description: 'Too many login attempts from this address for this username, or from this address; see retry-after', ...ErrorBody } },
       },
     },
     async (request, reply) => {
       const { username, password } = request.body;
-      const wait = deps.loginLimiter.retryAfter(request.ip, username);
+      // Counted before the password is checked: parallel guesses cannot all pass a count of failures.
+      const wait = await deps.loginLimiter.reserve(request.ip, username);
       if (wait > 0) {
         return reply
           .code(429)
           .header('retry-after', String(wait))
-          .send({ error: { type: 'rate_limit_error', message: `too many failed logins; try again in ${wait} s` } });
+          .send({ error: { type: 'rate_limit_error', message: `too many login attempts; try again in ${wait} s` } });
       }
       // Always hash, even for a wrong username, so timing does not tell which part was wrong.
       const passwordOk = await verifyPassword(password, deps.admin.passwordHash);
       if (!passwordOk || username !== deps.admin.username) {
-        deps.loginLimiter.failed(request.ip, username);
         deps.logger.warn({ reqId: request.id, ip: request.ip }, 'admin login failed');
         throw unauthorized('invalid username or password');
       }
-      deps.loginLimiter.succeeded(request.ip, username);
-      const session = await signAdminToken(deps.jwtKey, username);
+      await deps.loginLimiter.succeeded(request.ip, username);
+      const session = await signAdminToken(deps.jwtKey, deps.admin);
       await deps.transact({ ...auditContext(request), actor: username }, (tx) =>
         tx.audit({
           action: 'auth.login',

@@ -1,63 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { LoginAttemptRepository } from '../db/login-attempt-repository.ts';
+
 /**
- * Failed admin logins, counted per client address and per username over a sliding window: after
- * `maxFailures` of either within `windowMs`, further attempts are refused without checking the
- * password until the oldest failure leaves the window. In memory, per process: several tasks
- * multiply the budget by their number, which still turns guessing into a crawl.
+ * Admin login attempts, counted before the password is checked (a slot is reserved first, so 600
+ * parallel guesses get no more checks than the limit) over a sliding window, in the
+ * database so every task shares one count. Two counters: the (address, username) pair — a
+ * username locked from one address stays open from another, so guessing cannot lock the admin
+ * out — and a looser one per address across usernames.
  */
 export interface LoginLimiter {
-  /** Seconds to wait when this attempt must be refused, else 0. */
-  retryAfter(ip: string, username: string): number;
-  failed(ip: string, username: string): void;
-  /** A correct password clears both counters. */
-  succeeded(ip: string, username: string): void;
+  /** Counts this attempt: seconds to wait when it must be refused (its password unchecked), else 0. */
+  reserve(ip: string, username: string): Promise<number>;
+  /** A correct password clears its (address, username) counter. */
+  succeeded(ip: string, username: string): Promise<void>;
 }
 
 export interface LoginLimiterOptions {
-  maxFailures?: number;
+  attempts: LoginAttemptRepository;
+  /** Attempts per (address, username) pair and window. */
+  perPair?: number;
+  /** Attempts per address, whatever the username, and window. */
+  perAddress?: number;
   windowMs?: number;
-  /** Bound on remembered addresses and usernames (oldest dropped first). */
-  maxEntries?: number;
   now?: () => number;
+  /** A failed background sweep of old counters (the next one retries). */
+  onSweepError?: (err: unknown) => void;
 }
 
-export function createLoginLimiter(options: LoginLimiterOptions = {}): LoginLimiter {
-  const maxFailures = options.maxFailures ?? 5;
+// Hashed, so rows have one size and a password typed into the username field is not stored.
+const counterKey = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('base64url');
+
+export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
+  const perPair = options.perPair ?? 5;
+  const perAddress = options.perAddress ?? 20;
   const windowMs = options.windowMs ?? 60_000;
-  const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  const failures = new Map<string, number[]>(); // key → failure times, oldest first
+  let lastSweep = now();
 
-  const keys = (ip: string, username: string) => [`ip:${ip}`, `user:${username.trim().toLowerCase()}`];
+  const pairKey = (ip: string, username: string) => counterKey('pair', ip, username.trim().toLowerCase());
 
-  function recent(key: string, t: number): number[] {
-    const times = (failures.get(key) ?? []).filter((at) => t - at < windowMs);
-    if (times.length) failures.set(key, times);
-    else failures.delete(key);
-    return times;
+  // Old counters go at most once a window per task, off the request path: the table holds about
+  // one window's attempts.
+  function maybeSweep(t: number): void {
+    if (t - lastSweep < windowMs) return;
+    lastSweep = t;
+    options.attempts.sweep(new Date(t)).catch((err: unknown) => options.onSweepError?.(err));
   }
 
   return {
-    retryAfter(ip, username) {
+    async reserve(ip, username) {
       const t = now();
-      let waitMs = 0;
-      for (const key of keys(ip, username)) {
-        const times = recent(key, t);
-        if (times.length >= maxFailures) waitMs = Math.max(waitMs, times[times.length - maxFailures]! + windowMs - t);
-      }
+      maybeSweep(t);
+      const waits = await options.attempts.reserve(
+        [
+          { key: pairKey(ip, username), limit: perPair },
+          { key: counterKey('address', ip), limit: perAddress },
+        ],
+        windowMs,
+        new Date(t),
+      );
+      const waitMs = Math.max(0, ...waits.values());
       return waitMs > 0 ? Math.ceil(waitMs / 1000) : 0;
     },
-    failed(ip, username) {
-      const t = now();
-      for (const key of keys(ip, username)) {
-        const times = recent(key, t);
-        times.push(t);
-        failures.delete(key); // re-insert: the map's order is least recently failed first
-        failures.set(key, times.slice(-maxFailures));
-        if (failures.size > maxEntries) failures.delete(failures.keys().next().value as string);
-      }
-    },
-    succeeded(ip, username) {
-      for (const key of keys(ip, username)) failures.delete(key);
+    async succeeded(ip, username) {
+      await options.attempts.clear([pairKey(ip, username)]);
     },
   };
 }

@@ -23,10 +23,11 @@ import type { PlanWindows } from '../proxy/plan-windows.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
 import { planWindowRoutes } from './plan-windows.ts';
 import { AdminError } from './errors.ts';
-import { createLoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
 import { pricingRoutes } from './pricing.ts';
 import { registerOpenApi } from './openapi.ts';
+import { SINGLE_LINE_PATTERN, TEXT_PATTERN } from './schemas.ts';
 import type { Transact } from './transaction.ts';
 import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
@@ -47,6 +48,8 @@ export interface AdminDeps {
   hashKey: (raw: string) => string;
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
+  /** Admin login attempts, shared by every task (login-limiter.ts). */
+  loginLimiter: LoginLimiter;
   logger: Logger;
   /** Runs a change with its audit entry and cross-process cache news in one transaction (transaction.ts). */
   transact: Transact;
@@ -75,6 +78,21 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
   const { prefix: _prefix, ...deps } = options; // the prefix applies here only, not again to the nested plugins
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err: FastifyError, request, reply) => sendAdminError(reply, err, request, deps.logger));
+  // Answers carry raw access keys, tokens and users' data: no cache (browser, proxy) may keep any.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+  // `curl -X POST -H 'content-type: application/json'` on a body-less action (rotate, deactivate,
+  // logout…) sends an empty body, which Fastify's JSON parser refuses: read it as no body, and let
+  // each route's schema decide whether it needs one. Anything else goes to Fastify's own parser
+  // (which also refuses __proto__ and constructor keys).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString(); // a string: parseAs says so, the type does not
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
   // First, so the document sees every admin route registered after it (and nothing else).
   await registerOpenApi(app, { version: deps.version });
   // No CORS_ORIGINS: same origin only (no CORS headers at all, preflights get 404).
@@ -82,7 +100,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await app.register(cors, { origin: [...deps.corsOrigins], credentials: true, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600 });
   }
 
-  await app.register(authRoutes, { ...deps, loginLimiter: createLoginLimiter() });
+  await app.register(authRoutes, deps);
 
   await app.register(async (guarded) => {
     guarded.addHook('onRequest', adminGuard(deps));
@@ -133,11 +151,13 @@ function sendAdminError(reply: FastifyReply, err: FastifyError | AdminError, req
 function validationMessage(err: FastifyError): string {
   const first = err.validation?.[0];
   if (!first) return err.message;
-  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[]; pattern?: string };
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
   const field = params.missingProperty ?? params.additionalProperty ?? (path || err.validationContext || 'body');
   if (params.missingProperty) return `${field}: is required`;
   if (params.additionalProperty) return `${field}: is not a known field`;
   if (params.allowedValues) return `${field}: must be one of ${params.allowedValues.join(', ')}`;
+  if (params.pattern === SINGLE_LINE_PATTERN) return `${field}: must not contain control characters (such as NUL or a newline)`;
+  if (params.pattern === TEXT_PATTERN) return `${field}: must not contain control characters other than tab and newline (such as NUL)`;
   return `${field}: ${first.message ?? 'is invalid'}`;
 }

@@ -7,8 +7,17 @@ import { BEDROCK_GEOGRAPHIES } from '../bedrock/models.ts';
 // apart from the routes, so that importing their types pulls in only TypeBox (and a few constants),
 // never Fastify, the database or Node.
 
+/**
+ * Strings without control characters. PostgreSQL refuses NUL in text (a 500 before these), and the
+ * other C0 controls have no place in a name, a search term or an id. Free text (descriptions)
+ * keeps tab and newline. sendAdminError (plugin.ts) names these patterns in words.
+ */
+export const SINGLE_LINE_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+export const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+const Line = (options: { minLength?: number; maxLength: number; description?: string }) => Type.String({ ...options, pattern: SINGLE_LINE_PATTERN });
+
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { username: Line({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1000 }) },
   { additionalProperties: false },
 );
 export const LoginResponse = Type.Object({
@@ -25,19 +34,20 @@ export type IdParams = Static<typeof IdParams>;
 
 export const Page = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // Bounded so a huge offset (1e20) is a 400, not a bigint overflow in the database.
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
 });
 
 /**
  * A string or null. One multi-type keyword rather than a union: in a union, Ajv's type coercion
  * turns null into "" in the string branch before the null branch is tried.
  */
-const NullableString = (options: { maxLength: number }) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
+const NullableText = (options: { maxLength: number }) => Type.Unsafe<string | null>({ type: ['string', 'null'], pattern: TEXT_PATTERN, ...options });
 
 export const CreateUserBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    description: Type.Optional(NullableString({ maxLength: 2000 })),
+    name: Line({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(NullableText({ maxLength: 2000 })),
   },
   { additionalProperties: false },
 );
@@ -61,7 +71,7 @@ export const UserListQuery = Type.Object(
   {
     ...Page.properties,
     status: Type.Optional(UserStatus),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive part of the name' })),
+    q: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'case-insensitive part of the name' })),
   },
   { additionalProperties: false },
 );
@@ -69,10 +79,10 @@ export const UserListQuery = Type.Object(
 // AWS region names, e.g. us-east-1, ap-northeast-2, eu-central-1, us-gov-west-1.
 export const Region = Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 30 });
 
-export const IssueKeyBody = Type.Object(
-  { bedrock_region: Type.Optional(Type.Union([Region, Type.Null()])) },
-  { additionalProperties: false },
-);
+// Optional, and null when a client sends `content-type: application/json` with an empty body (admin
+// plugin.ts reads that as no body, and Fastify validates no body as null).
+const IssueKeyFields = Type.Object({ bedrock_region: Type.Optional(Type.Union([Region, Type.Null()])) }, { additionalProperties: false });
+export const IssueKeyBody = Type.Unsafe<Static<typeof IssueKeyFields> | null>({ ...IssueKeyFields, type: ['object', 'null'] });
 
 export const AccessKeyStatus = Type.Enum(['active', 'rotating', 'revoked']);
 export const AccessKey = Type.Object({
@@ -111,8 +121,8 @@ export const BudgetUsd = Type.Unsafe<string | number | null>({
 
 export const UpdateUserBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    description: Type.Optional(NullableString({ maxLength: 2000 })),
+    name: Type.Optional(Line({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(NullableText({ maxLength: 2000 })),
     routing_strategy: Type.Optional(RoutingStrategy),
     monthly_budget_usd: Type.Optional(BudgetUsd),
   },
@@ -121,7 +131,8 @@ export const UpdateUserBody = Type.Object(
 
 export const PutBedrockKeyBody = Type.Object(
   // Bedrock API keys: long-term ones are ~130 characters, short-term (pre-signed) ones well over 1000.
-  { bedrock_api_key: Type.String({ minLength: 16, maxLength: 16_384 }) },
+  // Pasted keys often bring a newline or spaces around them (trimmed on the way in): text, not a line.
+  { bedrock_api_key: Type.String({ minLength: 16, maxLength: 16_384, pattern: TEXT_PATTERN }) },
   { additionalProperties: false },
 );
 
@@ -315,11 +326,12 @@ export const AddPriceBody = Type.Object(
     ...rateFields,
     long_context: Type.Optional(
       Type.Union([
-        Type.Object({ threshold_tokens: Type.Integer({ minimum: 1 }), ...rateFields }, { additionalProperties: false }),
+        // At most an int4 column holds.
+        Type.Object({ threshold_tokens: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), ...rateFields }, { additionalProperties: false }),
         Type.Null(),
       ]),
     ),
-    effective_from: Type.Optional(Type.String({ maxLength: 40, description: 'an ISO 8601 time, or YYYY-MM-DD (midnight in TIMEZONE); default: now' })),
+    effective_from: Type.Optional(Line({ maxLength: 40, description: 'an ISO 8601 time, or YYYY-MM-DD (midnight in TIMEZONE); default: now' })),
   },
   { additionalProperties: false },
 );
@@ -350,7 +362,7 @@ export const PriceList = Type.Object({ items: Type.Array(Price) });
 export const PriceListQuery = Type.Object(
   {
     provider: Type.Optional(PriceProvider),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    model: Type.Optional(Line({ minLength: 1, maxLength: 300 })),
     current: Type.Optional(Type.Boolean({ description: 'only the rows in effect now' })),
   },
   { additionalProperties: false },
@@ -365,10 +377,10 @@ export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedro
 export const AuditQuery = Type.Object(
   {
     ...Page.properties,
-    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'admin username, or `system` for the server\'s own changes' })),
-    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. `user.deactivate`, `access_key.rotate`' })),
+    actor: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'admin username, or `system` for the server\'s own changes' })),
+    action: Type.Optional(Line({ minLength: 1, maxLength: 100, description: 'e.g. `user.deactivate`, `access_key.rotate`' })),
     target_type: Type.Optional(Type.Enum([...AUDIT_TARGET_TYPES])),
-    target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    target_id: Type.Optional(Line({ minLength: 1, maxLength: 200 })),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after this instant' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'entries before this instant' })),
   },
@@ -409,7 +421,7 @@ const FilterQuery = {
   user_id: Type.Optional(Uuid),
   access_key_id: Type.Optional(Uuid),
   provider: Type.Optional(UsageProvider),
-  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'as reports name it, e.g. claude-opus-5-5' })),
+  model: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'as reports name it, e.g. claude-opus-5-5' })),
 };
 
 export const UsageQuery = Type.Object(

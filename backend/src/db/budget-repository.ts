@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { sumUsd } from '../accounting/money.ts';
+import { formatUsd, sumUsd, toPico } from '../accounting/money.ts';
 import type { Db } from './client.ts';
 import { budgetLedgers, budgetReservations, users } from './schema.ts';
 
@@ -29,12 +29,25 @@ export interface BudgetRepository {
   status(userId: string, periodStart: Date): Promise<BudgetStatusRow | null>;
   /** The same for several users in one query (the user list); users that do not exist are left out. */
   statuses(userIds: readonly string[], periodStart: Date): Promise<Map<string, BudgetStatusRow>>;
-  /** Releases reservations whose request never settled them (a process died); returns how many. */
+  /**
+   * Expired reservations whose request never settled them (its process died): each is settled at
+   * its reserved worst case (moved from reserved to spent), or only released if the request's
+   * usage event was stored after all. Returns how many.
+   */
   sweepExpired(now: Date): Promise<number>;
-  /** Settles reservations inside the usage writer's transaction: deletes them, returns what they held. */
+  /**
+   * Settles reservations inside the usage writer's transaction: deletes them, returns what they
+   * still held. One the sweep already settled at its worst case is left out, and its worst case is
+   * taken back out of spent (the caller adds the real cost).
+   */
   takeReservations(ids: readonly number[]): Promise<{ userId: string; periodStart: Date; amountUsd: string }[]>;
   applyLedgerDeltas(deltas: readonly LedgerDelta[]): Promise<void>;
 }
+
+/** expires_at of a reservation the sweep settled at its worst case: never expires again. */
+const SETTLED = sql`'infinity'::timestamptz`;
+/** How long such a marker waits for its request's usage event (a spill file replayed late). */
+const SETTLED_MARKER_DAYS = 62;
 
 type Rows<T> = { rows: T[] };
 const rowsOf = <T>(result: unknown): T[] => (result as Rows<T>).rows;
@@ -91,26 +104,59 @@ export function createBudgetRepository(db: Db): BudgetRepository {
       return db.transaction(async (transaction) => {
         const tx = transaction as unknown as Db;
         // SKIP LOCKED: a reservation being settled right now by the usage writer is its business.
-        const gone = rowsOf<{ user_id: string; period_start: string | Date; amount_usd: string }>(
+        // `stored`: the request's usage event is in the database after all, so its real cost is
+        // already in spent; only then is the hold simply released.
+        const expired = rowsOf<{ id: string | number; user_id: string; period_start: string | Date; amount_usd: string; stored: boolean }>(
           await tx.execute(sql`
-            DELETE FROM budget_reservations
-             WHERE id IN (SELECT id FROM budget_reservations WHERE expires_at < ${now.toISOString()}::timestamptz
-                          ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
-            RETURNING user_id, period_start, amount_usd`),
+            SELECT r.id, r.user_id, r.period_start, r.amount_usd,
+                   EXISTS (SELECT 1 FROM usage_events e WHERE e.request_id = r.request_id) AS stored
+              FROM budget_reservations r
+             WHERE r.expires_at < ${now.toISOString()}::timestamptz
+             ORDER BY r.id LIMIT 1000
+               FOR UPDATE OF r SKIP LOCKED`),
         );
-        await createBudgetRepository(tx).applyLedgerDeltas(
-          gone.map((r) => ({ userId: r.user_id, periodStart: new Date(r.period_start), spentUsd: '0', releasedUsd: r.amount_usd })),
-        );
-        return gone.length;
+        if (expired.length > 0) {
+          const ids = (stored: boolean) => expired.filter((r) => r.stored === stored).map((r) => Number(r.id));
+          const storedIds = ids(true);
+          const unsettledIds = ids(false);
+          if (storedIds.length > 0) await tx.delete(budgetReservations).where(inArray(budgetReservations.id, storedIds));
+          // Settled at the worst case and kept as a marker (expires never), so that a usage event
+          // arriving later still (a spill file replayed) swaps the worst case for its real cost.
+          if (unsettledIds.length > 0) await tx.update(budgetReservations).set({ expiresAt: SETTLED }).where(inArray(budgetReservations.id, unsettledIds));
+          await createBudgetRepository(tx).applyLedgerDeltas(
+            expired.map((r) => ({
+              userId: r.user_id,
+              periodStart: new Date(r.period_start),
+              spentUsd: r.stored ? '0' : r.amount_usd,
+              releasedUsd: r.amount_usd,
+            })),
+          );
+        }
+        // Markers only wait for a late event; after SETTLED_MARKER_DAYS none will come.
+        await tx.execute(sql`
+          DELETE FROM budget_reservations
+           WHERE expires_at = ${SETTLED} AND created_at < ${new Date(now.getTime() - SETTLED_MARKER_DAYS * 86_400_000).toISOString()}::timestamptz`);
+        return expired.length;
       });
     },
 
     async takeReservations(ids) {
       if (ids.length === 0) return [];
-      return db
-        .delete(budgetReservations)
-        .where(inArray(budgetReservations.id, [...ids]))
-        .returning({ userId: budgetReservations.userId, periodStart: budgetReservations.periodStart, amountUsd: budgetReservations.amountUsd });
+      const taken = rowsOf<{ user_id: string; period_start: string | Date; amount_usd: string; settled: boolean }>(
+        await db.execute(sql`
+          DELETE FROM budget_reservations WHERE id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})
+          RETURNING user_id, period_start, amount_usd, expires_at = ${SETTLED} AS settled`),
+      );
+      const rows = taken.map((r) => ({ userId: r.user_id, periodStart: new Date(r.period_start), amountUsd: r.amount_usd, settled: r.settled }));
+      // Swept while its event was away: the worst case is already in spent and the caller adds the
+      // real cost, so the worst case comes out of spent here; nothing is held any more to release.
+      const late = rows.filter((r) => r.settled);
+      if (late.length > 0) {
+        await createBudgetRepository(db).applyLedgerDeltas(
+          late.map((r) => ({ userId: r.userId, periodStart: r.periodStart, spentUsd: formatUsd(-toPico(r.amountUsd)), releasedUsd: '0' })),
+        );
+      }
+      return rows.filter((r) => !r.settled).map(({ userId, periodStart, amountUsd }) => ({ userId, periodStart, amountUsd }));
     },
 
     async applyLedgerDeltas(deltas) {

@@ -74,9 +74,10 @@ async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Pr
   let releaseLock = () => {};
   let dir: string | undefined;
   if (options.dataDir) {
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    privateDirectory(options.dataDir);
     releaseLock = lockDirectory(options.dataDir);
     dir = path.join(options.dataDir, 'pglite');
+    privateDirectory(dir);
   }
   let client: PGlite;
   try {
@@ -110,6 +111,16 @@ async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Pr
 }
 
 /**
+ * The database files (and the secrets and spilled usage beside them) are for this user only: the
+ * directory is created 0700 and an existing one narrowed to it, whatever the umask, so nobody else
+ * can read or change anything beneath it whatever the files' own modes.
+ */
+function privateDirectory(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
+/**
  * PGlite has no lock of its own: two processes on one directory would corrupt it. A lock file
  * holding our PID keeps the second one out; a lock left by a dead process is taken over.
  */
@@ -117,7 +128,7 @@ function lockDirectory(dataDir: string): () => void {
   const lockFile = path.join(dataDir, 'pglite.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => fs.rmSync(lockFile, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

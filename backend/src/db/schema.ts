@@ -119,6 +119,15 @@ export const adminTokenRevocations = pgTable('admin_token_revocations', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+// Admin login attempts (migrations/0007_login_attempts.sql): counted before the password is checked.
+export const loginAttempts = pgTable('login_attempts', {
+  key: text('key').primaryKey(),
+  attempts: bigint('attempts', { mode: 'number' }).array().notNull(),
+  maxAttempts: integer('max_attempts').notNull(),
+  lastAdmitted: boolean('last_admitted').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
 // Money (migrations/0004_money.sql): prices, rollups and Bedrock budgets. Money is numeric, read as strings.
 
 export const modelPrices = pgTable('model_prices', {
@@ -188,5 +197,5 @@ export const budgetReservations = pgTable('budget_reservations', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows };
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows, loginAttempts };
 export type Schema = typeof schema;

@@ -23,6 +23,8 @@ export async function authenticate(deps: Deps, request: FastifyRequest<{ Params:
     refuse(deps, reply, request.id, proxyError('PROXY_KEY_LOOKUP_FAILED'));
     return null;
   }
+  // No keep-alive for a request refused before its body was read (proxy/plugin.ts closes it).
+  reply.header('connection', 'close');
   refuse(deps, reply, request.id, proxyError('PROXY_KEY_UNKNOWN'));
   return null;
 }

@@ -14,7 +14,17 @@ const CATALOG = {
   PROXY_BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: (mb: number) => `Request body exceeds the ${mb} MB limit` },
   PROXY_BAD_REQUEST: { status: 400, type: 'invalid_request_error', message: () => 'The request could not be read' },
   PROXY_BAD_JSON: { status: 400, type: 'invalid_request_error', message: (why: string) => why },
+  PROXY_JSON_TOO_DEEP: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: (max: number) => `Request body has JSON nesting deeper than ${max} levels`,
+  },
   PROXY_MODEL_MISSING: { status: 400, type: 'invalid_request_error', message: () => 'model: Field required (a non-empty string)' },
+  PROXY_MODEL_INVALID: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: (max: number) => `model: must be a model name of at most ${max} characters, without control characters`,
+  },
   PROXY_BAD_LIMIT: { status: 400, type: 'invalid_request_error', message: () => 'limit: must be an integer from 1 to 1000' },
   PROXY_KEY_UNKNOWN: { status: 401, type: 'authentication_error', message: () => 'Invalid or inactive access key' },
   PROXY_NO_BEDROCK_KEY: {
@@ -30,6 +40,29 @@ const CATALOG = {
     status: 529,
     type: 'overloaded_error',
     message: (max: number) => `The proxy is at its limit of ${max} concurrent upstream requests (MAX_UPSTREAM_REQUESTS); retry shortly`,
+  },
+  PROXY_BODY_BUDGET: {
+    status: 529,
+    type: 'overloaded_error',
+    message: (mb: number) => `The proxy is holding ${mb} MB of request bodies already; retry shortly`,
+    headers: () => ({ 'retry-after': '2' }),
+  },
+  PROXY_KEY_UPLOADS: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: (max: number) => `This access key is sending ${max} request bodies at once already; retry when one is done`,
+    headers: () => ({ 'retry-after': '1' }),
+  },
+  PROXY_BODY_TOO_SLOW: {
+    status: 408,
+    type: 'invalid_request_error',
+    message: (kbPerSecond: number) => `The request body arrived slower than ${kbPerSecond} KB/s; the connection was closed`,
+  },
+  PROXY_ADDRESS_LIMIT: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: (retryAfterSeconds: number) => `Too many requests with unknown access keys from this address; retry in ${retryAfterSeconds} s`,
+    headers: (retryAfterSeconds: number) => ({ 'retry-after': String(retryAfterSeconds), 'x-should-retry': 'false' }),
   },
   PROXY_SHUTTING_DOWN: { status: 529, type: 'overloaded_error', message: () => 'The proxy restarted before this response finished; retry the request' },
   PROXY_USER_LIMIT: {

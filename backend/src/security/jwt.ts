@@ -1,4 +1,4 @@
-import { hkdfSync, randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 
 const ISSUER = 'claude-code-proxy';
@@ -25,13 +25,27 @@ export interface AdminSession {
   expiresAt: Date;
 }
 
-export async function signAdminToken(key: Uint8Array, username: string, now = new Date()): Promise<AdminToken> {
+/** The admin login the server runs with (secrets.ts): tokens are bound to it. */
+export interface AdminCredentials {
+  username: string;
+  passwordHash: string;
+}
+
+/**
+ * A MAC of the admin's username and password hash under the token key, truncated: carried in every
+ * token (`cfp`), so changing ADMIN_CREDENTIALS ends every session minted before, on every task.
+ */
+export function credentialFingerprint(key: Uint8Array, admin: AdminCredentials): string {
+  return createHmac('sha256', key).update('admin-credentials\0').update(admin.username).update('\0').update(admin.passwordHash).digest().subarray(0, 16).toString('base64url');
+}
+
+export async function signAdminToken(key: Uint8Array, admin: AdminCredentials, now = new Date()): Promise<AdminToken> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = new Date((issuedAt + TOKEN_LIFETIME_SECONDS) * 1000);
   const id = randomUUID();
-  const token = await new SignJWT({})
+  const token = await new SignJWT({ cfp: credentialFingerprint(key, admin) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(username)
+    .setSubject(admin.username)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setJti(id)
@@ -41,23 +55,24 @@ export async function signAdminToken(key: Uint8Array, username: string, now = ne
   return { token, expiresAt, id };
 }
 
-/** The session a token carries, or null for any invalid, expired or foreign token (or one without an id). */
-export async function verifyAdminSession(key: Uint8Array, token: string): Promise<AdminSession | null> {
+/**
+ * The session a token carries, or null for any invalid, expired or foreign token, one without an
+ * id, or one minted for other admin credentials than `admin`.
+ */
+export async function verifyAdminSession(key: Uint8Array, token: string, admin: AdminCredentials): Promise<AdminSession | null> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub'] });
-    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return null;
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub', 'cfp'] });
+    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.cfp !== 'string') return null;
+    const expected = Buffer.from(credentialFingerprint(key, admin));
+    const carried = Buffer.from(payload.cfp);
+    if (payload.sub !== admin.username || carried.length !== expected.length || !timingSafeEqual(carried, expected)) return null;
     return { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
   } catch {
     return null;
   }
 }
 
-/** The admin's username, or null for any invalid, expired or foreign token. */
-export async function verifyAdminToken(key: Uint8Array, token: string): Promise<string | null> {
-  try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
-    return typeof payload.sub === 'string' ? payload.sub : null;
-  } catch {
-    return null;
-  }
+/** The admin's username, or null wherever verifyAdminSession gives null. */
+export async function verifyAdminToken(key: Uint8Array, token: string, admin: AdminCredentials): Promise<string | null> {
+  return (await verifyAdminSession(key, token, admin))?.username ?? null;
 }

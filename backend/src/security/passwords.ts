@@ -13,9 +13,8 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number)
   );
 }
 
-/** "scrypt$N$r$p$<salt b64>$<hash b64>" */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
+/** "scrypt$N$r$p$<salt b64>$<hash b64>"; a fixed salt gives the same hash on every task (secrets.ts). */
+export async function hashPassword(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
   const key = await derive(password, salt, N, R, P);
   return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }

@@ -40,7 +40,7 @@ describe('ccproxy admin hash-password', () => {
     expect((await cli(['admin', 'hash-password'], '')).stderr).toMatch(/no password on standard input/);
 
     // The server takes the hash as it is (it hashes only a plain password).
-    const config = loadConfig({ ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'k'.repeat(40), KMS_KEY_ID: 'alias/x', ADMIN_CREDENTIALS: JSON.stringify({ username: 'root', password: hash }) });
+    const config = loadConfig({ ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'kF3q9vLx2RmT8wYp4NcZ7hJd1sGbQeUa6', KMS_KEY_ID: 'alias/x', ADMIN_CREDENTIALS: JSON.stringify({ username: 'root', password: hash }) });
     expect((await resolveSecrets(config, () => {})).admin).toEqual({ username: 'root', passwordHash: hash });
   });
 });

@@ -5,12 +5,14 @@ import { startOf } from '../../src/accounting/calendar.ts';
 import { formatUsd, toPico } from '../../src/accounting/money.ts';
 import { createBudgetRepository } from '../../src/db/budget-repository.ts';
 import { budgetLedgers, usageEvents } from '../../src/db/schema.ts';
+import { createUsageRepository } from '../../src/db/usage-repository.ts';
 import { createUserRepository } from '../../src/db/user-repository.ts';
 import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { anthropicTextEvents, startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.ts';
 import { adminClient, auditOf, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { openTestDatabase, testDatabaseKind } from '../support/db.ts';
+import { usageEvent } from '../support/usage-events.ts';
 
 // Budgets hold under concurrency: each Bedrock call reserves its worst case in one atomic
 // statement before it is made, and is settled to its real cost when its usage is stored.
@@ -192,7 +194,7 @@ describe(`budgets on ${testDatabaseKind()}`, () => {
     expect(status.body.percent_used).toBe(100);
   });
 
-  it('releases reservations whose requests never settled once they expire', async () => {
+  it('settles reservations whose requests never settled, once they expire, at their worst case', async () => {
     const key = await proxy.createKey();
     await createUserRepository(proxy.database.db).update(key.userId, { monthlyBudgetUsd: '5' });
     const budgets = createBudgetRepository(proxy.database.db);
@@ -202,8 +204,47 @@ describe(`budgets on ${testDatabaseKind()}`, () => {
     expect(await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '1.5', requestId: 'req_next', expiresAt: new Date(Date.now() + 60_000) })).toBeNull();
     expect(await budgets.sweepExpired(new Date())).toBe(1);
     expect(await budgets.sweepExpired(new Date())).toBe(0);
-    expect(await ledger(key.userId)).toEqual({ spent: '0.00', reserved: '0.00' });
-    expect(await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '1.5', requestId: 'req_next', expiresAt: new Date(Date.now() + 60_000) })).not.toBeNull();
+    // Its task died, so what it spent is unknown: counted as the most it could have cost.
+    expect(await ledger(key.userId)).toEqual({ spent: '4.00', reserved: '0.00' });
+    expect(await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '1.5', requestId: 'req_next', expiresAt: new Date(Date.now() + 60_000) })).toBeNull();
+    expect(await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '1', requestId: 'req_small', expiresAt: new Date(Date.now() + 60_000) })).not.toBeNull();
+  });
+
+  /** A Bedrock usage event of `key` costing `totalUsd`, settling reservation `reservationId`. */
+  const bedrockEvent = (key: { userId: string; accessKeyId: string }, requestId: string, totalUsd: string, reservationId: number | null) => ({
+    ...usageEvent({ ...key, requestId, occurredAt: new Date(), provider: 'bedrock', budgetReservationId: reservationId }),
+    cost: { totalUsd, parts: { input: totalUsd, output: '0', cacheRead: '0', cacheWrite5m: '0', cacheWrite1h: '0' }, snapshot: null },
+  });
+
+  it('swaps the worst case for the real cost when the usage event of a swept reservation arrives later (a replayed spill file)', async () => {
+    const key = await proxy.createKey();
+    await createUserRepository(proxy.database.db).update(key.userId, { monthlyBudgetUsd: '5' });
+    const budgets = createBudgetRepository(proxy.database.db);
+    const periodStart = startOf(new Date(), 'month', 'Asia/Seoul');
+    const reserved = await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '4', requestId: 'req_late', expiresAt: new Date(Date.now() - 1000) });
+    expect(await budgets.sweepExpired(new Date())).toBe(1);
+    expect(await ledger(key.userId)).toEqual({ spent: '4.00', reserved: '0.00' });
+    const late = bedrockEvent(key, `req_late_${key.userId}`, '0.5', reserved!.id);
+    const usage = createUsageRepository(proxy.database.db);
+    await usage.insertBatch([late]);
+    expect(await ledger(key.userId)).toEqual({ spent: '0.50', reserved: '0.00' });
+    // Replayed again (a crash during the replay): counted once.
+    await usage.insertBatch([late]);
+    expect(await budgets.sweepExpired(new Date())).toBe(0);
+    expect(await ledger(key.userId)).toEqual({ spent: '0.50', reserved: '0.00' });
+  });
+
+  it('only releases an expired reservation whose usage event was stored after all (its real cost is in spent)', async () => {
+    const key = await proxy.createKey();
+    await createUserRepository(proxy.database.db).update(key.userId, { monthlyBudgetUsd: '5' });
+    const budgets = createBudgetRepository(proxy.database.db);
+    const periodStart = startOf(new Date(), 'month', 'Asia/Seoul');
+    const requestId = `req_stored_${key.userId}`;
+    await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '2', requestId, expiresAt: new Date(Date.now() - 1000) });
+    await createUsageRepository(proxy.database.db).insertBatch([bedrockEvent(key, requestId, '0.3', null)]);
+    expect(await ledger(key.userId)).toEqual({ spent: '0.30', reserved: '2.00' });
+    expect(await budgets.sweepExpired(new Date())).toBe(1);
+    expect(await ledger(key.userId)).toEqual({ spent: '0.30', reserved: '0.00' });
   });
 });
 

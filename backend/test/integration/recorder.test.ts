@@ -47,6 +47,13 @@ function switchable(real: UsageRepository) {
   return { repository, state };
 }
 
+/** Lines in the spill file, and in its claimed copy (a replay attempt renames it first). */
+function spilled(spillFile: string): number {
+  return [spillFile, `${spillFile}.replaying`]
+    .filter((f) => fs.existsSync(f))
+    .reduce((n, f) => n + fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0);
+}
+
 async function countStored(ids: string[]): Promise<number> {
   const rows = await database.db.select({ id: usageEvents.requestId }).from(usageEvents);
   const set = new Set(ids);
@@ -74,27 +81,71 @@ describe(`usage recorder on ${testDatabaseKind()}`, () => {
     const events = Array.from({ length: 30 }, (_, i) => event(i));
     for (const e of events) recorder.record(e);
     await new Promise((r) => setTimeout(r, 150));
-    expect(recorder.pending).toBe(30);
+    // Out of memory and into the spill file while the database fails.
+    expect(recorder.pending).toBe(0);
+    expect(spilled(path.join(dir, 'b.jsonl'))).toBe(30);
     state.down = false;
-    await expect.poll(() => recorder.pending, { timeout: 5_000 }).toBe(0);
-    expect(await countStored(events.map((e) => e.requestId))).toBe(30);
+    await expect.poll(async () => countStored(events.map((e) => e.requestId)), { timeout: 5_000 }).toBe(30);
     await recorder.close();
   });
 
-  it('spills past its memory bound, and replays the spill file once the database answers', async () => {
-    const spillFile = path.join(dir, 'c.jsonl');
+  it('while the database is down, spills every queued event to a private file within the spill interval, and replays it once back', async () => {
+    const spillFile = path.join(dir, 'c', 'usage-spill.jsonl');
     const { repository, state } = switchable(createUsageRepository(database.db));
-    const recorder = new UsageRecorder({ repository, spillFile, logger: silent, flushIntervalMs: 20, maxBackoffMs: 40, maxQueued: 10 });
+    const recorder = new UsageRecorder({ repository, spillFile, logger: silent, flushIntervalMs: 20, spillIntervalMs: 10, maxBackoffMs: 200 });
     recorder.start();
     state.down = true;
-    const events = Array.from({ length: 40 }, (_, i) => event(i));
-    for (const e of events) recorder.record(e);
-    await expect.poll(() => fs.existsSync(spillFile), { timeout: 5_000 }).toBe(true);
-    expect(recorder.pending).toBeLessThanOrEqual(10);
+    const first = Array.from({ length: 40 }, (_, i) => event(i));
+    for (const e of first) recorder.record(e);
+    // Everything leaves memory for the file: a crash now would lose none of it.
+    await expect.poll(() => recorder.pending, { timeout: 5_000 }).toBe(0);
+    expect(spilled(spillFile)).toBe(40);
+    expect(fs.statSync(fs.existsSync(spillFile) ? spillFile : `${spillFile}.replaying`).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(spillFile)).mode & 0o777).toBe(0o700);
+    // Recorded later in the outage: spilled too, and not held back by the write backoff.
+    const second = Array.from({ length: 5 }, (_, i) => event(i));
+    for (const e of second) recorder.record(e);
+    await expect.poll(() => recorder.pending, { timeout: 1_000, interval: 5 }).toBe(0);
+    const ids = [...first, ...second].map((e) => e.requestId);
     state.down = false;
-    await expect.poll(async () => countStored(events.map((e) => e.requestId)), { timeout: 5_000 }).toBe(40);
+    await expect.poll(async () => countStored(ids), { timeout: 5_000 }).toBe(45);
     await expect.poll(() => fs.existsSync(spillFile) || fs.existsSync(`${spillFile}.replaying`)).toBe(false);
     await recorder.close();
+    expect(await countStored(ids)).toBe(45);
+  });
+
+  it('spills a write that hangs past the flush interval; stored once whether the write or the replay lands', async () => {
+    const spillFile = path.join(dir, 'h.jsonl');
+    const real = createUsageRepository(database.db);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const repository: UsageRepository = {
+      async insertBatch(events) {
+        if (calls++ === 0) await gate; // the first write hangs (a half-dead connection)
+        return real.insertBatch(events);
+      },
+    };
+    const recorder = new UsageRecorder({ repository, spillFile, logger: silent, flushIntervalMs: 20, spillIntervalMs: 10 });
+    recorder.start();
+    const events = Array.from({ length: 8 }, (_, i) => event(i));
+    for (const e of events) recorder.record(e);
+    await expect.poll(() => spilled(spillFile), { timeout: 2_000 }).toBe(8);
+    release();
+    await expect.poll(() => fs.existsSync(spillFile) || fs.existsSync(`${spillFile}.replaying`), { timeout: 5_000 }).toBe(false);
+    await recorder.close();
+    expect(await countStored(events.map((e) => e.requestId))).toBe(8);
+  });
+
+  it('replays a spill file whose last line a crash cut short, skipping only that line', async () => {
+    const spillFile = path.join(dir, 't.jsonl');
+    const events = Array.from({ length: 3 }, (_, i) => event(i));
+    fs.writeFileSync(spillFile, events.map((e) => JSON.stringify(e)).join('\n') + '\n' + JSON.stringify(event(9)).slice(0, 40));
+    const recorder = new UsageRecorder({ repository: createUsageRepository(database.db), spillFile, logger: silent, flushIntervalMs: 20 });
+    recorder.start();
+    await expect.poll(() => fs.existsSync(spillFile) || fs.existsSync(`${spillFile}.replaying`), { timeout: 5_000 }).toBe(false);
+    await recorder.close();
+    expect(await countStored(events.map((e) => e.requestId))).toBe(3);
   });
 
   it('spills to the file when the database is down at shutdown; the next start writes them, once', async () => {

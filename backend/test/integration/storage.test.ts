@@ -77,4 +77,31 @@ describe('the embedded database directory', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is private to its user: created 0700 whatever the umask, an existing open one narrowed to it', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-mode-'));
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    const umask = process.umask(0); // the most permissive umask: nothing may come out world-writable
+    try {
+      const fresh = path.join(parent, 'fresh', 'data');
+      const database = await openDatabase({ kind: 'pglite', dataDir: fresh });
+      await database.close();
+      expect(mode(fresh)).toBe(0o700);
+      expect(mode(path.join(fresh, 'pglite'))).toBe(0o700);
+
+      // A directory made open by hand (or by an older version) is narrowed when opened.
+      const open = path.join(parent, 'open');
+      fs.mkdirSync(path.join(open, 'pglite'), { recursive: true, mode: 0o777 });
+      fs.chmodSync(open, 0o777);
+      fs.chmodSync(path.join(open, 'pglite'), 0o777);
+      const again = await openDatabase({ kind: 'pglite', dataDir: open });
+      expect(mode(path.join(open, 'pglite.lock'))).toBe(0o600);
+      await again.close();
+      expect(mode(open)).toBe(0o700);
+      expect(mode(path.join(open, 'pglite'))).toBe(0o700);
+    } finally {
+      process.umask(umask);
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
 });

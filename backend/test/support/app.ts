@@ -90,13 +90,13 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       return { rawKey, userId: user.id, accessKeyId: key.id };
     },
     async adminToken() {
-      return (await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), 'admin')).token;
+      return (await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), secrets.admin)).token;
     },
     async registerBedrockKey(accessKeyId, bedrockApiKey = 'ABSK-test-bedrock-api-key') {
       const res = await app.server.inject({
         method: 'PUT',
         url: `/admin/access-keys/${accessKeyId}/bedrock-key`,
-        headers: { authorization: `Bearer ${(await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), 'admin')).token}` },
+        headers: { authorization: `Bearer ${(await signAdminToken(deriveJwtKey(KEY_HASHER_SECRET), secrets.admin)).token}` },
         payload: { bedrock_api_key: bedrockApiKey },
       });
       if (res.statusCode !== 200) throw new Error(`registering a Bedrock key answered ${res.statusCode}: ${res.body}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseDatabaseUrl } from '../../src/config.ts';
 
-const prodSecrets = { ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'x'.repeat(64), ADMIN_CREDENTIALS: '{"username":"admin","password":"pw"}', KMS_KEY_ID: 'alias/claude-code-proxy' };
+const prodSecrets = { ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'kF3q9vLx2RmT8wYp4NcZ7hJd1sGbQeUa6', ADMIN_CREDENTIALS: '{"username":"admin","password":"a-long-admin-passphrase"}', KMS_KEY_ID: 'alias/claude-code-proxy' };
 
 describe('configuration', () => {
   it('has working defaults in dev', () => {
@@ -31,7 +31,7 @@ describe('configuration', () => {
   it('requires secrets outside dev', () => {
     expect(() => loadConfig({ ENVIRONMENT: 'prod' })).toThrow(/^KEY_HASHER_SECRET: required when ENVIRONMENT=prod/);
     expect(() => loadConfig({ ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'x'.repeat(64) })).toThrow(/^ADMIN_CREDENTIALS: required/);
-    expect(loadConfig(prodSecrets).adminCredentials).toEqual({ username: 'admin', password: 'pw' });
+    expect(loadConfig(prodSecrets).adminCredentials).toEqual({ username: 'admin', password: 'a-long-admin-passphrase' });
   });
 
   it('accepts seconds with decimals and a trailing s', () => {
@@ -135,7 +135,8 @@ describe('Bedrock, envelope encryption and circuit breaker settings', () => {
   it('outside dev needs LOCAL_ENCRYPTION_KEY unless KMS_KEY_ID is set', () => {
     const { KMS_KEY_ID: _kms, ...withoutKms } = prodSecrets;
     expect(() => loadConfig(withoutKms)).toThrow(/^LOCAL_ENCRYPTION_KEY: required when ENVIRONMENT=prod unless KMS_KEY_ID is set/);
-    expect(loadConfig({ ...withoutKms, LOCAL_ENCRYPTION_KEY: hexKey }).localEncryptionKey).toHaveLength(32);
+    const randomKey = '3f9a0c7e51b2d84617e0a9c3b5f2d8e41a6c0b9d7e3f5a2c8d1b4e6f0a3c5d7e';
+    expect(loadConfig({ ...withoutKms, LOCAL_ENCRYPTION_KEY: randomKey }).localEncryptionKey).toHaveLength(32);
     expect(loadConfig(prodSecrets).kmsKeyId).toBe('alias/claude-code-proxy');
   });
 });

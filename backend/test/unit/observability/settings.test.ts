@@ -3,9 +3,9 @@ import { loadConfig } from '../../../src/config.ts';
 
 const prod = {
   ENVIRONMENT: 'prod',
-  KEY_HASHER_SECRET: 'k'.repeat(40),
-  ADMIN_CREDENTIALS: '{"username":"admin","password":"pw"}',
-  LOCAL_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  KEY_HASHER_SECRET: 'kF3q9vLx2RmT8wYp4NcZ7hJd1sGbQeUa6',
+  ADMIN_CREDENTIALS: '{"username":"admin","password":"a-long-admin-passphrase"}',
+  LOCAL_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 1)).toString('base64'),
 };
 
 describe('operations settings', () => {

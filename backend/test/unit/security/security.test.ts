@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { accessKeyPrefix, createAccessKeyHasher, generateAccessKey, isAccessKeyFormat } from '../../../src/security/access-key.ts';
 import { deriveJwtKey, signAdminToken, verifyAdminToken } from '../../../src/security/jwt.ts';
 import { hashPassword, isPasswordHash, verifyPassword } from '../../../src/security/passwords.ts';
@@ -40,23 +41,34 @@ describe('admin passwords', () => {
 
 describe('admin tokens', () => {
   const key = deriveJwtKey('k'.repeat(40));
+  const admin = { username: 'admin', passwordHash: 'scrypt$32768$8$1$c2FsdA==$aGFzaA==' };
   it('verify with the same derived key and carry the admin', async () => {
-    const { token, expiresAt } = await signAdminToken(key, 'admin');
-    expect(await verifyAdminToken(key, token)).toBe('admin');
+    const { token, expiresAt } = await signAdminToken(key, admin);
+    expect(await verifyAdminToken(key, token, admin)).toBe('admin');
     expect(expiresAt.getTime() - Date.now()).toBeGreaterThan(11.9 * 3600_000);
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    expect(payload).toMatchObject({ iss: 'claude-code-proxy', aud: 'claude-code-proxy-admin', sub: 'admin' });
+    expect(payload).toMatchObject({ iss: 'claude-code-proxy', aud: 'claude-code-proxy-admin', sub: 'admin', cfp: expect.stringMatching(/^[\w-]{22}$/) });
+    expect(JSON.stringify(payload)).not.toContain(admin.passwordHash);
   });
 
   it('fail with another key, when tampered with, and when expired', async () => {
-    const { token } = await signAdminToken(key, 'admin');
-    expect(await verifyAdminToken(deriveJwtKey('z'.repeat(40)), token)).toBeNull();
-    expect(await verifyAdminToken(deriveJwtKey('k'.repeat(40), 'explicit-jwt-secret-0123456789abcdef'), token)).toBeNull();
+    const { token } = await signAdminToken(key, admin);
+    expect(await verifyAdminToken(deriveJwtKey('z'.repeat(40)), token, admin)).toBeNull();
+    expect(await verifyAdminToken(deriveJwtKey('k'.repeat(40), 'explicit-jwt-secret-0123456789abcdef'), token, admin)).toBeNull();
     const [h, p, s] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'root' })).toString('base64url');
-    expect(await verifyAdminToken(key, `${h}.${forged}.${s}`)).toBeNull();
-    const old = await signAdminToken(key, 'admin', new Date(Date.now() - 13 * 3600_000));
-    expect(await verifyAdminToken(key, old.token)).toBeNull();
+    expect(await verifyAdminToken(key, `${h}.${forged}.${s}`, admin)).toBeNull();
+    const old = await signAdminToken(key, admin, new Date(Date.now() - 13 * 3600_000));
+    expect(await verifyAdminToken(key, old.token, admin)).toBeNull();
+  });
+
+  it('fail once the admin username or password hash changes, and without the credential claim', async () => {
+    const { token } = await signAdminToken(key, admin);
+    expect(await verifyAdminToken(key, token, { ...admin, passwordHash: `${admin.passwordHash}x` })).toBeNull();
+    expect(await verifyAdminToken(key, token, { ...admin, username: 'root' })).toBeNull();
+    expect(await verifyAdminToken(key, token, { ...admin })).toBe('admin');
+    const bare = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('admin').setJti('j').setIssuer('claude-code-proxy').setAudience('claude-code-proxy-admin').setExpirationTime('1h').sign(key);
+    expect(await verifyAdminToken(key, bare, admin)).toBeNull();
   });
 
   it('derive a stable key, so every task and restart accepts the same tokens', () => {

@@ -1,0 +1,103 @@
+import { Transform, type Readable } from 'node:stream';
+import type { ProxyError } from '../anthropic/errors.ts';
+import { proxyError } from './errors.ts';
+
+/**
+ * Request bodies of authenticated proxy requests (unknown keys are refused before any body is read)
+ * come in under three bounds, so no client can exhaust a task: the bytes buffered across all
+ * requests (a body stays in memory until its request ends), the bodies one access key sends at
+ * once, and a minimum rate once a grace period has passed (a body trickling a byte every few
+ * seconds is cut, whatever resets the load balancer's idle timer).
+ */
+export interface BodyIntake {
+  /** Starts reading a body, or says why it must be refused before a byte is read. */
+  start(accessKeyId: string, declaredBytes: number | null): ProxyError | BodyReading;
+  /** Bytes of request bodies held now. */
+  readonly bufferedBytes: number;
+}
+
+export interface BodyReading {
+  /** The body as it arrives, counted; it fails with the error to answer when a bound is crossed. */
+  wrap(body: Readable): Readable;
+  /** The request is over: its bytes no longer count. Idempotent. */
+  release(): void;
+}
+
+export interface BodyIntakeOptions {
+  maxBufferedBytes: number;
+  maxUploadsPerKey: number;
+  /** Below this average rate, after `graceMs`, a body is cut. */
+  minBytesPerSecond: number;
+  graceMs: number;
+  /** How often a body's rate is checked. */
+  checkEveryMs?: number;
+  now?: () => number;
+}
+
+export function createBodyIntake(options: BodyIntakeOptions): BodyIntake {
+  const now = options.now ?? Date.now;
+  const checkEvery = options.checkEveryMs ?? Math.min(5_000, options.graceMs);
+  let buffered = 0;
+  const uploads = new Map<string, number>();
+  const endUpload = (key: string) => {
+    const n = (uploads.get(key) ?? 1) - 1;
+    if (n > 0) uploads.set(key, n);
+    else uploads.delete(key);
+  };
+
+  return {
+    get bufferedBytes() {
+      return buffered;
+    },
+    start(accessKeyId, declaredBytes) {
+      if ((uploads.get(accessKeyId) ?? 0) >= options.maxUploadsPerKey) return proxyError('PROXY_KEY_UPLOADS', options.maxUploadsPerKey);
+      const budgetMb = Math.round(options.maxBufferedBytes / 1024 / 1024);
+      if (declaredBytes !== null && buffered + declaredBytes > options.maxBufferedBytes) return proxyError('PROXY_BODY_BUDGET', budgetMb);
+      uploads.set(accessKeyId, (uploads.get(accessKeyId) ?? 0) + 1);
+      let held = 0;
+      let uploading = true;
+      let released = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finishUpload = () => {
+        clearInterval(timer);
+        if (uploading) endUpload(accessKeyId);
+        uploading = false;
+      };
+      return {
+        wrap(body) {
+          const startedAt = now();
+          const counted = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              if (released) return done();
+              held += chunk.length;
+              buffered += chunk.length;
+              if (buffered > options.maxBufferedBytes) return done(proxyError('PROXY_BODY_BUDGET', budgetMb));
+              done(null, chunk);
+            },
+            flush(done) {
+              finishUpload();
+              done();
+            },
+          });
+          timer = setInterval(() => {
+            const elapsed = now() - startedAt;
+            if (elapsed >= options.graceMs && held < (options.minBytesPerSecond * elapsed) / 1000) {
+              counted.destroy(proxyError('PROXY_BODY_TOO_SLOW', Math.round(options.minBytesPerSecond / 1024)));
+            }
+          }, checkEvery);
+          timer.unref();
+          counted.once('close', finishUpload);
+          body.once('error', (err) => counted.destroy(err));
+          return body.pipe(counted);
+        },
+        release() {
+          if (released) return;
+          released = true;
+          finishUpload();
+          buffered -= held;
+          held = 0;
+        },
+      };
+    },
+  };
+}
