@@ -29,6 +29,7 @@ import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-bre
 import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
+import { createAddressFailures } from './proxy/address-failures.ts';
 import { createBodyIntake } from './proxy/body-intake.ts';
 import { createFinalFailures } from './proxy/final-failures.ts';
 import { startPlanWindowSync, type PlanWindowSync } from './proxy/plan-window-sync.ts';
@@ -79,6 +80,10 @@ export interface App {
 // Request bodies a task holds at once (a quarter of the seed's 1 GiB task), and how many one key may send at once.
 const BODY_INTAKE = { maxBufferedBytes: 256 * 1024 * 1024, maxUploadsPerKey: 32 };
 
+// Requests with an unknown key or token one client address may make a minute (per task) before it
+// waits out the minute: a misconfigured Claude Code retries a few times a minute, a key guesser far more.
+const UNAUTHENTICATED_PER_MINUTE = 300;
+
 // Plan readings are stored at most this often per task, however many answers carried them.
 const PLAN_WINDOW_WRITE_INTERVAL_MS = 1_000;
 
@@ -121,6 +126,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   };
   const inFlight = createInFlight(config.maxUpstreamRequests);
   const planWindows = createPlanWindows();
+  const addressFailures = createAddressFailures({ max: UNAUTHENTICATED_PER_MINUTE });
   const metrics = createMetrics({
     mode: config.metrics,
     flushIntervalMs: config.metricsFlushIntervalMs,
@@ -206,6 +212,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       metrics,
       inFlight,
       finalFailures: createFinalFailures(),
+      addressFailures,
       bodyIntake: createBodyIntake({ ...BODY_INTAKE, minBytesPerSecond: config.bodyMinBytesPerSecond, graceMs: config.bodyRateGraceMs }),
       planWindows,
       planSwitchThreshold: config.planSwitchThreshold,
@@ -224,6 +231,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
+      addressFailures,
       loginLimiter: createLoginLimiter({ attempts: createLoginAttemptRepository(database.db), onSweepError: (err) => logger.warn({ err }, 'login attempt sweep failed') }),
       transact,
       audit: createAuditRepository(database.db),

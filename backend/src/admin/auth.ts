@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import { signAdminToken, verifyAdminSession, type AdminSession } from '../security/jwt.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { auditContext } from './audit.ts';
+import type { AddressFailures } from '../proxy/address-failures.ts';
 import { AdminError, ErrorBody, unauthorized } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { LoginBody, LoginResponse, NoContent, Session } from './schemas.ts';
@@ -17,6 +18,8 @@ export interface AuthDeps {
   tokens: AdminTokenRepository;
   transact: Transact;
   loginLimiter: LoginLimiter;
+  /** Requests without a valid token, per address (shared with the proxy's unknown keys). */
+  addressFailures: AddressFailures;
   /** Origins other than the server's own that may call the API (CORS_ORIGINS). */
   corsOrigins: readonly string[];
   logger: Logger;
@@ -55,10 +58,16 @@ function originAllowed(request: FastifyRequest, allowed: readonly string[]): boo
 }
 
 /** The onRequest hook of every admin route but login and logout. */
-export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin'>) {
+export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin' | 'addressFailures'>) {
   return async (request: FastifyRequest): Promise<void> => {
     const session = await currentSession(request, deps);
-    if (!session) throw unauthorized();
+    if (!session) {
+      // A valid session works from any address; an address past its limit of bad tokens waits.
+      const wait = deps.addressFailures.retryAfter(request.ip);
+      if (wait > 0) throw new AdminError(429, 'rate_limit_error', `too many requests without a valid token from this address; retry in ${wait} s`);
+      deps.addressFailures.failed(request.ip);
+      throw unauthorized();
+    }
     if (!bearerToken(request) && !SAFE_METHODS.has(request.method) && !originAllowed(request, deps.corsOrigins)) {
       throw new AdminError(403, 'permission_error', 'origin: a cookie-authenticated change must come from the dashboard\'s own origin');
     }

@@ -19,6 +19,7 @@ import { bedrockKeyRoutes } from './bedrock-keys.ts';
 import { budgetRoutes } from './budgets.ts';
 import { limitRoutes } from './limits.ts';
 import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
+import type { AddressFailures } from '../proxy/address-failures.ts';
 import type { PlanWindows } from '../proxy/plan-windows.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
 import { planWindowRoutes } from './plan-windows.ts';
@@ -50,6 +51,8 @@ export interface AdminDeps {
   jwtKey: Uint8Array;
   /** Admin login attempts, shared by every task (login-limiter.ts). */
   loginLimiter: LoginLimiter;
+  /** Requests without a valid token per address (proxy/address-failures.ts, shared with the proxy). */
+  addressFailures: AddressFailures;
   logger: Logger;
   /** Runs a change with its audit entry and cross-process cache news in one transaction (transaction.ts). */
   transact: Transact;

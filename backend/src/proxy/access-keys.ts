@@ -21,6 +21,8 @@ export interface KeyContext {
 export interface AccessKeyResolver {
   /** The key's context, or null for an unknown, revoked, expired or inactive-user key. */
   resolve(rawKey: string): Promise<KeyContext | null>;
+  /** The key's context if it is in memory and current; never a lookup (null otherwise). */
+  known(rawKey: string): KeyContext | null;
   /** Forget cached answers for matching keys (and every negative answer): admin changed something. */
   invalidate(match: (ctx: KeyContext) => boolean): void;
 }
@@ -116,6 +118,11 @@ export function createAccessKeyResolver(options: AccessKeyResolverOptions): Acce
       const missAt = unknown.get(hash);
       if (missAt !== undefined && t - missAt < negativeTtl) return null;
       return load(hash);
+    },
+    known(rawKey) {
+      if (!options.isWellFormed(rawKey)) return null;
+      const ctx = known.get(hashes.get(rawKey) ?? options.hash(rawKey))?.value;
+      return ctx && (!ctx.expiresAt || ctx.expiresAt.getTime() > now()) ? ctx : null;
     },
     invalidate(match) {
       for (const [hash, entry] of known) if (entry.value && match(entry.value)) known.delete(hash);

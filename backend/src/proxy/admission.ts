@@ -6,7 +6,7 @@ import type { ProxyDeps } from './deps.ts';
 import { proxyError } from './errors.ts';
 import { headerValue } from '../anthropic/headers.ts';
 
-type Deps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics'>;
+type Deps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'addressFailures'>;
 
 /**
  * The access key of a request (in the path, or in `x-proxy-key`), from the resolver's memory. When
@@ -15,8 +15,10 @@ type Deps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics'>;
  */
 export async function authenticate(deps: Deps, request: FastifyRequest<{ Params: { key?: string } }>, reply: FastifyReply): Promise<KeyContext | null> {
   const rawKey = request.params.key ?? headerValue(request.headers['x-proxy-key']);
+  const wait = deps.addressFailures.retryAfter(request.ip);
   try {
-    const key = rawKey ? await deps.resolver.resolve(rawKey) : null;
+    // An address past its limit of unknown keys gets no lookups: only keys already in memory work.
+    const key = !rawKey ? null : wait > 0 ? deps.resolver.known(rawKey) : await deps.resolver.resolve(rawKey);
     if (key) return key;
   } catch (err) {
     deps.logger.error({ err, reqId: request.id }, 'access key lookup failed');
@@ -25,6 +27,11 @@ export async function authenticate(deps: Deps, request: FastifyRequest<{ Params:
   }
   // No keep-alive for a request refused before its body was read (proxy/plugin.ts closes it).
   reply.header('connection', 'close');
+  if (wait > 0) {
+    refuse(deps, reply, request.id, proxyError('PROXY_ADDRESS_LIMIT', wait));
+    return null;
+  }
+  deps.addressFailures.failed(request.ip);
   refuse(deps, reply, request.id, proxyError('PROXY_KEY_UNKNOWN'));
   return null;
 }

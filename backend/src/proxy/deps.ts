@@ -4,6 +4,7 @@ import type { BedrockUpstream } from '../bedrock/upstream.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AccessKeyResolver } from './access-keys.ts';
+import type { AddressFailures } from './address-failures.ts';
 import type { BodyIntake } from './body-intake.ts';
 import type { BudgetCheck } from './budget-check.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
@@ -43,6 +44,8 @@ export interface ProxyDeps {
   planSwitchThreshold: number;
   /** Which provider served each Claude Code session last (stickiness while a prompt cache is warm). */
   sessions: SessionAffinity;
+  /** Unauthenticated requests per client address (proxy/address-failures.ts), shared with the admin API. */
+  addressFailures: AddressFailures;
   /** The bounds request bodies are read under (proxy/body-intake.ts). */
   bodyIntake: BodyIntake;
   /** Failures of both upstreams told to a stream as an SSE error, for the client's non-streaming re-send. */

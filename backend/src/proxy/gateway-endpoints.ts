@@ -17,7 +17,7 @@ import { authenticate, refuse } from './admission.ts';
 import type { ProxyDeps } from './deps.ts';
 import { proxyError, requestReadError } from './errors.ts';
 
-export type GatewayDeps = Pick<ProxyDeps, 'resolver' | 'modelMappings' | 'logger' | 'metrics'>;
+export type GatewayDeps = Pick<ProxyDeps, 'resolver' | 'modelMappings' | 'logger' | 'metrics' | 'addressFailures'>;
 
 /** One entry of Anthropic's model list. */
 export interface ModelEntry {

@@ -15,7 +15,7 @@ import type { PlanWindowEntry } from './plan-windows.ts';
  * `model.id` and `session_id`), so the line speaks of that model and session.
  */
 
-export type StatusDeps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'planWindows' | 'planSwitchThreshold' | 'sessions' | 'breakers'> & {
+export type StatusDeps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'addressFailures' | 'planWindows' | 'planSwitchThreshold' | 'sessions' | 'breakers'> & {
   /** This month's Bedrock spend of a user and the budget (null: none); cached briefly by the caller. */
   bedrockSpend(userId: string): Promise<{ spentUsd: string; budgetUsd: string | null; resetsAt: Date }>;
   timeZone: string;

@@ -58,6 +58,39 @@ async function healthMs(): Promise<number> {
 }
 
 describe('request intake', () => {
+  it('refuses an address past 300 unknown keys a minute without looking them up, while keys already known still work from it', async () => {
+    const from = (address: string, rawKey: string) =>
+      request(`${proxy.url}/ak/${rawKey}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-api03-dev', 'x-forwarded-for': address },
+        body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then(async (res) => ({ status: res.statusCode, retryAfter: res.headers['retry-after'], body: (await res.body.json()) as { error: { type: string } } }));
+    const known = await proxy.createKey();
+    expect((await from('198.51.100.7', known.rawKey)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 301; i++) statuses.push((await from('198.51.100.7', unknownKey())).status);
+    expect(statuses.slice(0, 300).every((s) => s === 401)).toBe(true);
+    const limited = await from('198.51.100.7', unknownKey());
+    expect(limited).toMatchObject({ status: 429, body: { error: { type: 'rate_limit_error' } } });
+    expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+    expect((await from('198.51.100.7', known.rawKey)).status).toBe(200);
+    expect((await from('198.51.100.8', unknownKey())).status).toBe(401);
+  });
+
+  it('makes an address past 300 bad admin tokens a minute wait, while a valid session still works from it', async () => {
+    const users = (address: string, token: string) =>
+      request(`${proxy.url}/admin/users`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } }).then(async (res) => {
+        await res.body.dump();
+        return res.statusCode;
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 301; i++) statuses.push(await users('203.0.113.9', `not-a-token-${i}`));
+    expect(statuses.slice(0, 300).every((s) => s === 401)).toBe(true);
+    expect(statuses[300]).toBe(429);
+    expect(await users('203.0.113.9', await proxy.adminToken())).toBe(200);
+    expect(await users('203.0.113.10', 'not-a-token')).toBe(401);
+  });
+
   it('answers 60 parallel 31 MB bodies with unknown keys without buffering them, and keeps serving', async () => {
     for (let i = 0; i < 5; i++) expect(await validTurn()).toBe(200);
     const idle = process.memoryUsage().rss;
