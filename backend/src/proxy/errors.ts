@@ -26,7 +26,8 @@ const CATALOG = {
     message: (max: number) => `model: must be a model name of at most ${max} characters, without control characters`,
   },
   PROXY_BAD_LIMIT: { status: 400, type: 'invalid_request_error', message: () => 'limit: must be an integer from 1 to 1000' },
-  PROXY_KEY_UNKNOWN: { status: 401, type: 'authentication_error', message: () => 'Invalid or inactive access key' },
+  // A final answer: without x-should-retry Claude Code retries a 401 for minutes before it says so.
+  PROXY_KEY_UNKNOWN: { status: 401, type: 'authentication_error', message: () => 'Invalid or inactive access key', headers: NO_RETRY },
   PROXY_NO_BEDROCK_KEY: {
     status: 403,
     type: 'permission_error',

@@ -79,12 +79,25 @@ describe('Claude Code CLI through the proxy', () => {
     expect(strayConnections).toBe(0);
   });
 
-  it('shows Claude Code a clear failure for a revoked key', async () => {
+  it('shows Claude Code a clear failure for a revoked key at once: its own retries stop on the 401', async () => {
+    const revoked = await proxy.createKey();
+    const admin = { authorization: `Bearer ${await proxy.adminToken()}` };
+    const res = await fetch(`${proxy.url}/admin/access-keys/${revoked.accessKeyId}`, { method: 'DELETE', headers: admin });
+    expect(res.status).toBe(204);
     const before = fake.requests.length;
-    const run = await claudeP({ ANTHROPIC_BASE_URL: `${proxy.url}/ak/ak_${'0'.repeat(43)}`, ANTHROPIC_API_KEY: 'sk-x' });
+    const refusedBefore = proxy.logs.filter((l) => l.code === 'PROXY_KEY_UNKNOWN').length;
+    // The CLI's own retry policy, as a developer has it (the other tests turn it off).
+    const run = await runClaude(claude, {
+      args: ['-p', 'say hi'],
+      env: { ANTHROPIC_BASE_URL: `${proxy.url}/ak/${revoked.rawKey}`, ANTHROPIC_API_KEY: 'sk-x' },
+      trapProxy: `http://127.0.0.1:${trapPort}`,
+      unsetEnv: ['CLAUDE_CODE_MAX_RETRIES'],
+    });
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toMatch(/401|Invalid or inactive access key|authentication/i);
     expect(fake.requests.length).toBe(before);
+    // One request, no retries: the answer said not to.
+    expect(proxy.logs.filter((l) => l.code === 'PROXY_KEY_UNKNOWN').length - refusedBefore).toBe(1);
   });
 });
 

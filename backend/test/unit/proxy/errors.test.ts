@@ -12,7 +12,9 @@ describe('the proxy error catalog', () => {
     });
     expect(proxyError('BUDGET_MODEL_UNPRICED', 'us.anthropic.claude-opus-5-5')).toMatchObject({ status: 403, headers: { 'x-should-retry': 'false' } });
     expect(proxyError('PLAN_UNREACHABLE', ' (ECONNREFUSED)').message).toBe('Could not reach Anthropic (ECONNREFUSED)');
-    expect(proxyError('PROXY_KEY_UNKNOWN').headers).toEqual({});
+    // A final answer: Claude Code stops retrying on it.
+    expect(proxyError('PROXY_KEY_UNKNOWN').headers).toEqual({ 'x-should-retry': 'false' });
+    expect(proxyError('PROXY_MODEL_MISSING').headers).toEqual({});
   });
 
   it('tells Fastify’s read errors apart', () => {
