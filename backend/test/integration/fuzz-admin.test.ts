@@ -2,30 +2,22 @@
 // with a fixed seed, so a failure replays; bench/fuzz.ts runs the same property for longer.
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
-import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.ts';
-import { adminRoutesProperty, fuzzServerEnv, prepareTarget, send, type FuzzTarget } from '../fuzz/properties.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { adminRoutesProperty, send, type FuzzTarget } from '../fuzz/properties.ts';
+import type { TestApp } from '../support/app.ts';
+import { startFuzzStack, type FuzzStack } from '../support/fuzz-stack.ts';
 
 const SEED = 4242;
 fc.configureGlobal({ seed: SEED, numRuns: 1500, endOnFailure: true });
 
-let anthropic: FakeAnthropic;
-let bedrock: FakeBedrock;
+let stack: FuzzStack;
 let proxy: TestApp;
 let target: FuzzTarget;
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic();
-  bedrock = await startFakeBedrock();
-  proxy = await startTestApp(fuzzServerEnv(anthropic.url, bedrock.url));
-  target = await prepareTarget(proxy.url, await proxy.adminToken());
+  stack = await startFuzzStack();
+  ({ proxy, target } = stack);
 });
-afterAll(async () => {
-  await proxy?.close();
-  await anthropic?.close();
-  await bedrock?.close();
-});
+afterAll(() => stack?.close());
 
 it('every admin route: never a 5xx, errors as {error:{type,message}}, no internal text', { timeout: 60_000 }, async () => {
   expect(target.operations.length).toBeGreaterThanOrEqual(27);

@@ -2,36 +2,28 @@
 // failure replays; bench/fuzz.ts runs the same properties for longer.
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
-import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.ts';
-import { fuzzServerEnv, prepareTarget, proxyGatewayProperty, proxyMessagesProperty, send, type FuzzTarget } from '../fuzz/properties.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { proxyGatewayProperty, proxyMessagesProperty, send, type FuzzTarget } from '../fuzz/properties.ts';
+import type { TestApp } from '../support/app.ts';
+import { startFuzzStack, type FuzzStack } from '../support/fuzz-stack.ts';
 
 const SEED = 4242;
 fc.configureGlobal({ seed: SEED, numRuns: 600, endOnFailure: true });
 
-let anthropic: FakeAnthropic;
-let bedrock: FakeBedrock;
+let stack: FuzzStack;
 let proxy: TestApp;
 let target: FuzzTarget;
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic();
-  bedrock = await startFakeBedrock();
-  proxy = await startTestApp(fuzzServerEnv(anthropic.url, bedrock.url));
-  target = await prepareTarget(proxy.url, await proxy.adminToken());
+  stack = await startFuzzStack();
+  ({ proxy, target } = stack);
 });
-afterAll(async () => {
-  await proxy?.close();
-  await anthropic?.close();
-  await bedrock?.close();
-});
+afterAll(() => stack?.close());
 
 it('POST /v1/messages and count_tokens: never a 5xx, errors in Anthropic\'s shape, no internal text', { timeout: 60_000 }, async () => {
   await fc.assert(proxyMessagesProperty(target));
   // The fakes keep every request: forget them, or a long run holds every body.
-  anthropic.requests.length = 0;
-  bedrock.requests.length = 0;
+  stack.anthropic.requests.length = 0;
+  stack.bedrock.requests.length = 0;
   expect((await send(proxy.url, { method: 'GET', path: '/health' })).status).toBe(200);
   // Every request the fuzzer sent still lands in the usage table: no input may fail a batch.
   await Promise.race([proxy.flushUsage(), new Promise((r) => setTimeout(r, 5_000))]);
