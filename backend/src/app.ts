@@ -77,7 +77,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-// Request bodies a task holds at once (a quarter of the seed's 1 GiB task), and how many one key may send at once.
+// Request bodies a task holds at once (a quarter of the 1 GiB task infra/ deploys), and how many one key may send at once.
 const BODY_INTAKE = { maxBufferedBytes: 256 * 1024 * 1024, maxUploadsPerKey: 32 };
 
 // Requests with an unknown key or token one client address may make a minute (per task) before it
