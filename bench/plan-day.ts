@@ -41,6 +41,7 @@ Date.now = () => virtualNow;
 
 const { startInProcessProxy } = await import('./in-process-proxy.ts');
 const { costEvent } = await import('../backend/src/accounting/cost.ts');
+const { usageEvent } = await import('../backend/test/support/usage-events.ts');
 const { resolveBedrockModel } = await import('../backend/src/bedrock/models.ts');
 const { startFakeAnthropic, errorReply, unifiedLimitHeaders } = await import('../backend/test/fakes/anthropic.ts');
 const { messageToEvents, textMessage } = await import('../backend/test/fakes/anthropic-messages.ts');
@@ -66,28 +67,10 @@ function day(): Turn[] {
 /** What a turn costs at `provider`'s prices (the product's price book). */
 function priceOf(app: App, provider: 'plan' | 'bedrock', tokens: Tokens, at: number): number {
   const servedModel = provider === 'plan' ? MODEL : resolveBedrockModel(MODEL, 'us-east-1', []).modelId;
-  const cost = costEvent(app.accounting.prices.current(), {
-    requestId: 'sim',
-    occurredAt: new Date(at),
-    userId: 'u',
-    accessKeyId: 'k',
-    endpoint: 'messages',
-    provider,
-    isFallback: provider === 'bedrock',
-    fallbackReason: null,
-    requestedModel: MODEL,
-    servedModel,
-    stream: true,
-    statusCode: 200,
-    outcome: 'completed',
-    errorType: null,
-    stopReason: 'end_turn',
-    latencyMs: 0,
-    ttfbMs: 0,
-    upstreamRequestId: null,
-    region: provider === 'bedrock' ? 'us-east-1' : null,
-    ...tokens,
-  });
+  const cost = costEvent(
+    app.accounting.prices.current(),
+    usageEvent({ occurredAt: new Date(at), provider, requestedModel: MODEL, servedModel, region: provider === 'bedrock' ? 'us-east-1' : null, ...tokens }),
+  );
   if (!cost) throw new Error(`no ${provider} price for ${MODEL}`);
   return Number(cost.totalUsd);
 }

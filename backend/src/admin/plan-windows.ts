@@ -3,14 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { formatZoned } from '../accounting/calendar.ts';
 import { normalizeUsd, sumUsd } from '../accounting/money.ts';
-import { ReportRangeError, bucketStarts, resolveRange, type ReportRange } from '../accounting/reports.ts';
 import { isWarning, type UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { UserRow } from '../db/user-repository.ts';
 import { parkFor, type Park, type PlanPolicy } from '../proxy/plan-window-policy.ts';
 import type { PlanWindowEntry } from '../proxy/plan-windows.ts';
 import { breakerJson } from './circuit-breakers.ts';
-import { AdminError, notFound } from './errors.ts';
+import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
+import { periodJson, reportBuckets, reportRange } from './report-range.ts';
 import { updateUserSettings } from './user-settings.ts';
 import { IdParams, PlanPark, PlanReport, PlanReportQuery, PlanSettings, PlanWindow, PlanWindowList, PlanWindowQuery, PutPlanSettingsBody } from './schemas.ts';
 
@@ -133,17 +133,8 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
     async (request) => {
       const q = request.query;
       const { timeZone, reports } = deps.accounting;
-      let r: ReportRange;
-      let starts: Date[];
-      const oneDay = q.period === 'day' || (q.period === undefined && q.start_date === undefined);
-      const bucket = q.bucket ?? (oneDay ? 'hour' : 'day');
-      try {
-        r = resolveRange({ period: q.period, startDate: q.start_date, endDate: q.end_date }, new Date(), timeZone);
-        starts = bucketStarts(r, bucket, timeZone);
-      } catch (err) {
-        if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
-        throw err;
-      }
+      const r = reportRange(q, timeZone);
+      const { bucket, starts } = reportBuckets(q, r, timeZone);
       const report = await reports.plan({ start: r.start, end: r.end, userId: q.user_id, bucket, timeZone });
       const byStart = new Map(report.buckets.map((b) => [b.bucketStart.getTime(), b]));
       const windows = await planWindows(q.user_id);
@@ -154,7 +145,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
       };
       const early = report.bedrockByReason.find((b) => b.reason === 'plan_threshold');
       return {
-        period: { start: formatZoned(r.start, timeZone), end: formatZoned(r.end, timeZone), timezone: timeZone },
+        period: periodJson(r, timeZone),
         bucket,
         buckets: starts.map((start) => {
           const b = byStart.get(start.getTime());

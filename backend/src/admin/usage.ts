@@ -1,23 +1,20 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { formatZoned, type Granularity } from '../accounting/calendar.ts';
+import { formatZoned } from '../accounting/calendar.ts';
 import { formatUsd, toPico } from '../accounting/money.ts';
 import {
   addTotals,
-  bucketStarts,
   emptyTotals,
   fillBuckets,
-  ReportRangeError,
-  resolveRange,
   sourceGranularity,
   totalCostUsd,
   type ReportRange,
   type UsageTotals,
 } from '../accounting/reports.ts';
 import type { UsageFilters } from '../db/usage-report-repository.ts';
-import { AdminError } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
+import { periodJson, reportBuckets, reportRange, type RangeParams } from './report-range.ts';
 import { BreakdownQuery, CostBreakdown, FallbackQuery, Fallbacks, TopUsers, TopUsersQuery, UsageQuery, UsageReport, UsageTotalsJson } from './schemas.ts';
 
 // Usage reports over the rollups (accounting/reports.ts): every period in TIMEZONE, money as exact
@@ -43,21 +40,12 @@ export function totalsJson(t: UsageTotals): Static<typeof UsageTotalsJson> {
   };
 }
 
-type RangeParams = { period?: 'day' | 'week' | 'month'; start_date?: string; end_date?: string };
-
 export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { reports, timeZone } = deps.accounting;
 
-  const range = (q: RangeParams): ReportRange => {
-    try {
-      return resolveRange({ period: q.period, startDate: q.start_date, endDate: q.end_date }, new Date(), timeZone);
-    } catch (err) {
-      if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
-      throw err;
-    }
-  };
-  const periodJson = (r: ReportRange) => ({ start: formatZoned(r.start, timeZone), end: formatZoned(r.end, timeZone), timezone: timeZone });
+  const range = (q: RangeParams): ReportRange => reportRange(q, timeZone);
+  const period = (r: ReportRange) => periodJson(r, timeZone);
 
   app.get(
     '/usage',
@@ -65,22 +53,13 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
     async (request) => {
       const q = request.query;
       const r = range(q);
-      // Hours for a day (asked for, or the default range), days for anything longer.
-      const oneDay = q.period === 'day' || (q.period === undefined && q.start_date === undefined);
-      const bucket: Granularity = q.bucket ?? (oneDay ? 'hour' : 'day');
-      let starts: Date[];
-      try {
-        starts = bucketStarts(r, bucket, timeZone);
-      } catch (err) {
-        if (err instanceof ReportRangeError) throw new AdminError(400, 'invalid_request_error', `${err.field}: ${err.message}`);
-        throw err;
-      }
+      const { bucket, starts } = reportBuckets(q, r, timeZone);
       const filters: UsageFilters = { userId: q.user_id, accessKeyId: q.access_key_id, provider: q.provider, model: q.model };
       const rows = await reports.byBucket({ granularity: sourceGranularity(r, bucket, timeZone), start: r.start, end: r.end, filters });
       const buckets = fillBuckets(starts, rows);
       const totals = buckets.reduce((sum, b) => addTotals(sum, b.totals), emptyTotals());
       return {
-        period: periodJson(r),
+        period: period(r),
         bucket,
         totals: totalsJson(totals),
         buckets: buckets.map((b) => ({ start: formatZoned(b.start, timeZone), ...totalsJson(b.totals) })),
@@ -104,7 +83,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
         limit: q.limit ?? 10,
       });
       return {
-        period: periodJson(r),
+        period: period(r),
         by,
         items: rows.map((row) => {
           const t = row.totals;
@@ -124,7 +103,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
       const { requests, fallbacks } = await reports.fallbacks({ start: r.start, end: r.end, userId: q.user_id });
       const fallbackRequests = fallbacks.reduce((n, f) => n + f.requests, 0);
       return {
-        period: periodJson(r),
+        period: period(r),
         requests,
         fallback_requests: fallbackRequests,
         fallback_rate: requests > 0 ? fallbackRequests / requests : null,
@@ -147,7 +126,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
       });
       const totals = rows.reduce((sum, row) => addTotals(sum, row.totals), emptyTotals());
       return {
-        period: periodJson(r),
+        period: period(r),
         totals: totalsJson(totals),
         items: rows.map((row) => ({ provider: row.provider, model: row.model, ...totalsJson(row.totals) })),
       };

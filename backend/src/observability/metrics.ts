@@ -42,7 +42,7 @@ export interface MetricEvent {
 }
 
 /** Bedrock served it because the Plan window was at its limit or the user's threshold. */
-export function isPlanLimitFallback(event: Pick<MetricEvent, 'fallbackReason'>): boolean {
+function isPlanLimitFallback(event: Pick<MetricEvent, 'fallbackReason'>): boolean {
   return event.fallbackReason === 'usage_limit' || event.fallbackReason === 'plan_threshold';
 }
 

@@ -4,7 +4,9 @@ import type { KeyContext } from './access-keys.ts';
 import { authenticate, refuse } from './admission.ts';
 import type { ProxyDeps } from './deps.ts';
 import { requestReadError } from './errors.ts';
+import type { FallbackReason } from './plan-verdict.ts';
 import { policyOf, type Park } from './plan-window-policy.ts';
+import { nextAction } from './routing.ts';
 import type { PlanWindowEntry } from './plan-windows.ts';
 
 /**
@@ -24,7 +26,7 @@ export type StatusDeps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'ad
 export interface Status {
   provider: 'plan' | 'bedrock';
   /** Why Bedrock serves now (null: it does not, or it is the user's only provider). */
-  reason: 'usage_limit' | 'plan_threshold' | 'circuit_open' | 'session_sticky' | null;
+  reason: FallbackReason | null;
   /** When requests go back to Anthropic, when known. */
   until: string | null;
   routing_strategy: KeyContext['routingStrategy'];
@@ -40,19 +42,27 @@ export interface Status {
 
 const iso = (unixSeconds: number | null | undefined): string | null => (unixSeconds ? new Date(unixSeconds * 1000).toISOString() : null);
 
-/** Where a request of this key (for `model`, in `sessionId`) goes now. */
+/**
+ * Where a request of this key (for `model`, in `sessionId`) goes now: the proxy's own routing
+ * decision (proxy/routing.ts), taken from the breaker's state rather than its decision (which would
+ * hand out a probe), for a key with a Bedrock credential.
+ */
 function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: string | undefined): { provider: Status['provider']; reason: Status['reason']; park: Park | null } {
-  if (key.routingStrategy === 'bedrock_only') return { provider: 'bedrock', reason: null, park: null };
-  if (key.routingStrategy === 'plan_only') return { provider: 'plan', reason: null, park: null };
-  const park = deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), model);
-  if (park) return { provider: 'bedrock', reason: park.reason, park };
-  if (deps.breakers.snapshot(key.accessKeyId).state === 'open') return { provider: 'bedrock', reason: 'circuit_open', park: null };
-  if (deps.sessions.warmOnBedrock(key.accessKeyId, sessionId)) return { provider: 'bedrock', reason: 'session_sticky', park: null };
-  return { provider: 'plan', reason: null, park: null };
+  const mayFallBack = key.routingStrategy === 'plan_first';
+  const park = mayFallBack ? deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), model) : null;
+  const action = nextAction({
+    strategy: key.routingStrategy,
+    endpoint: 'messages',
+    parked: park?.reason ?? null,
+    breaker: deps.breakers.snapshot(key.accessKeyId).state === 'open' ? 'skip' : 'try',
+    sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(key.accessKeyId, sessionId),
+    credential: true,
+  });
+  return action.do === 'serve-bedrock' ? { provider: 'bedrock', reason: action.reason, park } : { provider: 'plan', reason: null, park: null };
 }
 
 /** The status of a key now: pure but for the clock. */
-export function statusOf(input: {
+function statusOf(input: {
   key: KeyContext;
   route: ReturnType<typeof routeNow>;
   entry: PlanWindowEntry | undefined;
@@ -76,7 +86,8 @@ export function statusOf(input: {
   return { ...status, text: statusText(status, timeZone) };
 }
 
-const REASONS: Record<NonNullable<Status['reason']>, string> = {
+// Before Anthropic is asked, only these take a request to Bedrock (proxy/routing.ts).
+const REASONS: Partial<Record<FallbackReason, string>> = {
   usage_limit: 'Plan limit',
   plan_threshold: 'Plan threshold',
   circuit_open: 'Anthropic failing',
@@ -84,12 +95,12 @@ const REASONS: Record<NonNullable<Status['reason']>, string> = {
 };
 
 /** `Plan · 5h 42% (resets 14:00) · 7d 63% (resets Mon 09:00) · Bedrock $12.40 of $100.00 this month`. */
-export function statusText(s: Omit<Status, 'text'>, timeZone: string): string {
+function statusText(s: Omit<Status, 'text'>, timeZone: string): string {
   const time = (at: string, withDay: boolean) =>
     new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', ...(withDay ? { weekday: 'short' } : {}) }).format(new Date(at));
   const percent = (u: number | null) => (u === null ? '?' : `${Math.round(u * 100)}%`);
   const parts: string[] = [];
-  const why = s.reason ? ` (${REASONS[s.reason]}${s.until ? ` until ${time(s.until, Date.parse(s.until) - Date.now() > 86_400_000)}` : ''})` : '';
+  const why = s.reason ? ` (${REASONS[s.reason] ?? s.reason}${s.until ? ` until ${time(s.until, Date.parse(s.until) - Date.now() > 86_400_000)}` : ''})` : '';
   parts.push(`${s.provider === 'plan' ? 'Plan' : 'Bedrock'}${why}`);
   if (s.plan) {
     const w = (name: string, r: { utilization: number | null; resets_at: string | null } | null, withDay: boolean) =>

@@ -35,7 +35,7 @@ export interface AdminCredentials {
  * A MAC of the admin's username and password hash under the token key, truncated: carried in every
  * token (`cfp`), so changing ADMIN_CREDENTIALS ends every session minted before, on every task.
  */
-export function credentialFingerprint(key: Uint8Array, admin: AdminCredentials): string {
+function credentialFingerprint(key: Uint8Array, admin: AdminCredentials): string {
   return createHmac('sha256', key).update('admin-credentials\0').update(admin.username).update('\0').update(admin.passwordHash).digest().subarray(0, 16).toString('base64url');
 }
 
@@ -70,9 +70,4 @@ export async function verifyAdminSession(key: Uint8Array, token: string, admin: 
   } catch {
     return null;
   }
-}
-
-/** The admin's username, or null wherever verifyAdminSession gives null. */
-export async function verifyAdminToken(key: Uint8Array, token: string, admin: AdminCredentials): Promise<string | null> {
-  return (await verifyAdminSession(key, token, admin))?.username ?? null;
 }

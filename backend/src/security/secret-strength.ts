@@ -15,7 +15,7 @@ function isRepetition(text: string): boolean {
 }
 
 /** Bits by the text's own character frequencies (Shannon): a random 32-character hex string has ~115. */
-export function estimatedBits(text: string): number {
+function estimatedBits(text: string): number {
   const counts = new Map<string, number>();
   for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   let perChar = 0;

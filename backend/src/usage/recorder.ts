@@ -58,6 +58,11 @@ export class UsageRecorder {
   #inSpill = 0;
   /** Appends and the replay's claim of the file take turns, so no append lands in a claimed file. */
   #fileTurn: Promise<unknown> = Promise.resolve();
+  /**
+   * Whether a spill file may be waiting: known at start, set by every append, cleared when a replay
+   * finds none. Only this process writes its spill file, so the timers need not ask the disk.
+   */
+  #spillOnDisk: boolean;
   #failures = 0;
   #nextAttemptAt = 0;
   #closed = false;
@@ -71,6 +76,7 @@ export class UsageRecorder {
     this.#spillIntervalMs = options.spillIntervalMs ?? 50;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#price = options.price;
+    this.#spillOnDisk = fs.existsSync(this.#spillFile) || fs.existsSync(this.#claimedFile);
   }
 
   start(): void {
@@ -184,7 +190,7 @@ export class UsageRecorder {
   }
 
   #hasSpill(): boolean {
-    return fs.existsSync(this.#spillFile) || fs.existsSync(this.#claimedFile);
+    return this.#spillOnDisk;
   }
 
   get #claimedFile(): string {
@@ -214,16 +220,20 @@ export class UsageRecorder {
       }
       // A new file's directory entry must be durable too, or a power loss can lose the whole file.
       if (created) await syncDirectory(dir);
+      this.#spillOnDisk = true;
     });
   }
 
   async #replaySpill(): Promise<void> {
     // Claim the file first so spills made while we replay go to a new one. A claimed file left by
     // an interrupted replay is finished first (inserts skip events already stored).
-    for (;;) {
+    while (this.#spillOnDisk) {
       const claimed = await this.#takeTurn(async () => {
         if (fs.existsSync(this.#claimedFile)) return true;
-        if (!fs.existsSync(this.#spillFile)) return false;
+        if (!fs.existsSync(this.#spillFile)) {
+          this.#spillOnDisk = false; // in this turn: an append after it sets it again
+          return false;
+        }
         await fs.promises.rename(this.#spillFile, this.#claimedFile);
         return true;
       });

@@ -20,6 +20,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.ts';
 import { testDatabaseKind } from '../support/db.ts';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const main = path.join(import.meta.dirname, '../../src/main.ts');
 const ADMIN = { username: 'ops', password: 'crash-test-password' };
@@ -34,17 +35,8 @@ const SPILL_MS = 50;
  */
 const ALLOWANCE_MS = 250;
 
-/** mulberry32: a fixed seed gives the same kill moments on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(20261125);
+// A fixed seed gives the same kill moments on every run.
+const random = seededRandom(20261125);
 
 interface Server {
   child: ChildProcess;

@@ -2,8 +2,11 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { accessKeyPrefix, createAccessKeyHasher, generateAccessKey, isAccessKeyFormat } from '../../../src/security/access-key.ts';
-import { deriveJwtKey, signAdminToken, verifyAdminToken } from '../../../src/security/jwt.ts';
+import { deriveJwtKey, signAdminToken, verifyAdminSession, type AdminCredentials } from '../../../src/security/jwt.ts';
 import { hashPassword, isPasswordHash, verifyPassword } from '../../../src/security/passwords.ts';
+
+/** The username a token's session names, or null. */
+const verifyAdminToken = async (key: Uint8Array, token: string, admin: AdminCredentials) => (await verifyAdminSession(key, token, admin))?.username ?? null;
 
 describe('access keys', () => {
   it('are ak_ + 32 random bytes in base64url', () => {

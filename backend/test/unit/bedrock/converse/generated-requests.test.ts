@@ -13,22 +13,14 @@ import { buildConverseRequest } from '../../../../src/bedrock/converse/request.t
 import { BEDROCK_MARK, historyFor, markBedrock } from '../../../../src/bedrock/thinking-provenance.ts';
 import { converseRuleViolations, converseWireBody } from '../../../fakes/bedrock.ts';
 import { bedrockSignature } from '../../../fakes/thinking-rules.ts';
+import { seededRandom } from '../../../support/seeded-random.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
 const TOOLS = ['Read', 'Bash', 'Edit', 'Write', 'Grep'];
 
 function generate(seed: number): AnthropicRequest {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const chance = (p: number) => random() < p;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   let breakpoints = 0;
