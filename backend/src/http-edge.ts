@@ -18,10 +18,12 @@ export function httpEdge(app: FastifyInstance): void {
     if (status === 500) request.log.error({ err, reqId: request.id }, 'request failed');
     sendError(request, reply, status, status === 500 ? 'Internal server error' : 'The request could not be served');
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, proxy included, and awaits nothing.
+  app.addHook('onRequest', (request, reply, done) => {
     // request.protocol reads X-Forwarded-Proto from the ALB (trustProxy in server.ts). Only then:
     // over plain HTTP (a laptop) HSTS means nothing, and must not pin a development host.
     if (request.protocol === 'https') reply.raw.setHeader('strict-transport-security', HSTS);
+    done();
   });
 }
 

@@ -44,6 +44,16 @@ export function createBodyIntake(options: BodyIntakeOptions): BodyIntake {
     if (n > 0) uploads.set(key, n);
     else uploads.delete(key);
   };
+  // Bodies still arriving, checked for their rate by one timer for all of them (not one per request).
+  const arriving = new Set<{ startedAt: number; bytes: () => number; cut: (error: ProxyError) => void }>();
+  const tooSlow = () => proxyError('PROXY_BODY_TOO_SLOW', Math.round(options.minBytesPerSecond / 1024));
+  setInterval(() => {
+    const t = now();
+    for (const body of arriving) {
+      const elapsed = t - body.startedAt;
+      if (elapsed >= options.graceMs && body.bytes() < (options.minBytesPerSecond * elapsed) / 1000) body.cut(tooSlow());
+    }
+  }, checkEvery).unref();
 
   return {
     get bufferedBytes() {
@@ -55,17 +65,16 @@ export function createBodyIntake(options: BodyIntakeOptions): BodyIntake {
       if (declaredBytes !== null && buffered + declaredBytes > options.maxBufferedBytes) return proxyError('PROXY_BODY_BUDGET', budgetMb);
       uploads.set(accessKeyId, (uploads.get(accessKeyId) ?? 0) + 1);
       let held = 0;
-      let uploading = true;
       let released = false;
-      let timer: NodeJS.Timeout | undefined;
+      let watched: { startedAt: number; bytes: () => number; cut: (error: ProxyError) => void } | undefined;
+      let uploading = true;
       const finishUpload = () => {
-        clearInterval(timer);
+        if (watched) arriving.delete(watched);
         if (uploading) endUpload(accessKeyId);
         uploading = false;
       };
       return {
         wrap(body) {
-          const startedAt = now();
           const counted = new Transform({
             transform(chunk: Buffer, _encoding, done) {
               if (released) return done();
@@ -79,13 +88,8 @@ export function createBodyIntake(options: BodyIntakeOptions): BodyIntake {
               done();
             },
           });
-          timer = setInterval(() => {
-            const elapsed = now() - startedAt;
-            if (elapsed >= options.graceMs && held < (options.minBytesPerSecond * elapsed) / 1000) {
-              counted.destroy(proxyError('PROXY_BODY_TOO_SLOW', Math.round(options.minBytesPerSecond / 1024)));
-            }
-          }, checkEvery);
-          timer.unref();
+          watched = { startedAt: now(), bytes: () => held, cut: (error) => counted.destroy(error) };
+          arriving.add(watched);
           counted.once('close', finishUpload);
           body.once('error', (err) => counted.destroy(err));
           return body.pipe(counted);
