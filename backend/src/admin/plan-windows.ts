@@ -4,8 +4,9 @@ import type { Static } from 'typebox';
 import { formatZoned } from '../accounting/calendar.ts';
 import { normalizeUsd, sumUsd } from '../accounting/money.ts';
 import { isWarning, type UnifiedLimits } from '../anthropic/unified-limits.ts';
+import type { DescribedKey } from '../db/access-key-repository.ts';
 import type { UserRow } from '../db/user-repository.ts';
-import { parkFor, type Park, type PlanPolicy } from '../proxy/plan-window-policy.ts';
+import { parkFor, policyOf, type Park } from '../proxy/plan-window-policy.ts';
 import type { PlanWindowEntry } from '../proxy/plan-windows.ts';
 import { breakerJson } from './circuit-breakers.ts';
 import { notFound } from './errors.ts';
@@ -51,15 +52,13 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
     const readings = new Map(deps.planWindows.list().map((e) => [e.accessKeyId, e]));
     const ids = new Set([...readings.keys(), ...deps.breakers.list().map((b) => b.accessKeyId)]);
     const keys = (await deps.accessKeys.describe([...ids])).filter((k) => !userId || k.userId === userId);
-    const users = new Map<string, UserRow | null>();
-    for (const k of keys) if (!users.has(k.userId)) users.set(k.userId, await deps.users.get(k.userId));
     return keys
-      .map((k) => windowJson(k, readings.get(k.id), users.get(k.userId) ?? null))
+      .map((k) => windowJson(k, readings.get(k.id)))
       .sort((a, b) => a.user_name.localeCompare(b.user_name) || a.key_prefix.localeCompare(b.key_prefix));
   }
 
-  function windowJson(k: { id: string; keyPrefix: string; userId: string; userName: string }, entry: PlanWindowEntry | undefined, user: UserRow | null): Static<typeof PlanWindow> {
-    const policy: PlanPolicy = { threshold: user?.planSwitchThreshold ?? serverThreshold, overage: user?.planOverage ?? 'move' };
+  function windowJson(k: DescribedKey, entry: PlanWindowEntry | undefined): Static<typeof PlanWindow> {
+    const policy = policyOf(k, serverThreshold);
     const now = Date.now();
     const park = (model: string) => (entry ? parkJson(parkFor(entry.limits, entry.observedAt, policy, model, now)) : null);
     const limits = entry?.limits;
@@ -76,7 +75,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
       overage_status: limits?.overageStatus ?? null,
       warning: limits ? isWarning(limits) : false,
       threshold: policy.threshold,
-      threshold_source: user?.planSwitchThreshold != null ? 'user' : 'server',
+      threshold_source: k.planSwitchThreshold !== null ? 'user' : 'server',
       overage_policy: policy.overage,
       parked: { opus: park(FAMILY_MODELS.opus), sonnet: park(FAMILY_MODELS.sonnet), other: park(FAMILY_MODELS.other) },
       breaker: breakerJson(deps.breakers.snapshot(k.id)),

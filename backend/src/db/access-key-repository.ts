@@ -5,6 +5,15 @@ import { accessKeys, users } from './schema.ts';
 export type AccessKeyRow = typeof accessKeys.$inferSelect;
 
 /** What the proxy needs of a usable key and its user, in one query. */
+export interface DescribedKey {
+  id: string;
+  keyPrefix: string;
+  userId: string;
+  userName: string;
+  planSwitchThreshold: number | null;
+  planOverage: 'stay' | 'move';
+}
+
 export interface UsableKeyRow {
   accessKeyId: string;
   userId: string;
@@ -26,8 +35,8 @@ export interface AccessKeyRepository {
   /** `id` may be chosen up front (a rotated key's Bedrock key is encrypted for it before the insert). */
   create(input: { id?: string; userId: string; keyHash: string; keyPrefix: string; bedrockRegion: string | null }): Promise<AccessKeyRow>;
   listByUser(userId: string): Promise<AccessKeyRow[]>;
-  /** Prefix and user of each of these keys (one query), for lists keyed by access key id. */
-  describe(ids: readonly string[]): Promise<{ id: string; keyPrefix: string; userId: string; userName: string }[]>;
+  /** Prefix, user and the user's Plan rule of each of these keys (one query), for lists keyed by access key id. */
+  describe(ids: readonly string[]): Promise<DescribedKey[]>;
   get(id: string): Promise<AccessKeyRow | null>;
   revoke(id: string): Promise<AccessKeyRow | null>;
   /** Revokes a key that is not revoked yet; null when there is none (unknown or already revoked). */
@@ -90,7 +99,14 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
     async describe(ids) {
       if (ids.length === 0) return [];
       return db
-        .select({ id: accessKeys.id, keyPrefix: accessKeys.keyPrefix, userId: accessKeys.userId, userName: users.name })
+        .select({
+          id: accessKeys.id,
+          keyPrefix: accessKeys.keyPrefix,
+          userId: accessKeys.userId,
+          userName: users.name,
+          planSwitchThreshold: users.planSwitchThreshold,
+          planOverage: users.planOverage,
+        })
         .from(accessKeys)
         .innerJoin(users, eq(users.id, accessKeys.userId))
         .where(inArray(accessKeys.id, [...ids]));
