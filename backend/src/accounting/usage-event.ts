@@ -42,4 +42,11 @@ export interface UsageEvent extends TokenUsage {
   plan7dUtilization?: number | null;
   /** The first request of a Claude Code session on this provider after the other one served it. */
   providerSwitch?: boolean;
+  /**
+   * A fallback to Bedrock was wanted (Anthropic refused or failed) but could not happen, so Anthropic's
+   * answer went to the client: no_bedrock_key (the key has none) or no_mapping (no Bedrock model).
+   */
+  fallbackUnavailable?: FallbackUnavailable | null;
 }
+
+export type FallbackUnavailable = 'no_bedrock_key' | 'no_mapping';

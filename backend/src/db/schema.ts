@@ -74,6 +74,8 @@ export const usageEvents = pgTable('usage_events', {
   plan5hUtilization: real('plan_5h_utilization'),
   plan7dUtilization: real('plan_7d_utilization'),
   providerSwitch: boolean('provider_switch').notNull().default(false),
+  errorCode: text('error_code'),
+  fallbackUnavailable: text('fallback_unavailable'),
 });
 
 export const planWindows = pgTable('plan_windows', {

@@ -73,6 +73,8 @@ const eventRow = (e: PricedUsageEvent) => ({
   plan_5h_utilization: e.plan5hUtilization ?? null,
   plan_7d_utilization: e.plan7dUtilization ?? null,
   provider_switch: e.providerSwitch ?? false,
+  error_code: e.errorCode ?? null,
+  fallback_unavailable: e.fallbackUnavailable ?? null,
 });
 
 const EVENT_TYPES: Record<keyof ReturnType<typeof eventRow>, string> = {
@@ -112,6 +114,8 @@ const EVENT_TYPES: Record<keyof ReturnType<typeof eventRow>, string> = {
   plan_5h_utilization: 'real',
   plan_7d_utilization: 'real',
   provider_switch: 'boolean',
+  error_code: 'text',
+  fallback_unavailable: 'text',
 };
 
 const rollupRow = (r: RollupRow) => ({
