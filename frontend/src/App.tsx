@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Alert } from './components/Alert.tsx';
 import { Layout } from './components/Layout.tsx';
+import { AppSkeleton, PageSkeleton } from './components/Skeleton.tsx';
 import { api, setUnauthorizedHandler } from './lib/api.ts';
 import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
@@ -13,6 +14,7 @@ import { NotFoundPage } from './pages/NotFoundPage.tsx';
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage.tsx').then((m) => ({ default: m.AuditLogPage })));
 const ModelMappingsPage = lazy(() => import('./pages/ModelMappingsPage.tsx').then((m) => ({ default: m.ModelMappingsPage })));
 const OverviewPage = lazy(() => import('./pages/OverviewPage.tsx').then((m) => ({ default: m.OverviewPage })));
+const RequestsPage = lazy(() => import('./pages/RequestsPage.tsx').then((m) => ({ default: m.RequestsPage })));
 const PricingPage = lazy(() => import('./pages/PricingPage.tsx').then((m) => ({ default: m.PricingPage })));
 const UserDetailPage = lazy(() => import('./pages/UserDetailPage.tsx').then((m) => ({ default: m.UserDetailPage })));
 const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
@@ -23,6 +25,7 @@ const ROUTES: Route[] = [
   { pattern: '/users', title: 'Users', render: () => <UsersPage /> },
   // key: another user's page starts fresh.
   { pattern: '/users/:id', title: 'User', render: (p) => <UserDetailPage key={p.id} userId={p.id!} /> },
+  { pattern: '/requests', title: 'Requests', render: () => <RequestsPage /> },
   { pattern: '/pricing', title: 'Pricing', render: () => <PricingPage /> },
   { pattern: '/model-mappings', title: 'Model mappings', render: () => <ModelMappingsPage /> },
   { pattern: '/audit-log', title: 'Audit log', render: () => <AuditLogPage /> },
@@ -79,7 +82,7 @@ export function App() {
       </main>
     );
   }
-  if (session === undefined) return <p className="p-6 text-slate-500">Loading…</p>;
+  if (session === undefined) return <AppSkeleton />;
   if (session === null) return <LoginPage onLoggedIn={refresh} />;
 
   const logout = async () => {
@@ -89,7 +92,7 @@ export function App() {
   };
   return (
     <Layout username={session.username} onLogout={logout}>
-      <Suspense fallback={<p className="text-slate-500">Loading…</p>}>{route.page}</Suspense>
+      <Suspense fallback={<PageSkeleton />}>{route.page}</Suspense>
     </Layout>
   );
 }

@@ -59,7 +59,7 @@ export function ConfirmAction({
       onKeyDown={(e) => {
         if (e.key === 'Escape' && !busy) setAsking(false);
       }}
-      className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
+      className="rounded-md border border-red-200 bg-red-50 dark:bg-red-950 p-3 text-sm">
       <p className="mb-2 text-red-900">{question}</p>
       {error && (
         <div className="mb-2">

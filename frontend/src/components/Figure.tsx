@@ -2,7 +2,7 @@
 export function Figure({ label, value }: { label: string; value: string }) {
   return (
     <div>
-      <dt className="text-slate-600">{label}</dt>
+      <dt className="text-slate-600 dark:text-slate-300">{label}</dt>
       <dd className="font-semibold tabular-nums">{value}</dd>
     </div>
   );

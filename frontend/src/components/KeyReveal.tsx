@@ -11,7 +11,7 @@ export function KeyReveal({ issued, onDone }: { issued: NewKey; onDone: () => vo
   useEffect(() => headingRef.current?.focus(), []);
 
   return (
-    <section data-testid="new-key" aria-labelledby="new-key-title" className="space-y-3 rounded-lg border-2 border-emerald-400 bg-emerald-50 p-4">
+    <section data-testid="new-key" aria-labelledby="new-key-title" className="space-y-3 rounded-lg border-2 border-emerald-400 bg-emerald-50 dark:bg-emerald-950 p-4">
       <h3 id="new-key-title" ref={headingRef} tabIndex={-1} className="font-semibold text-emerald-900">
         {issued.replaces ? 'Key rotated: here is the new key' : 'New access key'}
       </h3>

@@ -6,6 +6,7 @@ import { Alert } from './Alert.tsx';
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/users', label: 'Users' },
+  { to: '/requests', label: 'Requests' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/model-mappings', label: 'Model mappings' },
   { to: '/audit-log', label: 'Audit log' },
@@ -33,13 +34,13 @@ export function Layout({ username, onLogout, children }: { username: string; onL
 
   return (
     <div className="min-h-screen">
-      <a href="#main" className="sr-only rounded-md bg-white px-3 py-2 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10">
+      <a href="#main" className="sr-only rounded-md bg-white dark:bg-slate-900 px-3 py-2 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10">
         Skip to content
       </a>
-      <header className="border-b border-slate-200 bg-white">
+      <header className="border-b border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
-          <Link to="/" className="font-semibold text-slate-900">
-            Claude Code Proxy <span className="font-normal text-slate-500">admin</span>
+          <Link to="/" className="font-semibold text-slate-900 dark:text-slate-100">
+            Claude Code Proxy <span className="font-normal text-slate-500 dark:text-slate-400">admin</span>
           </Link>
           <nav aria-label="Main" className="order-last w-full sm:order-none sm:w-auto">
             <ul className="flex flex-wrap gap-1">
@@ -48,7 +49,7 @@ export function Layout({ username, onLogout, children }: { username: string; onL
                   <Link
                     to={item.to}
                     aria-current={isCurrent(item.to, path) ? 'page' : undefined}
-                    className="block rounded-md px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700"
+                    className="block rounded-md px-3 py-1.5 text-sm text-slate-700 dark:text-slate-200 hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-50 dark:aria-[current=page]:bg-indigo-950 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700 dark:aria-[current=page]:text-indigo-300"
                   >
                     {item.label}
                   </Link>
@@ -57,8 +58,8 @@ export function Layout({ username, onLogout, children }: { username: string; onL
             </ul>
           </nav>
           <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="text-slate-500">
-              Signed in as <span className="font-medium text-slate-700">{username}</span>
+            <span className="text-slate-500 dark:text-slate-400">
+              Signed in as <span className="font-medium text-slate-700 dark:text-slate-200">{username}</span>
             </span>
             <button type="button" onClick={logout} disabled={busy} className="btn-secondary">
               {busy ? 'Logging out…' : 'Log out'}

@@ -4,7 +4,7 @@ export function Pager({ offset, limit, total, onChange, label }: { offset: numbe
   const last = Math.min(offset + limit, total);
   return (
     <nav aria-label={label} className="mt-3 flex flex-wrap items-center justify-between gap-2 text-sm">
-      <p className="text-slate-600">
+      <p className="text-slate-600 dark:text-slate-300">
         {offset + 1}–{last} of {total}
       </p>
       <div className="flex gap-2">

@@ -45,7 +45,7 @@ export function PeriodPicker({ value, onChange, timeZone }: { value: PeriodChoic
             <input id={`${id}-end`} type="date" className="input" value={value.end ?? ''} onChange={(e) => onChange({ ...value, end: e.target.value })} />
           </div>
           {error && (
-            <p role="alert" className="basis-full text-sm text-red-700">
+            <p role="alert" className="basis-full text-sm text-red-700 dark:text-red-400">
               {error}
             </p>
           )}

@@ -22,7 +22,7 @@ export function PlanCards({ query, userId, refresh }: { query: Record<string, st
         Plan
       </h2>
       {plan.error && <Alert>{plan.error}</Alert>}
-      {!r && !plan.error && <p className="text-slate-500">Loading the Plan report…</p>}
+      {!r && !plan.error && <p className="text-slate-500 dark:text-slate-400">Loading the Plan report…</p>}
       {r && capacity && (
         <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5">
           <StatCard

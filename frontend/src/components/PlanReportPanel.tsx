@@ -16,7 +16,7 @@ export function PlanReportPanel({ query, userId, refresh }: { query: Record<stri
   return (
     <Panel title="Plan window over the period" testId="plan-report">
       {plan.error && <Alert>{plan.error}</Alert>}
-      {!r && !plan.error && <p className="text-slate-500">Loading the Plan report…</p>}
+      {!r && !plan.error && <p className="text-slate-500 dark:text-slate-400">Loading the Plan report…</p>}
       {r && (
         <div className="space-y-4">
           <PlanUtilizationChart report={r} />
@@ -53,7 +53,7 @@ export function PlanReportPanel({ query, userId, refresh }: { query: Record<stri
                   ))}
                 </tbody>
               </table>
-              <p className="mt-2 text-xs text-slate-500">Time counts the 5-minute slots in which Bedrock served this user for that reason.</p>
+              <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">Time counts the 5-minute slots in which Bedrock served this user for that reason.</p>
             </div>
           )}
         </div>

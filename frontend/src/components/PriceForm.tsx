@@ -92,7 +92,7 @@ export function PriceForm({ initial, onSaved }: { initial: PriceDraft | null; on
           </label>
         </div>
         {long && (
-          <div className="space-y-3 rounded-md border border-slate-200 p-3">
+          <div className="space-y-3 rounded-md border border-slate-200 dark:border-slate-700 p-3">
             <div className="w-56">
               <label htmlFor={`${id}-threshold`} className="label">
                 Above this many prompt tokens
@@ -130,7 +130,7 @@ function RateInputs({
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
         {RATE_FIELDS.map((f) => (
           <div key={f.key}>
-            <label htmlFor={`${idPrefix}-${f.key}`} className="text-xs text-slate-600">
+            <label htmlFor={`${idPrefix}-${f.key}`} className="text-xs text-slate-600 dark:text-slate-300">
               {labelPrefix ? `${labelPrefix}${f.label.toLowerCase()}` : f.label} (USD/MTok)
             </label>
             <input

@@ -1,10 +1,13 @@
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
 import { bucketLabel } from '../lib/period.ts';
-import type { CostBreakdown, PlanReport, TopUsers, UsageReport } from '../lib/types.ts';
+import { maxOf, niceTicks } from '../lib/ticks.ts';
+import type { CostBreakdown, ErrorReport, PlanReport, TopUsers, UsageReport } from '../lib/types.ts';
 import { EmptyState } from './EmptyState.tsx';
 
 // The dashboard's charts. Each is an SVG in a fixed-height box that follows its panel's width.
+// Axis text and grid take the box's text colour (currentColor), so they read in light and dark mode;
+// value axes step in round numbers (lib/ticks.ts).
 
 export const COLORS = {
   input: '#6366f1',
@@ -16,9 +19,18 @@ export const COLORS = {
   bedrock: '#f97316',
   fiveHour: '#6366f1',
   sevenDay: '#0f766e',
+  error: '#dc2626',
 };
 
-const axis = { fontSize: 12, fill: '#475569' };
+const axis = { fontSize: 12, fill: 'currentColor' };
+/** The box around a chart: its colour is the axes'. */
+const BOX = 'w-full text-slate-600 dark:text-slate-300';
+const grid = { strokeDasharray: '3 3', stroke: 'currentColor', strokeOpacity: 0.25 };
+/** Round ticks from 0 for a value axis, and the domain they span. */
+function valueAxis(max: number, integers: boolean) {
+  const ticks = niceTicks(max, { integers });
+  return { ticks, domain: [0, ticks.at(-1)!], interval: 0 as const };
+}
 const tokenTick = (v: number) => formatTokens(v);
 const usdTick = (v: number) => (v === 0 ? '$0' : formatUsd(v));
 
@@ -39,12 +51,12 @@ export function TokensChart({ report }: { report: UsageReport }) {
     cacheWrite: b.cache_write_tokens,
   }));
   return (
-    <div className="h-64 w-full" role="img" aria-label="Tokens over time: input, output, cache read and cache write">
+    <div className={`h-64 ${BOX}`} role="img" aria-label="Tokens over time: input, output, cache read and cache write">
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <CartesianGrid {...grid} vertical={false} />
           <XAxis dataKey="label" tick={axis} minTickGap={12} />
-          <YAxis tick={axis} tickFormatter={tokenTick} width={56} />
+          <YAxis tick={axis} tickFormatter={tokenTick} width={56} {...valueAxis(maxOf(data, (d) => d.input + d.output + d.cacheRead + d.cacheWrite), true)} />
           <Tooltip formatter={(v) => formatTokens(Number(v))} />
           <Legend />
           <Bar dataKey="input" name="Input" stackId="t" fill={COLORS.input} isAnimationActive={false} />
@@ -62,12 +74,12 @@ export function CostChart({ report }: { report: UsageReport }) {
   const multiDay = spansDays(report);
   const data = report.buckets.map((b) => ({ label: bucketLabel(b.start, report.bucket, multiDay), cost: Number(b.cost_usd) }));
   return (
-    <div className="h-64 w-full" role="img" aria-label="Cost in USD over time">
+    <div className={`h-64 ${BOX}`} role="img" aria-label="Cost in USD over time">
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <CartesianGrid {...grid} vertical={false} />
           <XAxis dataKey="label" tick={axis} minTickGap={12} />
-          <YAxis tick={axis} tickFormatter={usdTick} width={64} />
+          <YAxis tick={axis} tickFormatter={usdTick} width={64} {...valueAxis(maxOf(data, (d) => d.cost), false)} />
           <Tooltip formatter={(v) => formatUsd(Number(v))} />
           <Bar dataKey="cost" name="Cost" fill={COLORS.cost} isAnimationActive={false} />
         </BarChart>
@@ -85,11 +97,11 @@ export function CostByModelChart({ breakdown }: { breakdown: CostBreakdown }) {
   }));
   return (
     <>
-      <div className="w-full" style={{ height: 48 + data.length * 36 }} role="img" aria-label="Cost by model">
+      <div className={BOX} style={{ height: 48 + data.length * 36 }} role="img" aria-label="Cost by model">
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" horizontal={false} />
-            <XAxis type="number" tick={axis} tickFormatter={usdTick} />
+            <CartesianGrid {...grid} horizontal={false} />
+            <XAxis type="number" tick={axis} tickFormatter={usdTick} {...valueAxis(maxOf(data, (d) => d.cost), false)} />
             <YAxis type="category" dataKey="label" tick={axis} width={190} />
             <Tooltip formatter={(v) => formatUsd(Number(v))} />
             <Bar dataKey="cost" name="Cost" fill={COLORS.cost} isAnimationActive={false} />
@@ -132,11 +144,11 @@ export function TopUsersChart({ top }: { top: TopUsers }) {
   const data = top.items.map((i) => ({ label: i.name ?? i.user_id.slice(0, 8), value: byCost ? Number(i.cost_usd) : i.total_tokens }));
   const fmt = (v: number) => (byCost ? formatUsd(v) : formatTokens(v));
   return (
-    <div className="w-full" style={{ height: 40 + data.length * 34 }} role="img" aria-label={byCost ? 'Top users by cost' : 'Top users by tokens'}>
+    <div className={BOX} style={{ height: 40 + data.length * 34 }} role="img" aria-label={byCost ? 'Top users by cost' : 'Top users by tokens'}>
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" horizontal={false} />
-          <XAxis type="number" tick={axis} tickFormatter={byCost ? usdTick : tokenTick} />
+          <CartesianGrid {...grid} horizontal={false} />
+          <XAxis type="number" tick={axis} tickFormatter={byCost ? usdTick : tokenTick} {...valueAxis(maxOf(data, (d) => d.value), !byCost)} />
           <YAxis type="category" dataKey="label" tick={axis} width={110} />
           <Tooltip formatter={(v) => fmt(Number(v))} />
           <Bar dataKey="value" name={byCost ? 'Cost' : 'Tokens'} fill={byCost ? COLORS.cost : COLORS.input} isAnimationActive={false} />
@@ -161,19 +173,40 @@ export function PlanUtilizationChart({ report }: { report: PlanReport }) {
     bedrock: b.bedrock_requests,
   }));
   return (
-    <div className="h-64 w-full" role="img" aria-label="Highest 5-hour and 7-day Plan utilization and Bedrock requests over time">
+    <div className={`h-64 ${BOX}`} role="img" aria-label="Highest 5-hour and 7-day Plan utilization and Bedrock requests over time">
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <CartesianGrid {...grid} vertical={false} />
           <XAxis dataKey="label" tick={axis} minTickGap={12} />
-          <YAxis yAxisId="pct" tick={axis} domain={[0, 100]} tickFormatter={(v: number) => `${v}%`} width={48} />
-          <YAxis yAxisId="requests" orientation="right" tick={axis} allowDecimals={false} width={40} />
+          <YAxis yAxisId="pct" tick={axis} domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} tickFormatter={(v: number) => `${v}%`} width={48} />
+          <YAxis yAxisId="requests" orientation="right" tick={axis} width={40} {...valueAxis(maxOf(data, (d) => d.bedrock), true)} />
           <Tooltip formatter={(v, name) => (name === 'Bedrock requests' ? String(v) : `${String(v)}%`)} />
           <Legend />
           <Bar yAxisId="requests" dataKey="bedrock" name="Bedrock requests" fill={COLORS.bedrock} isAnimationActive={false} />
           <Line yAxisId="pct" dataKey="fiveHour" name="5-hour max" stroke={COLORS.fiveHour} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
           <Line yAxisId="pct" dataKey="sevenDay" name="7-day max" stroke={COLORS.sevenDay} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
         </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** Per bucket: all requests and those that failed, as /admin/usage/errors counts them. */
+export function ErrorsChart({ report }: { report: ErrorReport }) {
+  const multiDay = spansDays(report);
+  const data = report.buckets.map((b) => ({ label: bucketLabel(b.start, report.bucket, multiDay), ok: b.requests - b.errors, errors: b.errors }));
+  return (
+    <div className={`h-48 ${BOX}`} role="img" aria-label="Requests and errors over time">
+      <ResponsiveContainer width="100%" height="100%">
+        <BarChart data={data} margin={{ top: 4, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid {...grid} vertical={false} />
+          <XAxis dataKey="label" tick={axis} minTickGap={12} />
+          <YAxis tick={axis} width={40} {...valueAxis(maxOf(data, (d) => d.ok + d.errors), true)} />
+          <Tooltip formatter={(v) => String(v)} />
+          <Legend />
+          <Bar dataKey="ok" name="Succeeded" stackId="r" fill={COLORS.output} isAnimationActive={false} />
+          <Bar dataKey="errors" name="Failed" stackId="r" fill={COLORS.error} isAnimationActive={false} />
+        </BarChart>
       </ResponsiveContainer>
     </div>
   );

@@ -25,6 +25,7 @@ import type {
   UserListQuery,
   UserPage,
 } from '../../../backend/src/admin/contract.ts';
+import type { ErrorReport, FallbackReadiness, Limits, RequestLogPage } from './types.ts';
 
 // Every call goes to /admin on this origin with the session cookie (HttpOnly: this code never
 // sees it, and no token is ever kept in storage). A 401 tells the app to show the login page.
@@ -116,4 +117,27 @@ export const api = {
   deleteMapping: (model: string) => request<void>('DELETE', `/model-mappings/${id(model)}`),
 
   auditLog: (query: Query) => request<AuditPage>('GET', '/audit-log', { query }),
+
+  requests: (query: Query) => request<RequestLogPage>('GET', '/requests', { query }),
+  errors: (query: Query) => request<ErrorReport>('GET', '/usage/errors', { query }),
+  fallbackReadiness: () => request<FallbackReadiness>('GET', '/fallback-readiness'),
+  limits: (userId: string) => request<Limits>('GET', `/users/${id(userId)}/limits`),
+  setLimits: (userId: string, body: { max_requests_per_minute: number | null; max_in_flight: number | null }) =>
+    request<Limits>('PUT', `/users/${id(userId)}/limits`, { body }),
 };
+
+let timeZone: Promise<string> | undefined;
+/**
+ * The server's TIMEZONE, in which every instant on the dashboard is shown (one zone on every
+ * page). Asked once, from the smallest report that names it; a failed ask is asked again next time.
+ */
+export function serverTimeZone(): Promise<string> {
+  timeZone ??= api.fallbacks({ period: 'day' }).then(
+    (r) => r.period.timezone,
+    (err: unknown) => {
+      timeZone = undefined;
+      throw err;
+    },
+  );
+  return timeZone;
+}

@@ -7,11 +7,11 @@ export const ROUTING_LABELS: Record<RoutingStrategy, string> = {
 };
 
 export const STATUS_STYLES: Record<UserStatus | 'rotating' | 'revoked', string> = {
-  active: 'bg-emerald-100 text-emerald-800',
-  inactive: 'bg-amber-100 text-amber-800',
-  deleted: 'bg-slate-200 text-slate-700',
-  rotating: 'bg-sky-100 text-sky-800',
-  revoked: 'bg-slate-200 text-slate-700',
+  active: 'bg-emerald-100 dark:bg-emerald-900 text-emerald-800 dark:text-emerald-200',
+  inactive: 'bg-amber-100 dark:bg-amber-900 text-amber-800 dark:text-amber-200',
+  deleted: 'bg-slate-200 dark:bg-slate-700 text-slate-700 dark:text-slate-200',
+  rotating: 'bg-sky-100 dark:bg-sky-900 text-sky-800 dark:text-sky-200',
+  revoked: 'bg-slate-200 dark:bg-slate-700 text-slate-700 dark:text-slate-200',
 };
 
 /** Why Bedrock served a request (usage events' fallback reason). */
@@ -31,4 +31,30 @@ export const FALLBACK_REASON_LABELS: Record<string, string> = {
 export function reasonLabel(reason: string | null): string {
   if (reason === null) return 'Bedrock routing (no fallback)';
   return FALLBACK_REASON_LABELS[reason] ?? reason;
+}
+
+/** Why a wanted fallback could not happen (the request log's fallback_unavailable). */
+export const FALLBACK_UNAVAILABLE_LABELS: Record<string, string> = {
+  no_bedrock_key: 'No Bedrock key',
+  no_mapping: 'No Bedrock mapping',
+};
+
+/** How a request ended (the request log's outcome). */
+export const OUTCOME_LABELS: Record<string, string> = {
+  completed: 'Completed',
+  upstream_error: 'Upstream error',
+  rejected: 'Rejected by the proxy',
+  aborted: 'Aborted by the client',
+  failed: 'Failed',
+};
+
+/**
+ * A circuit breaker's state for people. A key without a Bedrock key cannot be served by Bedrock,
+ * so its open breaker says that instead of "Open (Bedrock)" (issue #17).
+ */
+export function breakerLabel(breaker: { state: string; fallback_unavailable?: 'no_bedrock_key' | null }): string {
+  if (breaker.fallback_unavailable === 'no_bedrock_key' && breaker.state !== 'closed') return 'No Bedrock key';
+  if (breaker.state === 'closed') return 'Closed (Anthropic first)';
+  if (breaker.state === 'open') return 'Open (Bedrock)';
+  return breaker.state;
 }

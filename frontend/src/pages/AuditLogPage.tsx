@@ -54,7 +54,7 @@ export function AuditLogPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold">Audit log</h1>
-        <p className="text-sm text-slate-600">Every admin change: who, what, when and from where. Times in your browser's time zone ({viewerZone}).</p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">Every admin change: who, what, when and from where. Times in your browser's time zone ({viewerZone}).</p>
       </div>
       <Panel title="Filter">
         <form onSubmit={submit} className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
@@ -157,9 +157,9 @@ function Row({ entry: e }: { entry: AuditEntry }) {
       <td>{e.actor}</td>
       <td className="font-mono text-xs">{e.action}</td>
       <td>
-        <span className="text-slate-600">{e.target_type}</span>{' '}
+        <span className="text-slate-600 dark:text-slate-300">{e.target_type}</span>{' '}
         {e.target_type === 'user' && e.target_id ? (
-          <Link to={`/users/${e.target_id}`} className="font-mono text-xs text-indigo-700 hover:underline">
+          <Link to={`/users/${e.target_id}`} className="font-mono text-xs text-indigo-700 dark:text-indigo-300 hover:underline">
             {e.target_id}
           </Link>
         ) : (
@@ -172,15 +172,15 @@ function Row({ entry: e }: { entry: AuditEntry }) {
           <summary className="cursor-pointer text-sm">{fields.length ? fields.slice(0, 4).join(', ') + (fields.length > 4 ? ', …' : '') : 'details'}</summary>
           <div className="mt-2 grid gap-2 md:grid-cols-2">
             <div>
-              <p className="text-xs font-medium text-slate-600">Before</p>
-              <pre className="max-h-64 overflow-auto rounded bg-slate-100 p-2 text-xs">{JSON.stringify(e.before, null, 2)}</pre>
+              <p className="text-xs font-medium text-slate-600 dark:text-slate-300">Before</p>
+              <pre className="max-h-64 overflow-auto rounded bg-slate-100 dark:bg-slate-800 p-2 text-xs">{JSON.stringify(e.before, null, 2)}</pre>
             </div>
             <div>
-              <p className="text-xs font-medium text-slate-600">After</p>
-              <pre className="max-h-64 overflow-auto rounded bg-slate-100 p-2 text-xs">{JSON.stringify(e.after, null, 2)}</pre>
+              <p className="text-xs font-medium text-slate-600 dark:text-slate-300">After</p>
+              <pre className="max-h-64 overflow-auto rounded bg-slate-100 dark:bg-slate-800 p-2 text-xs">{JSON.stringify(e.after, null, 2)}</pre>
             </div>
           </div>
-          {e.request_id && <p className="mt-1 text-xs text-slate-500">request {e.request_id}</p>}
+          {e.request_id && <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">request {e.request_id}</p>}
         </details>
       </td>
     </tr>

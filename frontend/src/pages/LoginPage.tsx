@@ -33,7 +33,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm">
         <h1 className="mb-1 text-2xl font-semibold">Sign in</h1>
-        <p className="mb-6 text-sm text-slate-600">Claude Code Proxy administration</p>
+        <p className="mb-6 text-sm text-slate-600 dark:text-slate-300">Claude Code Proxy administration</p>
         <form onSubmit={submit} className="card space-y-4" noValidate>
           {error && <Alert>{error}</Alert>}
           <div>

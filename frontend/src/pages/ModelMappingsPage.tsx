@@ -33,7 +33,7 @@ export function ModelMappingsPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold">Model mappings</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-300">
           Which Bedrock model serves each Anthropic model name on fallback. Mappings set here win over the shipped defaults; every proxy task uses a change from its
           next request.
         </p>
@@ -112,7 +112,7 @@ export function ModelMappingsPage() {
                 </thead>
                 <tbody>
                   {mappings.data.defaults.map((m) => (
-                    <tr key={m.model} className={overridden.has(m.model) ? 'text-slate-400' : undefined}>
+                    <tr key={m.model} className={overridden.has(m.model) ? 'text-slate-500 dark:text-slate-400' : undefined}>
                       <td className="font-mono text-xs whitespace-nowrap">
                         {m.model}
                         {overridden.has(m.model) && <span className="ml-2 font-sans">(overridden)</span>}

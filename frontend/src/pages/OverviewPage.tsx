@@ -5,10 +5,13 @@ import { TopUsersChart } from '../components/charts.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { PlanCards } from '../components/PlanCards.tsx';
+import { ReadinessBanner } from '../components/ReadinessBanner.tsx';
+import { CsvLink } from '../components/CsvLink.tsx';
 import { UsageSection } from '../components/UsageSection.tsx';
 import { api } from '../lib/api.ts';
 import { ALERT_SHARE, isNearLimit } from '../lib/budget.ts';
 import { formatTokens, formatUsd } from '../lib/format.ts';
+import { csvHref } from '../lib/request-log.ts';
 import { Link } from '../lib/router.tsx';
 import type { Provider, UserListItem } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
@@ -19,6 +22,7 @@ export function OverviewPage() {
   const [provider, setProvider] = useState<Provider | ''>('');
   // Every user for the filter (the API allows 500 a page; more than that is not a dashboard's company).
   const users = useAsync(() => api.users({ limit: 500, offset: 0 }), []);
+  const readiness = useAsync(() => api.fallbackReadiness(), []);
 
   const filters = (
     <>
@@ -52,6 +56,8 @@ export function OverviewPage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Overview</h1>
       {users.error && <Alert>{users.error}</Alert>}
+      {readiness.error && <Alert>{readiness.error}</Alert>}
+      <ReadinessBanner readiness={readiness.data} />
       <UsageSection
         userId={userId || undefined}
         provider={provider || undefined}
@@ -74,7 +80,11 @@ function TopUsers({ query, by, refresh }: { query: Record<string, string>; by: '
   const top = useAsync(() => api.topUsers({ ...query, by, limit: 5 }), [JSON.stringify(query), by, refresh]);
   const title = by === 'tokens' ? 'Top users by tokens' : 'Top users by cost';
   return (
-    <Panel title={title} testId={by === 'tokens' ? 'top-users-tokens' : 'top-users-cost'}>
+    <Panel
+      title={title}
+      testId={by === 'tokens' ? 'top-users-tokens' : 'top-users-cost'}
+      actions={<CsvLink href={csvHref('/usage/top-users.csv', { ...query, by, limit: 5 })} what={title.toLowerCase()} />}
+    >
       {top.error && <Alert>{top.error}</Alert>}
       {top.data && (
         <>
@@ -83,17 +93,17 @@ function TopUsers({ query, by, refresh }: { query: Record<string, string>; by: '
             <ol className="mt-2 space-y-1 text-sm">
               {top.data.items.map((item, i) => (
                 <li key={item.user_id} className="flex justify-between gap-2">
-                  <Link to={`/users/${item.user_id}`} className="text-indigo-700 hover:underline">
+                  <Link to={`/users/${item.user_id}`} className="text-indigo-700 dark:text-indigo-300 hover:underline">
                     {i + 1}. {item.name ?? item.user_id}
                   </Link>
-                  <span className="tabular-nums text-slate-600">
+                  <span className="tabular-nums text-slate-600 dark:text-slate-300">
                     {formatTokens(item.total_tokens)} tokens · {formatUsd(item.cost_usd)}
                   </span>
                 </li>
               ))}
             </ol>
           )}
-          <p className="mt-2 text-xs text-slate-500">All users, whatever the user filter{query.provider ? `; ${query.provider === 'plan' ? 'Plan' : 'Bedrock'} traffic only` : ''}.</p>
+          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">All users, whatever the user filter{query.provider ? `; ${query.provider === 'plan' ? 'Plan' : 'Bedrock'} traffic only` : ''}.</p>
         </>
       )}
     </Panel>
@@ -118,12 +128,12 @@ function BudgetAlerts({ users }: { users: UserListItem[] | undefined }) {
         <EmptyState title="No budget is nearly used">Users who reach {Math.round(ALERT_SHARE * 100)}% of their monthly Bedrock budget appear here.</EmptyState>
       )}
       {alerts.length > 0 && (
-        <ul className="divide-y divide-slate-100">
+        <ul className="divide-y divide-slate-100 dark:divide-slate-800">
           {alerts.map((b) => {
             const name = byUser.get(b.user_id)?.name ?? b.user_id;
             return (
               <li key={b.user_id} className="flex flex-wrap items-center justify-between gap-3 py-2">
-                <Link to={`/users/${b.user_id}`} className="font-medium text-indigo-700 hover:underline">
+                <Link to={`/users/${b.user_id}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
                   {name}
                 </Link>
                 <div className="w-64 max-w-full">

@@ -28,7 +28,7 @@ export function PricingPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold">Pricing</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-300">
           USD per million tokens. A price applies from its date until a later one; costs already recorded keep the price they were computed with.
         </p>
       </div>

@@ -24,25 +24,25 @@ export function UserDetailPage({ userId }: { userId: string }) {
       <div className="space-y-4">
         <h1 className="text-2xl font-semibold">User</h1>
         <Alert>{loaded.error}</Alert>
-        <Link to="/users" className="text-indigo-700 underline">
+        <Link to="/users" className="text-indigo-700 dark:text-indigo-300 underline">
           Back to all users
         </Link>
       </div>
     );
   }
-  if (!user) return <p className="text-slate-500">Loading user…</p>;
+  if (!user) return <p className="text-slate-500 dark:text-slate-400">Loading user…</p>;
 
   return (
     <div className="space-y-6">
       <div>
-        <Link to="/users" className="text-sm text-indigo-700 hover:underline">
+        <Link to="/users" className="text-sm text-indigo-700 dark:text-indigo-300 hover:underline">
           ← All users
         </Link>
         <div className="mt-1 flex flex-wrap items-center gap-3">
           <h1 className="text-2xl font-semibold">{user.name}</h1>
           <StatusBadge status={user.status} />
         </div>
-        {user.description && <p className="text-slate-600">{user.description}</p>}
+        {user.description && <p className="text-slate-600 dark:text-slate-300">{user.description}</p>}
       </div>
       {new URLSearchParams(search).has('created') && <Alert kind="success">User created. Issue them an access key below.</Alert>}
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">

@@ -65,7 +65,7 @@ export function UsersPage() {
               <option value="deleted">Deleted</option>
             </select>
           </div>
-          {users.loading && <p className="text-sm text-slate-500">Loading…</p>}
+          {users.loading && <p className="text-sm text-slate-500 dark:text-slate-400">Loading…</p>}
         </div>
         {users.error && <Alert>{users.error}</Alert>}
         {users.data && users.data.page.total === 0 && (
@@ -91,10 +91,10 @@ export function UsersPage() {
                   return (
                     <tr key={u.id}>
                       <td>
-                        <Link to={`/users/${u.id}`} className="font-medium text-indigo-700 hover:underline">
+                        <Link to={`/users/${u.id}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
                           {u.name}
                         </Link>
-                        {u.description && <p className="text-xs text-slate-500">{u.description}</p>}
+                        {u.description && <p className="text-xs text-slate-500 dark:text-slate-400">{u.description}</p>}
                       </td>
                       <td>
                         <StatusBadge status={u.status} />
@@ -102,12 +102,12 @@ export function UsersPage() {
                       <td className="whitespace-nowrap">{ROUTING_LABELS[u.routing_strategy] ?? u.routing_strategy}</td>
                       <td>
                         {u.monthly_budget_usd === null ? (
-                          <span className="text-slate-500">No budget</span>
+                          <span className="text-slate-500 dark:text-slate-400">No budget</span>
                         ) : (
                           <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label={`Budget used by ${u.name}`} />
                         )}
                       </td>
-                      <td className="whitespace-nowrap text-slate-600">{formatDateTime(u.created_at)}</td>
+                      <td className="whitespace-nowrap text-slate-600 dark:text-slate-300">{formatDateTime(u.created_at)}</td>
                     </tr>
                   );
                 })}

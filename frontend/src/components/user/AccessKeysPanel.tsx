@@ -2,6 +2,7 @@ import { Fragment, useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
+import { breakerLabel } from '../../lib/labels.ts';
 import type { AccessKey, BedrockKeyStatus, Breaker, NewKey, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
@@ -72,7 +73,7 @@ export function AccessKeysPanel({ user }: { user: User }) {
           <button type="submit" className="btn-primary" disabled={busy}>
             {busy ? 'Issuing…' : 'Issue new key'}
           </button>
-          {user.status === 'inactive' && <p className="text-sm text-amber-800">The user is inactive: new keys work once they are reactivated.</p>}
+          {user.status === 'inactive' && <p className="text-sm text-amber-800 dark:text-amber-200">The user is inactive: new keys work once they are reactivated.</p>}
         </form>
       )}
       {error && (
@@ -101,12 +102,12 @@ export function AccessKeysPanel({ user }: { user: User }) {
             <tbody>
               {keys.data.map(({ key, bedrock, breaker }) => (
                 <Fragment key={key.id}>
-                  <tr className={key.status === 'revoked' ? 'text-slate-400' : undefined}>
+                  <tr className={key.status === 'revoked' ? 'text-slate-500 dark:text-slate-400' : undefined}>
                     <td className="font-mono text-xs whitespace-nowrap">{key.key_prefix}…</td>
                     <td>
                       <StatusBadge status={key.status} />
                       {key.rotation_expires_at && key.status === 'rotating' && (
-                        <p className="text-xs text-slate-500">until {formatDateTime(key.rotation_expires_at)}</p>
+                        <p className="text-xs text-slate-500 dark:text-slate-400">until {formatDateTime(key.rotation_expires_at)}</p>
                       )}
                     </td>
                     <td className="whitespace-nowrap">{bedrock ? <span className="font-mono">…{bedrock.last4}</span> : 'Not set'}</td>
@@ -155,7 +156,7 @@ export function AccessKeysPanel({ user }: { user: User }) {
                   </tr>
                   {editing === key.id && (
                     <tr>
-                      <td colSpan={7} className="bg-slate-50">
+                      <td colSpan={7} className="bg-slate-50 dark:bg-slate-800">
                         <BedrockKeyEditor accessKey={key} status={bedrock} onChanged={keys.reload} />
                       </td>
                     </tr>
@@ -172,7 +173,7 @@ export function AccessKeysPanel({ user }: { user: User }) {
 
 function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: () => void }) {
   const [error, setError] = useState<string | null>(null);
-  if (!breaker) return <span className="text-slate-400">—</span>;
+  if (!breaker) return <span className="text-slate-500 dark:text-slate-400">—</span>;
   const tripped = breaker.state !== 'closed' || breaker.failures > 0;
   const reset = async () => {
     setError(null);
@@ -185,11 +186,11 @@ function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: (
   };
   return (
     <div className="space-y-1">
-      <p className={breaker.state === 'closed' ? 'text-emerald-700' : 'font-medium text-red-700'}>
-        {breaker.state === 'closed' ? 'Closed (Anthropic first)' : breaker.state === 'open' ? 'Open (Bedrock)' : breaker.state}
+      <p className={breaker.state === 'closed' ? 'text-emerald-700 dark:text-emerald-400' : 'font-medium text-red-700 dark:text-red-400'}>
+        {breakerLabel(breaker)}
       </p>
       {tripped && (
-        <p className="text-xs text-slate-500">
+        <p className="text-xs text-slate-500 dark:text-slate-400">
           {breaker.failures} failure{breaker.failures === 1 ? '' : 's'}
           {breaker.reason && ` · ${breaker.reason}`}
           {breaker.retry_at && ` · retries ${formatDateTime(breaker.retry_at)}`}

@@ -31,7 +31,7 @@ export function BedrockKeyEditor({ accessKey, status, onChanged }: { accessKey: 
 
   return (
     <div className="space-y-3 py-2">
-      <p className="text-sm text-slate-700">
+      <p className="text-sm text-slate-700 dark:text-slate-200">
         {status
           ? `Bedrock key ending in …${status.last4}, set ${formatDateTime(status.updated_at)} (${status.encryption} encryption).`
           : 'No Bedrock key: this access key cannot fall back to Bedrock.'}

@@ -51,7 +51,7 @@ export function BudgetPanel({ user }: { user: User }) {
             <Figure label="Remaining" value={b.remaining_usd === null ? 'Unlimited' : formatUsd(b.remaining_usd)} />
           </dl>
           <BudgetBar spent={b.spent_usd} reserved={b.reserved_usd} budget={b.monthly_budget_usd} label="Budget used this month" />
-          <p className="text-xs text-slate-500">
+          <p className="text-xs text-slate-500 dark:text-slate-400">
             {b.period_start.slice(0, 10)} – {inclusiveEndDate(b.period_end)} ({b.timezone}); resets {formatDateTime(b.period_end, b.timezone)}. Plan traffic is paid
             by the user's subscription and never counts.
           </p>

@@ -67,7 +67,7 @@ export function PlanSettingsPanel({ user, onSaved }: { user: User; onSaved: () =
       {loaded.error && <Alert>{loaded.error}</Alert>}
       {saved && (
         <form onSubmit={submit} className="space-y-3">
-          <p className="text-sm text-slate-700" data-testid="plan-effective-threshold">
+          <p className="text-sm text-slate-700 dark:text-slate-200" data-testid="plan-effective-threshold">
             Moves to Bedrock at <strong className="tabular-nums">{formatThreshold(saved.effective_threshold)}</strong>{' '}
             {saved.switch_threshold === null ? '(server default)' : "(the user's own threshold)"} of a window, until it resets.
           </p>
@@ -117,7 +117,7 @@ export function PlanSettingsPanel({ user, onSaved }: { user: User; onSaved: () =
               {busy ? 'Saving…' : 'Save switch rule'}
             </button>
           )}
-          <p className="text-xs text-slate-500">
+          <p className="text-xs text-slate-500 dark:text-slate-400">
             Applies to <code>plan_first</code> routing. Anthropic's own warning is shown, never acted on; a window Anthropic rejects moves the user unless paid overage keeps them.
           </p>
         </form>

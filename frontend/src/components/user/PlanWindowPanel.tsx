@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { api } from '../../lib/api.ts';
 import { formatDateTime, formatPercent } from '../../lib/format.ts';
+import { breakerLabel } from '../../lib/labels.ts';
 import { familiesLabel, formatThreshold, formatUtilization, routeLabel, routesNow, shownWindows, type WindowReading } from '../../lib/plan-window.ts';
 import type { PlanWindow, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
@@ -10,9 +11,9 @@ import { Panel } from '../Panel.tsx';
 import { PlanSettingsPanel } from './PlanSettingsPanel.tsx';
 
 const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
-  allowed: 'bg-emerald-100 text-emerald-800',
-  allowed_warning: 'bg-amber-100 text-amber-900',
-  rejected: 'bg-red-100 text-red-800',
+  allowed: 'bg-emerald-100 dark:bg-emerald-900 text-emerald-800 dark:text-emerald-200',
+  allowed_warning: 'bg-amber-100 dark:bg-amber-900 text-amber-900 dark:text-amber-200',
+  rejected: 'bg-red-100 dark:bg-red-900 text-red-800 dark:text-red-200',
 };
 
 /** Where each of the user's keys stands on their Claude plan now, and the rule that moves them to Bedrock. */
@@ -35,7 +36,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
         <div className="min-w-0 lg:col-span-2">
           <Panel title="Now, per access key" testId="plan-windows">
             {windows.error && <Alert>{windows.error}</Alert>}
-            {!data && !windows.error && <p className="text-slate-500">Loading the Plan window…</p>}
+            {!data && !windows.error && <p className="text-slate-500 dark:text-slate-400">Loading the Plan window…</p>}
             {data && data.items.length === 0 && (
               <EmptyState title="No Plan reading yet">
                 Anthropic reports the Plan's usage windows on its answers to a Claude plan login. Users who sign in to Claude Code with an API key, or whose keys have
@@ -47,7 +48,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
                 {data.items.map((item) => (
                   <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} />
                 ))}
-                <p className="text-xs text-slate-500">
+                <p className="text-xs text-slate-500 dark:text-slate-400">
                   From each key's last Plan answer; times in {data.timezone}. The mark on a bar is the switch threshold.
                 </p>
               </div>
@@ -64,7 +65,7 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
   const routes = routesNow(item, user.routing_strategy);
   const b = item.breaker;
   return (
-    <article aria-label={`Plan window of ${item.key_prefix}`} data-testid="plan-key" className="space-y-3 rounded-md border border-slate-200 p-3">
+    <article aria-label={`Plan window of ${item.key_prefix}`} data-testid="plan-key" className="space-y-3 rounded-md border border-slate-200 dark:border-slate-700 p-3">
       <div className="flex flex-wrap items-center gap-2">
         <h3 className="font-mono text-sm font-medium">{item.key_prefix}…</h3>
         {item.status && (
@@ -73,16 +74,16 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
         {item.warning && (
           <span
             data-testid="plan-warning"
-            className="inline-block rounded-full border border-amber-400 bg-amber-50 px-2 py-0.5 text-xs font-semibold text-amber-900"
+            className="inline-block rounded-full border border-amber-400 bg-amber-50 dark:bg-amber-950 px-2 py-0.5 text-xs font-semibold text-amber-900 dark:text-amber-200"
             title="Anthropic reports a warning threshold crossed. Shown only: the switch threshold decides when to move."
           >
             ⚠ Anthropic warning
           </span>
         )}
-        {item.observed_at && <span className="text-xs text-slate-500">read {formatDateTime(item.observed_at, timeZone)}</span>}
+        {item.observed_at && <span className="text-xs text-slate-500 dark:text-slate-400">read {formatDateTime(item.observed_at, timeZone)}</span>}
       </div>
       {item.observed_at === null ? (
-        <p className="text-sm text-slate-600">No Plan reading yet for this key: it is listed for its circuit breaker.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">No Plan reading yet for this key: it is listed for its circuit breaker.</p>
       ) : (
         <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
           {shownWindows(item.windows).map((w) => (
@@ -99,7 +100,7 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
         </div>
       )}
       <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[auto_1fr]">
-        <dt className="text-slate-600">Requests go to</dt>
+        <dt className="text-slate-600 dark:text-slate-300">Requests go to</dt>
         <dd data-testid="plan-route">
           <ul>
             {routes.map((r) => {
@@ -107,24 +108,24 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
               return (
                 <li key={r.families.join()}>
                   {families && `${families}: `}
-                  <span className={r.provider === 'bedrock' ? 'font-medium text-orange-800' : 'font-medium text-emerald-700'}>{routeLabel(r)}</span>
+                  <span className={r.provider === 'bedrock' ? 'font-medium text-orange-800 dark:text-orange-300' : 'font-medium text-emerald-700 dark:text-emerald-400'}>{routeLabel(r)}</span>
                   {r.until && ` until ${formatDateTime(r.until, timeZone)}`}
                 </li>
               );
             })}
           </ul>
         </dd>
-        <dt className="text-slate-600">Switch threshold</dt>
+        <dt className="text-slate-600 dark:text-slate-300">Switch threshold</dt>
         <dd>
           {formatThreshold(item.threshold)} ({item.threshold_source === 'user' ? "the user's own" : 'server default'})
         </dd>
-        <dt className="text-slate-600">Paid overage</dt>
+        <dt className="text-slate-600 dark:text-slate-300">Paid overage</dt>
         <dd>
           {item.overage_status ?? 'not reported'} · {item.overage_policy === 'stay' ? 'stays on Anthropic' : 'moves to Bedrock'} when available
         </dd>
-        <dt className="text-slate-600">Circuit breaker</dt>
-        <dd className={b.state === 'closed' ? undefined : 'font-medium text-red-700'}>
-          {b.state === 'closed' ? 'Closed' : b.state === 'open' ? 'Open (Bedrock)' : b.state}
+        <dt className="text-slate-600 dark:text-slate-300">Circuit breaker</dt>
+        <dd className={b.state === 'closed' ? undefined : 'font-medium text-red-700 dark:text-red-400'}>
+          {breakerLabel(b)}
           {b.failures > 0 && ` · ${b.failures} failure${b.failures === 1 ? '' : 's'}`}
           {b.reason && ` · ${b.reason}`}
           {b.retry_at && ` · retries ${formatDateTime(b.retry_at, timeZone)}`}
@@ -157,7 +158,7 @@ function UtilizationBar({
   return (
     <div>
       <div className="flex justify-between gap-2 text-sm">
-        <span className="text-slate-700">{label}</span>
+        <span className="text-slate-700 dark:text-slate-200">{label}</span>
         <span className="font-semibold tabular-nums">{reading ? formatUtilization(u) : 'not reported'}</span>
       </div>
       <div
@@ -167,13 +168,13 @@ function UtilizationBar({
         aria-valuemax={100}
         aria-valuenow={Math.round(share * 100)}
         aria-valuetext={reading ? `${formatUtilization(u)} used, ${resets}` : 'not reported'}
-        className="relative mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-200"
+        className="relative mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700"
       >
         <div className={`h-full ${passed ? 'bg-slate-400' : color}`} style={{ width: `${share * 100}%` }} />
-        {threshold !== null && <div className="absolute inset-y-0 w-0.5 bg-slate-800" style={{ left: `${Math.min(threshold, 1) * 100}%` }} />}
+        {threshold !== null && <div className="absolute inset-y-0 w-0.5 bg-slate-800 dark:bg-slate-200" style={{ left: `${Math.min(threshold, 1) * 100}%` }} />}
       </div>
       {reading && (
-        <p className="mt-1 text-xs text-slate-500 tabular-nums">
+        <p className="mt-1 text-xs text-slate-500 dark:text-slate-400 tabular-nums">
           {resets}
           {passed && ' (a new window since)'}
           {reading.surpassed_threshold !== null && ` · Anthropic warns from ${formatPercent(reading.surpassed_threshold)}`}

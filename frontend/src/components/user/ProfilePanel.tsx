@@ -70,7 +70,7 @@ export function ProfilePanel({ user, onSaved }: { user: User; onSaved: (user: Us
             {busy ? 'Saving…' : 'Save changes'}
           </button>
         )}
-        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 pt-2 text-xs text-slate-600">
+        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 pt-2 text-xs text-slate-600 dark:text-slate-300">
           <dt>User id</dt>
           <dd className="font-mono break-all">{user.id}</dd>
           <dt>Created</dt>
