@@ -2,7 +2,8 @@ import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from
 import { Alert } from './components/Alert.tsx';
 import { Layout } from './components/Layout.tsx';
 import { AppSkeleton, PageSkeleton } from './components/Skeleton.tsx';
-import { api, setUnauthorizedHandler } from './lib/api.ts';
+import { api, serverTimeZone, setUnauthorizedHandler } from './lib/api.ts';
+import { setShownTimeZone } from './lib/format.ts';
 import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
 import { matchRoute, navigate, useLocation } from './lib/router.tsx';
@@ -47,7 +48,10 @@ export function App() {
 
   const refresh = useCallback(async () => {
     try {
-      setSession(await api.session());
+      const current = await api.session();
+      // Every instant is shown in the server's TIMEZONE: learnt before the first page shows.
+      if (current) setShownTimeZone(await serverTimeZone());
+      setSession(current);
       setBootError(null);
     } catch (err) {
       setBootError(errorText(err));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatInteger, formatPercent, formatTokens, formatUsd, ratio, totalTokens, trimDecimal } from '../src/lib/format.ts';
+import { formatDateTime, formatInteger, setShownTimeZone, formatPercent, formatTokens, formatUsd, ratio, totalTokens, trimDecimal } from '../src/lib/format.ts';
 
 describe('formatUsd', () => {
   it('rounds exact decimal strings to cents with grouping', () => {
@@ -57,6 +57,15 @@ describe('formatDateTime', () => {
     expect(formatDateTime('2026-11-25T20:30:00Z', 'Asia/Seoul')).toBe('2026-11-26 05:30');
     expect(formatDateTime('2026-11-25T20:30:00Z', 'UTC')).toBe('2026-11-25 20:30');
     expect(formatDateTime(null)).toBe('—');
+  });
+  it('uses the server\'s zone, once known, when a call names none', () => {
+    setShownTimeZone('Asia/Seoul');
+    try {
+      expect(formatDateTime('2026-11-25T20:30:00Z')).toBe('2026-11-26 05:30');
+      expect(formatDateTime('2026-11-25T20:30:00Z', 'UTC')).toBe('2026-11-25 20:30');
+    } finally {
+      setShownTimeZone(undefined);
+    }
   });
 });
 

@@ -1,12 +1,12 @@
+import { nextDay, zonedInstant } from './time-zone.ts';
+
 /** Target types the audit log filter accepts (backend/src/admin/audit.ts). */
 export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker', 'model_price'] as const;
 
-/** The instant a local calendar day starts (or, with `after`, the next one starts) in the viewer's time zone. */
-export function localDayBoundary(date: string, after = false): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return undefined;
-  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (after ? 1 : 0));
-  return d.toISOString();
+/** The instant a calendar day starts (or, with `after`, the next one starts) in the time zone (the server's TIMEZONE). */
+export function dayBoundary(date: string, timeZone: string, after = false): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+  return zonedInstant(after ? nextDay(date) : date, timeZone);
 }
 
 /** Fields whose value differs between before and after, for a one-line summary of a change. */

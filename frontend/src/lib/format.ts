@@ -40,8 +40,20 @@ export function ratio(part: number, whole: number): number | null {
   return whole > 0 ? part / whole : null;
 }
 
-/** An instant as "2026-11-25 13:04" in the given time zone (the viewer's when none). */
-export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
+let shownTimeZone: string | undefined;
+/**
+ * The zone instants are shown in when a call names none: the server's TIMEZONE, which the app
+ * learns before it shows a page (App.tsx), so every page shows one zone, as the reports do.
+ */
+export function setShownTimeZone(timeZone: string | undefined): void {
+  shownTimeZone = timeZone;
+}
+export function getShownTimeZone(): string | undefined {
+  return shownTimeZone;
+}
+
+/** An instant as "2026-11-25 13:04" in the given time zone (else the shown zone, else the viewer's). */
+export function formatDateTime(iso: string | null | undefined, timeZone: string | undefined = shownTimeZone): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;

@@ -4,8 +4,8 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { Pager } from '../components/Pager.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { api } from '../lib/api.ts';
-import { AUDIT_TARGET_TYPES, changedFields, localDayBoundary } from '../lib/audit.ts';
-import { formatDateTime } from '../lib/format.ts';
+import { AUDIT_TARGET_TYPES, changedFields, dayBoundary } from '../lib/audit.ts';
+import { formatDateTime, getShownTimeZone } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
 import type { AuditEntry } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
@@ -26,7 +26,8 @@ export function AuditLogPage() {
   const [form, setForm] = useState<Filters>(NO_FILTERS);
   const [applied, setApplied] = useState<Filters>(NO_FILTERS);
   const [offset, setOffset] = useState(0);
-  const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // The server's TIMEZONE, as everywhere on the dashboard (set before any page shows).
+  const timeZone = getShownTimeZone() ?? 'UTC';
 
   const log = useAsync(
     () =>
@@ -37,8 +38,8 @@ export function AuditLogPage() {
         action: applied.action.trim(),
         target_type: applied.target_type,
         target_id: applied.target_id.trim(),
-        since: applied.from ? localDayBoundary(applied.from) : undefined,
-        until: applied.to ? localDayBoundary(applied.to, true) : undefined,
+        since: applied.from ? dayBoundary(applied.from, timeZone) : undefined,
+        until: applied.to ? dayBoundary(applied.to, timeZone, true) : undefined,
       }),
     [JSON.stringify(applied), offset],
   );
@@ -54,7 +55,7 @@ export function AuditLogPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold">Audit log</h1>
-        <p className="text-sm text-slate-600 dark:text-slate-300">Every admin change: who, what, when and from where. Times in your browser's time zone ({viewerZone}).</p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">Every admin change: who, what, when and from where. Times and days in the server's time zone ({timeZone}).</p>
       </div>
       <Panel title="Filter">
         <form onSubmit={submit} className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">

@@ -14,7 +14,11 @@ export function PricingPage() {
   const id = useId();
   const [current, setCurrent] = useState(true);
   const [provider, setProvider] = useState('');
+  const [search, setSearch] = useState('');
   const prices = useAsync(() => api.prices({ current: current || undefined, provider: provider || undefined }), [current, provider]);
+  // The model search narrows what is loaded (57 rows of shipped prices) as the admin types.
+  const needle = search.trim().toLowerCase();
+  const items = prices.data?.items.filter((p) => !needle || p.model.toLowerCase().includes(needle));
   const [draft, setDraft] = useState<PriceDraft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -65,10 +69,16 @@ export function PricingPage() {
               <option value="bedrock">Bedrock</option>
             </select>
           </div>
+          <div className="w-64 max-w-full">
+            <label htmlFor={`${id}-search`} className="label">
+              Search models
+            </label>
+            <input id={`${id}-search`} type="search" className="input" placeholder="e.g. sonnet" value={search} onChange={(e) => setSearch(e.target.value)} />
+          </div>
         </div>
         {prices.error && <Alert>{prices.error}</Alert>}
-        {prices.data && prices.data.items.length === 0 && <EmptyState title="No prices match">Add one above.</EmptyState>}
-        {prices.data && prices.data.items.length > 0 && (
+        {items && items.length === 0 && <EmptyState title="No prices match">{search.trim() ? 'Try another model name.' : 'Add one above.'}</EmptyState>}
+        {items && items.length > 0 && (
           <div className="overflow-x-auto">
             <table className="table-basic">
               <thead>
@@ -88,7 +98,7 @@ export function PricingPage() {
                 </tr>
               </thead>
               <tbody>
-                {prices.data.items.map((p) => {
+                {items.map((p) => {
                   const state = priceState(p);
                   return (
                     <tr key={p.id}>

@@ -5,10 +5,14 @@ import { StatusBadge } from '../components/StatusBadge.tsx';
 import { UsageSection } from '../components/UsageSection.tsx';
 import { AccessKeysPanel } from '../components/user/AccessKeysPanel.tsx';
 import { BudgetPanel } from '../components/user/BudgetPanel.tsx';
+import { LimitsPanel } from '../components/user/LimitsPanel.tsx';
+import { NoBedrockKeyFlag } from '../components/NoBedrockKeyFlag.tsx';
+import { PageSkeleton } from '../components/Skeleton.tsx';
 import { PlanWindowPanel } from '../components/user/PlanWindowPanel.tsx';
 import { ProfilePanel } from '../components/user/ProfilePanel.tsx';
 import { StatusPanel } from '../components/user/StatusPanel.tsx';
 import { api } from '../lib/api.ts';
+import { requestLogPath } from '../lib/request-log.ts';
 import { Link, useLocation } from '../lib/router.tsx';
 import type { User } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
@@ -17,6 +21,8 @@ export function UserDetailPage({ userId }: { userId: string }) {
   const loaded = useAsync(() => api.user(userId), [userId]);
   const [user, setUser] = useState<User | undefined>(undefined);
   const { search } = useLocation();
+  const readiness = useAsync(() => api.fallbackReadiness(), [userId]);
+  const cannotFallBack = readiness.data?.keys_without_bedrock_key.filter((k) => k.user_id === userId) ?? [];
   useEffect(() => setUser(loaded.data), [loaded.data]);
 
   if (loaded.error) {
@@ -30,7 +36,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
       </div>
     );
   }
-  if (!user) return <p className="text-slate-500 dark:text-slate-400">Loading user…</p>;
+  if (!user) return <PageSkeleton />;
 
   return (
     <div className="space-y-6">
@@ -41,6 +47,10 @@ export function UserDetailPage({ userId }: { userId: string }) {
         <div className="mt-1 flex flex-wrap items-center gap-3">
           <h1 className="text-2xl font-semibold">{user.name}</h1>
           <StatusBadge status={user.status} />
+          {cannotFallBack.length > 0 && <NoBedrockKeyFlag />}
+          <Link to={requestLogPath({ user_id: user.id })} className="ml-auto btn-secondary">
+            Request log<span className="sr-only"> of {user.name}</span>
+          </Link>
         </div>
         {user.description && <p className="text-slate-600 dark:text-slate-300">{user.description}</p>}
       </div>
@@ -50,6 +60,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
         <div className="space-y-4">
           <StatusPanel user={user} onChanged={setUser} />
           <BudgetPanel user={user} />
+          <LimitsPanel user={user} />
         </div>
       </div>
       <AccessKeysPanel user={user} />

@@ -3,10 +3,11 @@ import { Alert } from '../components/Alert.tsx';
 import { BudgetBar } from '../components/BudgetBar.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Pager } from '../components/Pager.tsx';
+import { NoBedrockKeyFlag } from '../components/NoBedrockKeyFlag.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { api } from '../lib/api.ts';
-import { formatDateTime } from '../lib/format.ts';
+import { formatDateTime, formatInteger, formatUsd } from '../lib/format.ts';
 import { ROUTING_LABELS } from '../lib/labels.ts';
 import { Link, navigate } from '../lib/router.tsx';
 import type { UserStatus } from '../lib/types.ts';
@@ -33,6 +34,9 @@ export function UsersPage() {
 
   // Each row carries this month's budget figures: one request for the whole page.
   const users = useAsync(async () => ({ page: await api.users({ limit: PAGE, offset, q: q || undefined, status: status || undefined }) }), [q, status, offset]);
+  // Users whose plan_first keys have no Bedrock key: flagged in their row.
+  const readiness = useAsync(() => api.fallbackReadiness(), []);
+  const cannotFallBack = new Set(readiness.data?.keys_without_bedrock_key.map((k) => k.user_id));
 
   return (
     <div className="space-y-6">
@@ -81,6 +85,13 @@ export function UsersPage() {
                   <th scope="col">Name</th>
                   <th scope="col">Status</th>
                   <th scope="col">Routing</th>
+                  <th scope="col" className="text-right">
+                    Requests this month
+                  </th>
+                  <th scope="col" className="text-right">
+                    Cost this month
+                  </th>
+                  <th scope="col">Last seen</th>
                   <th scope="col">Bedrock budget this month</th>
                   <th scope="col">Created</th>
                 </tr>
@@ -99,7 +110,13 @@ export function UsersPage() {
                       <td>
                         <StatusBadge status={u.status} />
                       </td>
-                      <td className="whitespace-nowrap">{ROUTING_LABELS[u.routing_strategy] ?? u.routing_strategy}</td>
+                      <td>
+                        <span className="whitespace-nowrap">{ROUTING_LABELS[u.routing_strategy] ?? u.routing_strategy}</span>
+                        {cannotFallBack.has(u.id) && <NoBedrockKeyFlag />}
+                      </td>
+                      <td className="text-right tabular-nums">{formatInteger(u.month_requests)}</td>
+                      <td className="text-right tabular-nums">{formatUsd(u.month_cost_usd)}</td>
+                      <td className="whitespace-nowrap text-slate-600 dark:text-slate-300">{u.last_seen_at ? formatDateTime(u.last_seen_at) : 'never'}</td>
                       <td>
                         {u.monthly_budget_usd === null ? (
                           <span className="text-slate-500 dark:text-slate-400">No budget</span>
