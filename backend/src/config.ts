@@ -256,11 +256,11 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'MAX_UPSTREAM_REQUESTS', key: 'maxUpstreamRequests', default: '1000', doc: 'concurrent upstream calls (Anthropic and Bedrock); a request beyond it gets `529 overloaded_error` at once', parse: integer(1, 100_000) },
   { env: 'METRICS', key: 'metrics', default: 'auto', doc: '`cloudwatch` (embedded metric format lines on stdout), `prometheus` (`GET /metrics`), `both` or `off`; `auto`: cloudwatch when ENVIRONMENT is prod or staging, else off', parse: metricsMode },
   { env: 'METRICS_FLUSH_INTERVAL', key: 'metricsFlushIntervalMs', default: '60', doc: 'seconds between CloudWatch metric flushes (one aggregate per interval, never a line per request)', parse: seconds },
-  { env: 'TIMEZONE', key: 'timezone', default: 'Asia/Seoul', doc: 'IANA time zone of report periods, hour/day/month usage buckets and budget months', parse: timeZone },
+  { env: 'TIMEZONE', key: 'timezone', default: 'UTC', doc: 'IANA time zone of report periods, hour/day/month usage buckets and budget months; a database keeps the zone it was first started with (see settleTimeZone)', parse: timeZone },
   { env: 'KMS_KEY_ID', key: 'kmsKeyId', default: undefined, doc: 'KMS key (id, ARN or alias) wrapping the data keys of stored Bedrock keys; unset: LOCAL_ENCRYPTION_KEY', parse: kmsKeyId },
   { env: 'KMS_ENDPOINT', key: 'kmsEndpoint', default: undefined, doc: 'override the KMS URL (tests, VPC endpoints)', parse: httpUrl },
   { env: 'LOCAL_ENCRYPTION_KEY', key: 'localEncryptionKey', default: undefined, doc: '32 bytes (base64 or 64 hex) for local envelope encryption; dev: generated; required outside dev unless KMS_KEY_ID is set', parse: parseEncryptionKey },
-  { env: 'BEDROCK_REGION', key: 'bedrockRegion', default: 'ap-northeast-2', doc: 'Bedrock region for keys without one of their own', parse: awsRegion },
+  { env: 'BEDROCK_REGION', key: 'bedrockRegion', default: 'us-east-1', doc: 'Bedrock region for keys without one of their own', parse: awsRegion },
   { env: 'BEDROCK_API', key: 'bedrockApi', default: 'invoke', doc: '`invoke` (native body), `converse` (Converse API) or `messages` (Bedrock\'s Anthropic Messages endpoint)', parse: oneOf(['invoke', 'converse', 'messages'] as const) },
   { env: 'BEDROCK_ENDPOINT', key: 'bedrockEndpoint', default: undefined, doc: 'override the Bedrock URL (tests, VPC endpoints)', parse: httpUrl },
   { env: 'BEDROCK_AUTH', key: 'bedrockAuth', default: 'bearer', doc: '`bearer` (the access key\'s Bedrock API key) or `sigv4` (the task role)', parse: oneOf(['bearer', 'sigv4'] as const) },
@@ -275,12 +275,18 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },
 ];
 
+/** Whether the environment sets `name` (an empty value counts as unset, as it does for every setting). */
+export function isSet(name: string, env: Env = process.env): boolean {
+  const raw = env[name];
+  return raw !== undefined && raw !== '';
+}
+
 /** Reads and validates the environment. Throws ConfigError("NAME: what is wrong") on the first bad value. */
 export function loadConfig(env: Env = process.env): Config {
   const config = {} as Record<keyof Config, unknown>;
   for (const setting of SETTINGS) {
     const raw = env[setting.env];
-    const value = raw === undefined || raw === '' ? setting.default : raw;
+    const value = isSet(setting.env, env) ? raw : setting.default;
     if (value === undefined) {
       config[setting.key] = undefined;
       continue;
@@ -319,4 +325,28 @@ function refuseWeakSecrets(config: Config): void {
     ['LOCAL_ENCRYPTION_KEY', config.localEncryptionKey === undefined ? null : weakEncryptionKey(config.localEncryptionKey)],
   ];
   for (const [name, reason] of weak) if (reason) throw new ConfigError(`${name}: ${reason} ${when}`);
+}
+
+/** TIMEZONE's default before migration 0009 recorded each database's zone: the zone of rollups written without a record. */
+export const PRE_0009_TIME_ZONE = 'Asia/Seoul';
+
+/**
+ * The zone a database's reports run in. Rollup buckets and budget months are cut in the zone of the
+ * task that wrote them, so a database keeps one zone for life: the first start records TIMEZONE
+ * (default UTC); later starts use the recorded zone unless TIMEZONE is set, and refuse a different
+ * one once anything was cut in the old zone (the day and month buckets of two zones would straddle).
+ * With nothing cut yet, a set TIMEZONE simply replaces the record. A database from before the record
+ * that already has rollups adopts TIMEZONE if it is set, else the old default, Asia/Seoul.
+ */
+export function settleTimeZone(configured: { zone: string; set: boolean }, stored: { timeZone: string | null; hasZonedData: boolean }): { zone: string; record: boolean } {
+  if (stored.timeZone === null) {
+    const zone = configured.set || !stored.hasZonedData ? configured.zone : PRE_0009_TIME_ZONE;
+    return { zone, record: true };
+  }
+  if (!configured.set || configured.zone === stored.timeZone) return { zone: stored.timeZone, record: false };
+  if (!stored.hasZonedData) return { zone: configured.zone, record: true };
+  throw new ConfigError(
+    `TIMEZONE: this database's usage rollups and budget months are in ${stored.timeZone}; ${configured.zone} would mix day and month buckets of two zones. ` +
+      `Unset TIMEZONE or set it to ${stored.timeZone}`,
+  );
 }

@@ -199,5 +199,12 @@ export const budgetReservations = pgTable('budget_reservations', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows, loginAttempts };
+/** One row (migration 0009): what the database keeps whatever the environment, e.g. the zone its rollups are cut in. */
+export const settings = pgTable('settings', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  timeZone: text('time_zone'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows, loginAttempts, settings };
 export type Schema = typeof schema;

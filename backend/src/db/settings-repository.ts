@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { settings } from './schema.ts';
 
 // The database's own settings (migration 0009): today the time zone its rollups are cut in.
 
@@ -15,19 +16,19 @@ export interface SettingsRepository {
   recordTimeZone(timeZone: string): Promise<void>;
 }
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
-
 export function createSettingsRepository(db: Db): SettingsRepository {
   return {
     async timeZone() {
-      const result = await db.execute(sql`
-        SELECT (SELECT time_zone FROM settings) AS time_zone,
-               EXISTS (SELECT 1 FROM usage_rollups) OR EXISTS (SELECT 1 FROM budget_ledgers) AS has_zoned_data`);
-      const [row] = rowsOf<{ time_zone: string | null; has_zoned_data: boolean }>(result);
-      return { timeZone: row?.time_zone ?? null, hasZonedData: row?.has_zoned_data ?? false };
+      const [row] = await db
+        .select({
+          timeZone: settings.timeZone,
+          hasZonedData: sql<boolean>`EXISTS (SELECT 1 FROM usage_rollups) OR EXISTS (SELECT 1 FROM budget_ledgers)`,
+        })
+        .from(settings);
+      return { timeZone: row?.timeZone ?? null, hasZonedData: row?.hasZonedData ?? false };
     },
     async recordTimeZone(timeZone) {
-      await db.execute(sql`UPDATE settings SET time_zone = ${timeZone}, updated_at = now()`);
+      await db.update(settings).set({ timeZone, updatedAt: sql`now()` });
     },
   };
 }

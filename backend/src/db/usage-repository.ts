@@ -174,7 +174,7 @@ function rollupStatement(rows: readonly RollupRow[]): SQL {
 }
 
 export function createUsageRepository(db: Db, options: { timeZone?: string } = {}): UsageRepository {
-  const timeZone = options.timeZone ?? 'Asia/Seoul';
+  const timeZone = options.timeZone ?? 'UTC';
   return {
     async insertBatch(events) {
       if (events.length === 0) return;

@@ -6,7 +6,7 @@ import { testDatabaseKind } from '../support/db.ts';
 import { usageEvent } from '../support/usage-events.ts';
 
 // GET /admin/usage/fallbacks: the dashboard's fallback rate, counted from the events of a period
-// in TIMEZONE (Asia/Seoul by default), for everyone or one user.
+// in TIMEZONE (Asia/Seoul here), for everyone or one user.
 
 type Key = { userId: string; accessKeyId: string };
 
@@ -29,7 +29,7 @@ describe(`fallback report on ${testDatabaseKind()}`, () => {
   let dan: Key;
 
   beforeAll(async () => {
-    proxy = await startTestApp();
+    proxy = await startTestApp({ TIMEZONE: 'Asia/Seoul' });
     admin = await adminClient(proxy);
     carol = await proxy.createKey('carol-fallbacks');
     dan = await proxy.createKey('dan-fallbacks');

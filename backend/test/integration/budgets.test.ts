@@ -44,7 +44,7 @@ describe(`budgets on ${testDatabaseKind()}`, () => {
   beforeAll(async () => {
     anthropic = await startFakeAnthropic();
     bedrock = await startFakeBedrock();
-    proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '1000' });
+    proxy = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1', CIRCUIT_FAILURE_THRESHOLD: '1000', TIMEZONE: 'Asia/Seoul' });
     admin = await adminClient(proxy);
   });
   afterAll(async () => {
@@ -225,7 +225,7 @@ describe(`budgets on ${testDatabaseKind()}`, () => {
     expect(await budgets.sweepExpired(new Date())).toBe(1);
     expect(await ledger(key.userId)).toEqual({ spent: '4.00', reserved: '0.00' });
     const late = bedrockEvent(key, `req_late_${key.userId}`, '0.5', reserved!.id);
-    const usage = createUsageRepository(proxy.database.db);
+    const usage = createUsageRepository(proxy.database.db, { timeZone: proxy.config.timezone });
     await usage.insertBatch([late]);
     expect(await ledger(key.userId)).toEqual({ spent: '0.50', reserved: '0.00' });
     // Replayed again (a crash during the replay): counted once.
@@ -241,7 +241,7 @@ describe(`budgets on ${testDatabaseKind()}`, () => {
     const periodStart = startOf(new Date(), 'month', 'Asia/Seoul');
     const requestId = `req_stored_${key.userId}`;
     await budgets.reserve({ userId: key.userId, periodStart, amountUsd: '2', requestId, expiresAt: new Date(Date.now() - 1000) });
-    await createUsageRepository(proxy.database.db).insertBatch([bedrockEvent(key, requestId, '0.3', null)]);
+    await createUsageRepository(proxy.database.db, { timeZone: proxy.config.timezone }).insertBatch([bedrockEvent(key, requestId, '0.3', null)]);
     expect(await ledger(key.userId)).toEqual({ spent: '0.30', reserved: '2.00' });
     expect(await budgets.sweepExpired(new Date())).toBe(1);
     expect(await ledger(key.userId)).toEqual({ spent: '0.30', reserved: '0.00' });

@@ -15,7 +15,7 @@ let erin: { userId: string; accessKeyId: string };
 const cli = (args: string[], stdin = '') => runCli({ url: proxy.url, configDir }, args, stdin);
 
 beforeAll(async () => {
-  proxy = await startTestApp();
+  proxy = await startTestApp({ TIMEZONE: 'Asia/Seoul' });
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-cli-money-'));
   expect((await cli(['login'], `${ADMIN_PASSWORD}\n`)).code).toBe(0);
   erin = await proxy.createKey('erin');

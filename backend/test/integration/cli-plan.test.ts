@@ -21,7 +21,7 @@ const keys: Record<'pia' | 'quinn' | 'ravi' | 'uma', Key> = {} as Record<'pia' |
 
 const cli = (args: string[], stdin = '') => runCli({ url: proxy.url, configDir }, args, stdin);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-/** The wall clock of an instant in TIMEZONE (Asia/Seoul in tests), after an optional weekday. */
+/** The wall clock of an instant in TIMEZONE (Asia/Seoul here), after an optional weekday. */
 const at = (unixSeconds: number) =>
   `(\\w{3} )?${new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Seoul', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(unixSeconds * 1000)}`;
 
@@ -35,7 +35,7 @@ function observe(key: Key, headers: Parameters<typeof readUnifiedLimits>[0]): vo
 const row = (stdout: string, user: string) => stdout.split('\n').find((l) => l.startsWith(`${user} `)) ?? '';
 
 beforeAll(async () => {
-  proxy = await startTestApp();
+  proxy = await startTestApp({ TIMEZONE: 'Asia/Seoul' });
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-cli-plan-'));
   admin = { authorization: `Bearer ${await proxy.adminToken()}` };
   expect((await cli(['login'], `${ADMIN_PASSWORD}\n`)).code).toBe(0);

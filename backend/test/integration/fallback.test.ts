@@ -350,9 +350,9 @@ describe('routing and the circuit breaker', () => {
     const mapped = await request(`${proxy.url}/ak/${key.rawKey}/v1/messages`, { method: 'POST', body: JSON.stringify({ ...params, model: 'team-claude' }) });
     const message = (await mapped.body.json()) as { model: string };
     expect(message.model).toBe('team-claude'); // the client sees the name it asked for
-    // BEDROCK_REGION defaults to ap-northeast-2, whose geography (apac) has a profile for this model.
-    expect(bedrock.requests.at(-1)!.modelId).toBe('apac.anthropic.claude-team-v1:0');
-    expect((await lastUsage(proxy, key.accessKeyId)).servedModel).toBe('apac.anthropic.claude-team-v1:0');
+    // BEDROCK_REGION defaults to us-east-1, whose geography (us) has a profile for this model.
+    expect(bedrock.requests.at(-1)!.modelId).toBe('us.anthropic.claude-team-v1:0');
+    expect((await lastUsage(proxy, key.accessKeyId)).servedModel).toBe('us.anthropic.claude-team-v1:0');
 
     const unknown = await request(`${proxy.url}/ak/${key.rawKey}/v1/messages`, { method: 'POST', body: JSON.stringify({ ...params, model: 'gpt-4o' }) });
     const body = (await unknown.body.json()) as { error: { type: string; message: string } };

@@ -47,12 +47,12 @@ describe(`usage reports on ${testDatabaseKind()}`, () => {
   let alice: Key;
   let bob: Key;
 
-  // 23:59:59 on 31 October and 00:00:00 on 1 November, Asia/Seoul (the default TIMEZONE)
+  // 23:59:59 on 31 October and 00:00:00 on 1 November, Asia/Seoul (TIMEZONE below)
   const LAST_SECOND = '2026-10-31T14:59:59Z';
   const MIDNIGHT = '2026-10-31T15:00:00Z';
 
   beforeAll(async () => {
-    proxy = await startTestApp();
+    proxy = await startTestApp({ TIMEZONE: 'Asia/Seoul' });
     admin = await adminClient(proxy);
     alice = await proxy.createKey('alice');
     bob = await proxy.createKey('bob');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDatabaseUrl } from '../../src/config.ts';
+import { ConfigError, isSet, loadConfig, parseDatabaseUrl, settleTimeZone } from '../../src/config.ts';
 
 const prodSecrets = { ENVIRONMENT: 'prod', KEY_HASHER_SECRET: 'kF3q9vLx2RmT8wYp4NcZ7hJd1sGbQeUa6', ADMIN_CREDENTIALS: '{"username":"admin","password":"a-long-admin-passphrase"}', KMS_KEY_ID: 'alias/claude-code-proxy' };
 
@@ -71,7 +71,7 @@ describe('Bedrock, envelope encryption and circuit breaker settings', () => {
       kmsKeyId: undefined,
       kmsEndpoint: undefined,
       localEncryptionKey: undefined,
-      bedrockRegion: 'ap-northeast-2',
+      bedrockRegion: 'us-east-1',
       bedrockApi: 'invoke',
       bedrockEndpoint: undefined,
       bedrockAuth: 'bearer',
@@ -138,5 +138,45 @@ describe('Bedrock, envelope encryption and circuit breaker settings', () => {
     const randomKey = '3f9a0c7e51b2d84617e0a9c3b5f2d8e41a6c0b9d7e3f5a2c8d1b4e6f0a3c5d7e';
     expect(loadConfig({ ...withoutKms, LOCAL_ENCRYPTION_KEY: randomKey }).localEncryptionKey).toHaveLength(32);
     expect(loadConfig(prodSecrets).kmsKeyId).toBe('alias/claude-code-proxy');
+  });
+});
+
+describe('the time zone of a database (settleTimeZone)', () => {
+  const unset = { zone: 'UTC', set: false };
+  const berlin = { zone: 'Europe/Berlin', set: true };
+
+  it('records TIMEZONE (default UTC) on a new database', () => {
+    expect(settleTimeZone(unset, { timeZone: null, hasZonedData: false })).toEqual({ zone: 'UTC', record: true });
+    expect(settleTimeZone(berlin, { timeZone: null, hasZonedData: false })).toEqual({ zone: 'Europe/Berlin', record: true });
+  });
+
+  it('gives a database from before the record, with rollups, the old default unless TIMEZONE says otherwise', () => {
+    expect(settleTimeZone(unset, { timeZone: null, hasZonedData: true })).toEqual({ zone: 'Asia/Seoul', record: true });
+    expect(settleTimeZone(berlin, { timeZone: null, hasZonedData: true })).toEqual({ zone: 'Europe/Berlin', record: true });
+  });
+
+  it('keeps the recorded zone when TIMEZONE is unset or the same', () => {
+    expect(settleTimeZone(unset, { timeZone: 'Asia/Seoul', hasZonedData: true })).toEqual({ zone: 'Asia/Seoul', record: false });
+    expect(settleTimeZone(unset, { timeZone: 'Asia/Seoul', hasZonedData: false })).toEqual({ zone: 'Asia/Seoul', record: false });
+    expect(settleTimeZone(berlin, { timeZone: 'Europe/Berlin', hasZonedData: true })).toEqual({ zone: 'Europe/Berlin', record: false });
+  });
+
+  it('moves to a new TIMEZONE while nothing is cut in the old one', () => {
+    expect(settleTimeZone(berlin, { timeZone: 'UTC', hasZonedData: false })).toEqual({ zone: 'Europe/Berlin', record: true });
+  });
+
+  it('refuses a different TIMEZONE once rollups exist, in one line saying why and what to do', () => {
+    const refuse = () => settleTimeZone(berlin, { timeZone: 'Asia/Seoul', hasZonedData: true });
+    expect(refuse).toThrow(ConfigError);
+    expect(refuse).toThrow(
+      "TIMEZONE: this database's usage rollups and budget months are in Asia/Seoul; Europe/Berlin would mix day and month buckets of two zones. Unset TIMEZONE or set it to Asia/Seoul",
+    );
+  });
+
+  it('counts an empty variable as unset, as loadConfig does', () => {
+    expect(isSet('TIMEZONE', { TIMEZONE: '' })).toBe(false);
+    expect(isSet('TIMEZONE', {})).toBe(false);
+    expect(isSet('TIMEZONE', { TIMEZONE: 'UTC' })).toBe(true);
+    expect(loadConfig({ TIMEZONE: '' }).timezone).toBe('UTC');
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config.ts';
 
 describe('TIMEZONE', () => {
-  it('defaults to Asia/Seoul', () => {
-    expect(loadConfig({}).timezone).toBe('Asia/Seoul');
+  it('defaults to UTC (for a new database: main.ts keeps the zone an existing one was started with)', () => {
+    expect(loadConfig({}).timezone).toBe('UTC');
   });
 
   it('takes any IANA zone Intl knows, in its canonical spelling', () => {
