@@ -28,6 +28,7 @@ import { createBedrockUpstream } from './bedrock/upstream.ts';
 import { createCircuitBreakers, type CircuitBreakers } from './proxy/circuit-breaker.ts';
 import { createModelMappingRepository } from './db/model-mapping-repository.ts';
 import { createModelMappingCache, type ModelMappingCache } from './proxy/model-mappings.ts';
+import { warnFallbackReadiness } from './admin/fallback-readiness.ts';
 import { createPlanUpstream } from './proxy/plan-upstream.ts';
 import { createAddressFailures } from './proxy/address-failures.ts';
 import { createBodyIntake } from './proxy/body-intake.ts';
@@ -228,6 +229,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       breakers,
       planWindows,
       planSwitchThreshold: config.planSwitchThreshold,
+      bedrockAuth: config.bedrockAuth,
       hashKey,
       admin: secrets.admin,
       jwtKey: deriveJwtKey(secrets.keyHasherSecret, secrets.jwtSecret),
@@ -254,6 +256,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   });
 
   const closeUnusedConnections = trackUnusedConnections(server.server);
+  await warnFallbackReadiness({ bedrockAuth: config.bedrockAuth, prices: accounting.prices, modelMappings: createModelMappingRepository(database.db), accessKeys }, logger);
 
   return {
     server,

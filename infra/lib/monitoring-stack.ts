@@ -95,6 +95,7 @@ export class MonitoringStack extends Stack {
         proxyMetric(METRICS.FallbackCount, 'Sum', 'Fallbacks'),
         proxyMetric(METRICS.CircuitOpen, 'Sum', 'Circuits opened'),
         proxyMetric(METRICS.BudgetRejections, 'Sum', 'Budget rejections'),
+        proxyMetric(METRICS.FallbackUnavailable, 'Sum', 'Fallback wanted, impossible (no Bedrock key or mapping)'),
       ]),
       graph('Latency (ms)', [
         proxyMetric(METRICS.Latency, 'p50', 'Latency p50'),

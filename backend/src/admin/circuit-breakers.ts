@@ -8,8 +8,12 @@ import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { Breaker, BreakerList, IdParams, NoContent } from './schemas.ts';
 
-
-export function breakerJson(s: CircuitSnapshot): Static<typeof Breaker> {
+/**
+ * A breaker as the API shows it. `fallbackUnavailable`, when given, says whether the key can fall
+ * back at all: a key without a Bedrock key never opens its breaker (proxy/serve.ts), so "closed"
+ * there means "stays on Anthropic", and the view says why.
+ */
+export function breakerJson(s: CircuitSnapshot, fallbackUnavailable?: 'no_bedrock_key' | null): Static<typeof Breaker> {
   return {
     access_key_id: s.accessKeyId,
     state: s.state,
@@ -17,20 +21,31 @@ export function breakerJson(s: CircuitSnapshot): Static<typeof Breaker> {
     reason: s.reason,
     opened_at: s.openedAt?.toISOString() ?? null,
     retry_at: s.state === 'closed' ? null : (s.retryAt?.toISOString() ?? null),
+    ...(fallbackUnavailable === undefined ? {} : { fallback_unavailable: fallbackUnavailable }),
   };
+}
+
+/** Which of these keys cannot fall back for want of a Bedrock key (none under BEDROCK_AUTH=sigv4: the task role signs). */
+async function withoutBedrockKey(deps: AdminDeps, ids: readonly string[]): Promise<Set<string>> {
+  if (deps.bedrockAuth === 'sigv4' || ids.length === 0) return new Set();
+  return new Set((await deps.accessKeys.withoutBedrockKey(ids)).map((k) => k.accessKeyId));
 }
 
 /** The per-access-key circuit breakers of this process: state, and a reset for an admin who knows better. */
 export async function circuitBreakerRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/circuit-breakers', { schema: { summary: 'Circuit breakers of this task that are not closed or have counted failures', response: { 200: BreakerList } } }, async () => ({
-    items: deps.breakers.list().map(breakerJson),
-  }));
+  app.get('/circuit-breakers', { schema: { summary: 'Circuit breakers of this task that are not closed or have counted failures', response: { 200: BreakerList } } }, async () => {
+    const breakers = deps.breakers.list();
+    const noKey = await withoutBedrockKey(deps, breakers.map((b) => b.accessKeyId));
+    return { items: breakers.map((b) => breakerJson(b, noKey.has(b.accessKeyId) ? 'no_bedrock_key' : null)) };
+  });
 
   app.get('/circuit-breakers/:id', { schema: { summary: 'The breaker of one access key on this task', params: IdParams, response: { 200: Breaker } } }, async (request) => {
-    if (!(await deps.accessKeys.get(request.params.id))) throw notFound('access key');
-    return breakerJson(deps.breakers.snapshot(request.params.id));
+    const id = request.params.id;
+    if (!(await deps.accessKeys.get(id))) throw notFound('access key');
+    const noKey = await withoutBedrockKey(deps, [id]);
+    return breakerJson(deps.breakers.snapshot(id), noKey.has(id) ? 'no_bedrock_key' : null);
   });
 
   app.post(

@@ -32,6 +32,7 @@ export type BedrockKeyStatus = Static<typeof S.BedrockKeyStatus>;
 
 export type Breaker = Static<typeof S.Breaker>;
 export type BreakerList = Static<typeof S.BreakerList>;
+export type FallbackReadiness = Static<typeof S.FallbackReadiness>;
 export type PlanPark = Static<typeof S.PlanPark>;
 export type PlanWindow = Static<typeof S.PlanWindow>;
 export type PlanWindowList = Static<typeof S.PlanWindowList>;

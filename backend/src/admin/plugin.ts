@@ -22,12 +22,14 @@ import type { CircuitBreakers } from '../proxy/circuit-breaker.ts';
 import type { AddressFailures } from '../proxy/address-failures.ts';
 import type { PlanWindows } from '../proxy/plan-windows.ts';
 import { circuitBreakerRoutes } from './circuit-breakers.ts';
+import { fallbackReadinessRoutes } from './fallback-readiness.ts';
 import { planWindowRoutes } from './plan-windows.ts';
 import { AdminError } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
 import { pricingRoutes } from './pricing.ts';
 import { registerOpenApi } from './openapi.ts';
+import { requestRoutes } from './requests.ts';
 import { SINGLE_LINE_PATTERN, TEXT_PATTERN } from './schemas.ts';
 import type { Transact } from './transaction.ts';
 import { usageRoutes } from './usage.ts';
@@ -43,6 +45,8 @@ export interface AdminDeps {
   /** The proxy's decrypted-key cache (proxy/bedrock-keys.ts): told at once about every change. */
   bedrockKeyCache: { invalidate(accessKeyId: string): void };
   breakers: CircuitBreakers;
+  /** BEDROCK_AUTH: with `sigv4` no access key needs a Bedrock key of its own. */
+  bedrockAuth: 'bearer' | 'sigv4';
   /** Each access key's last Plan reading (proxy/plan-windows.ts) and the server's PLAN_SWITCH_THRESHOLD. */
   planWindows: Pick<PlanWindows, 'list'>;
   planSwitchThreshold: number;
@@ -117,10 +121,12 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(accessKeyRoutes, deps);
     await guarded.register(bedrockKeyRoutes, deps);
     await guarded.register(circuitBreakerRoutes, deps);
+    await guarded.register(fallbackReadinessRoutes, deps);
     await guarded.register(planWindowRoutes, deps);
     await guarded.register(modelMappingRoutes, deps);
     await guarded.register(auditLogRoutes, deps);
     await guarded.register(usageRoutes, deps);
+    await guarded.register(requestRoutes, deps);
     await guarded.register(pricingRoutes, deps);
     await guarded.register(budgetRoutes, deps);
     await guarded.register(limitRoutes, deps);

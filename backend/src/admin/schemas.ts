@@ -154,8 +154,28 @@ export const Breaker = Type.Object({
   reason: Type.Union([Type.String(), Type.Null()]),
   opened_at: Type.Union([Type.String(), Type.Null()]),
   retry_at: Type.Union([Type.String(), Type.Null()]),
+  fallback_unavailable: Type.Optional(
+    Type.Union([Type.Literal('no_bedrock_key'), Type.Null()], {
+      description: "no_bedrock_key: the key has no Bedrock key and its user's routing is not plan_only, so its requests stay on Anthropic; null: it can fall back (given in /admin/circuit-breakers answers)",
+    }),
+  ),
 });
 export const BreakerList = Type.Object({ items: Type.Array(Breaker) });
+
+// Fallback readiness (README, "Bedrock fallback"): what keeps a request from reaching Bedrock when it should.
+export const FallbackReadiness = Type.Object({
+  models_without_mapping: Type.Array(Type.String(), { description: 'models priced for anthropic that neither an admin mapping nor a shipped default maps' }),
+  keys_without_bedrock_key: Type.Array(
+    Type.Object({
+      access_key_id: Type.String(),
+      key_prefix: Type.String(),
+      user_id: Type.String(),
+      user_name: Type.String(),
+      routing_strategy: Type.Enum(['plan_first', 'bedrock_only']),
+    }),
+    { description: 'active keys of active users whose routing is plan_first or bedrock_only and that have no Bedrock key' },
+  ),
+});
 
 // Plan windows (README, "Plan window"): each access key's last reading of Anthropic's unified limit
 // headers, what it means for routing, and the user's rule for leaving the Plan.
@@ -244,7 +264,13 @@ export const BudgetStatus = Type.Object({
 });
 export const PutBudgetBody = Type.Object({ monthly_budget_usd: BudgetUsd }, { additionalProperties: false });
 
-export const UserListItem = Type.Object({ ...User.properties, budget: Type.Object(budgetSummaryProperties, { description: "this month's Bedrock budget and spend" }) });
+export const UserListItem = Type.Object({
+  ...User.properties,
+  budget: Type.Object(budgetSummaryProperties, { description: "this month's Bedrock budget and spend" }),
+  last_seen_at: Type.Union([Type.String(), Type.Null()], { description: "the user's newest request, in TIMEZONE; null: none yet" }),
+  month_requests: Type.Integer({ description: 'requests this month (TIMEZONE), every provider and outcome' }),
+  month_cost_usd: Type.String({ description: "this month's cost, USD exact decimal (Plan traffic at API prices)" }),
+});
 export const UserPage = Type.Object({ items: Type.Array(UserListItem), total: Type.Integer() });
 
 /**
@@ -442,10 +468,14 @@ export const FallbackQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.u
 export const Fallbacks = Type.Object({
   period: Type.Object({ start: Type.String(), end: Type.String({ description: 'exclusive' }), timezone: Type.String() }),
   requests: Type.Integer(),
-  /** Requests Bedrock served because Anthropic failed, was rate-limited or the circuit was open. */
+  /** Requests Bedrock served (completed) because Anthropic failed, was rate-limited or the circuit was open. */
   fallback_requests: Type.Integer(),
   fallback_rate: Type.Union([Type.Number(), Type.Null()], { description: 'fallback_requests / requests; null without requests' }),
   reasons: Type.Array(Type.Object({ reason: Type.Union([Type.String(), Type.Null()]), requests: Type.Integer() })),
+  /** Fallbacks Bedrock did not serve (it failed or refused too, or the client went away): not in fallback_requests. */
+  failed_fallbacks: Type.Integer(),
+  /** Requests whose fallback was wanted but impossible (no_bedrock_key, no_mapping): Anthropic's error went to the client. */
+  fallback_unavailable: Type.Array(Type.Object({ reason: Type.String(), requests: Type.Integer() })),
 });
 export const PlanReportQuery = Type.Object(
   { ...RangeQuery, user_id: FilterQuery.user_id, bucket: Type.Optional(Type.Enum(['hour', 'day'], { description: 'default: hour for a day, else day' })) },
@@ -517,3 +547,82 @@ export const CostBreakdown = Type.Object({
   totals: UsageTotalsJson,
   items: Type.Array(Type.Object({ provider: UsageProvider, model: Type.String(), ...totalsProperties })),
 });
+
+// The request log and the error report (README, "Requests and errors").
+
+export const RequestOutcome = Type.Enum(['completed', 'upstream_error', 'rejected', 'aborted', 'failed']);
+export const FallbackUnavailable = Type.Enum(['no_bedrock_key', 'no_mapping']);
+const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant with offset, e.g. 2026-11-01T00:00:00+09:00' });
+const requestLogFilters = {
+  ...FilterQuery,
+  model: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'the requested or the served model, exactly' })),
+  status_class: Type.Optional(Type.Enum(['2xx', '3xx', '4xx', '5xx'])),
+  outcome: Type.Optional(RequestOutcome),
+  code: Type.Optional(Line({ minLength: 1, maxLength: 100, description: 'error_code, else error_type, else http_<status> (as /admin/usage/errors names it)' })),
+  fallback_unavailable: Type.Optional(FallbackUnavailable),
+  fallback: Type.Optional(Type.Boolean({ description: 'served as a fallback to Bedrock, or not' })),
+  from: Type.Optional({ ...Instant, description: 'requests at or after this instant (ISO 8601 with offset)' }),
+  to: Type.Optional({ ...Instant, description: 'requests before this instant (ISO 8601 with offset)' }),
+};
+export const RequestLogCsvQuery = Type.Object(requestLogFilters, { additionalProperties: false });
+export const RequestLogQuery = Type.Object(
+  {
+    ...requestLogFilters,
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'next_cursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+export const RequestRow = Type.Object({
+  id: Type.String(),
+  request_id: Type.String(),
+  occurred_at: Type.String({ description: 'in TIMEZONE' }),
+  user_id: Type.String(),
+  user_name: NullableString,
+  access_key_id: Type.String(),
+  key_prefix: NullableString,
+  endpoint: Type.Enum(['messages', 'count_tokens']),
+  provider: UsageProvider,
+  is_fallback: Type.Boolean(),
+  fallback_reason: NullableString,
+  fallback_unavailable: NullableString,
+  requested_model: NullableString,
+  served_model: NullableString,
+  stream: Type.Boolean(),
+  status_code: Type.Integer(),
+  outcome: RequestOutcome,
+  error_type: NullableString,
+  error_code: Type.Union([Type.String(), Type.Null()], { description: "the proxy's own code for its answer, e.g. BUDGET_EXCEEDED" }),
+  stop_reason: NullableString,
+  latency_ms: Type.Integer(),
+  ttfb_ms: Type.Union([Type.Integer(), Type.Null()]),
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cache_read_tokens: Type.Integer(),
+  cache_write_tokens: Type.Integer({ description: '5-minute and 1-hour writes' }),
+  cost_usd: Type.Union([UsageMoney, Type.Null()], { description: 'null: the model has no price' }),
+});
+export const RequestLogPage = Type.Object({
+  items: Type.Array(RequestRow),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'null: this is the last page' }),
+  timezone: Type.String(),
+});
+
+export const ErrorReportQuery = Type.Object({ ...RangeQuery, user_id: FilterQuery.user_id, provider: FilterQuery.provider }, { additionalProperties: false });
+export const ErrorReport = Type.Object({
+  period: ReportPeriod,
+  bucket: Type.Enum(['hour', 'day']),
+  requests: Type.Integer(),
+  /** Outcomes upstream_error, rejected and failed. */
+  errors: Type.Integer(),
+  /** The client went away: not an error. */
+  aborted: Type.Integer(),
+  error_rate: Type.Union([Type.Number(), Type.Null()], { description: 'errors / requests; null without requests' }),
+  by_code: Type.Array(Type.Object({ code: Type.String(), status_code: Type.Integer(), requests: Type.Integer() }), { description: 'most first' }),
+  buckets: Type.Array(Type.Object({ start: Type.String(), requests: Type.Integer(), errors: Type.Integer() })),
+});
+
+/** A CSV download: the rows of the JSON route, under a header of its field names. */
+export const CsvFile = { description: 'CSV (UTF-8 with a byte order mark), header row first', content: { 'text/csv': { schema: Type.String() } } };

@@ -45,8 +45,20 @@ const ALL: readonly BedrockGeography[] = ['global', 'us', 'eu', 'jp', 'apac', 'a
  * Profiles follow docs/upstream-apis.md §2.6. The 5.5 family has no ARN-versioned id; Claude Code's own
  * Bedrock mode calls `us.anthropic.claude-opus-5-5` (verified), and the same shape and the
  * Opus 4.6 profile set are assumed for Sonnet/Haiku 5.5 until an admin says otherwise.
+ *
+ * Every model priced for `anthropic` in accounting/default-prices.ts has a row here
+ * (test/unit/bedrock/model-tables.test.ts): without one, a fallback for it is impossible.
  */
 const DEFAULTS: ReadonlyArray<readonly [readonly string[], string, readonly BedrockGeography[]]> = [
+  // Fable 5 / 5.1, Opus 5, Sonnet 5, Opus 4.7 / 4.8: their Bedrock ids are not known here
+  // (docs/upstream-apis.md §2.6 has none); they follow the newer families' pattern, an undated
+  // `anthropic.<name>` with the 5.5 family's profile set, until an admin maps them otherwise.
+  [['claude-fable-5-1'], 'anthropic.claude-fable-5-1', ALL],
+  [['claude-fable-5'], 'anthropic.claude-fable-5', ALL],
+  [['claude-opus-5'], 'anthropic.claude-opus-5', ALL],
+  [['claude-sonnet-5'], 'anthropic.claude-sonnet-5', ALL],
+  [['claude-opus-4-8'], 'anthropic.claude-opus-4-8', ALL],
+  [['claude-opus-4-7'], 'anthropic.claude-opus-4-7', ALL],
   [['claude-opus-5-5'], 'anthropic.claude-opus-5-5', ALL],
   [['claude-sonnet-5-5'], 'anthropic.claude-sonnet-5-5', ALL],
   [['claude-haiku-5-5'], 'anthropic.claude-haiku-5-5', ALL],
@@ -97,11 +109,8 @@ function resolveRow(row: ModelMapping, region: string, source: 'override' | 'def
   return { modelId: geography ? `${geography}.${row.baseId}` : row.baseId, baseId: row.baseId, geography, source };
 }
 
-/**
- * Maps the client's model to the Bedrock model id for `region`. Throws a 400
- * `BedrockTranslationError` (`BEDROCK_MODEL_UNKNOWN`) naming the model when nothing maps it.
- */
-export function resolveBedrockModel(model: string, region: string, overrides: readonly ModelMapping[] = []): ResolvedBedrockModel {
+/** The Bedrock model id for `region`, or null when neither an admin row nor a default maps the model. */
+export function findBedrockModel(model: string, region: string, overrides: readonly ModelMapping[] = []): ResolvedBedrockModel | null {
   const name = typeof model === 'string' ? model.trim() : '';
   const key = name.toLowerCase();
   const override = overrides.find((row) => row.model.trim().toLowerCase() === key);
@@ -110,10 +119,20 @@ export function resolveBedrockModel(model: string, region: string, overrides: re
     return { modelId: name, baseId: name, geography: null, source: 'passthrough' };
   }
   const row = DEFAULT_MODEL_MAPPINGS.find((r) => r.model === key);
-  if (row) return resolveRow(row, region, 'default');
-  throw new BedrockTranslationError(
-    'BEDROCK_MODEL_UNKNOWN',
-    'model',
-    `model: '${name}' has no Amazon Bedrock mapping; ask an administrator to add one`,
-  );
+  return row ? resolveRow(row, region, 'default') : null;
+}
+
+/** What a request for an unmapped model is told. */
+export function noMappingMessage(model: string): string {
+  return `model: '${typeof model === 'string' ? model.trim() : ''}' has no Amazon Bedrock mapping; ask an administrator to add one`;
+}
+
+/**
+ * Maps the client's model to the Bedrock model id for `region`. Throws a 400
+ * `BedrockTranslationError` (`BEDROCK_MODEL_UNKNOWN`) naming the model when nothing maps it.
+ */
+export function resolveBedrockModel(model: string, region: string, overrides: readonly ModelMapping[] = []): ResolvedBedrockModel {
+  const resolved = findBedrockModel(model, region, overrides);
+  if (resolved) return resolved;
+  throw new BedrockTranslationError('BEDROCK_MODEL_UNKNOWN', 'model', noMappingMessage(model));
 }

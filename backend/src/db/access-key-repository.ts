@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { accessKeys, users } from './schema.ts';
+import { accessKeys, bedrockKeys, users } from './schema.ts';
 
 export type AccessKeyRow = typeof accessKeys.$inferSelect;
 
@@ -12,6 +12,15 @@ export interface DescribedKey {
   userName: string;
   planSwitchThreshold: number | null;
   planOverage: 'stay' | 'move';
+}
+
+/** A key whose user's routing wants Bedrock (plan_first, bedrock_only) but that has no Bedrock key. */
+export interface KeyWithoutBedrockKey {
+  accessKeyId: string;
+  keyPrefix: string;
+  userId: string;
+  userName: string;
+  routingStrategy: 'plan_first' | 'bedrock_only';
 }
 
 export interface UsableKeyRow {
@@ -37,6 +46,11 @@ export interface AccessKeyRepository {
   listByUser(userId: string): Promise<AccessKeyRow[]>;
   /** Prefix, user and the user's Plan rule of each of these keys (one query), for lists keyed by access key id. */
   describe(ids: readonly string[]): Promise<DescribedKey[]>;
+  /**
+   * Keys with no Bedrock key whose user's routing wants one (admin/fallback-readiness.ts): every
+   * active key of an active user, or, with `ids`, those of these keys whatever their status (one query).
+   */
+  withoutBedrockKey(ids?: readonly string[]): Promise<KeyWithoutBedrockKey[]>;
   get(id: string): Promise<AccessKeyRow | null>;
   revoke(id: string): Promise<AccessKeyRow | null>;
   /** Revokes a key that is not revoked yet; null when there is none (unknown or already revoked). */
@@ -110,6 +124,21 @@ export function createAccessKeyRepository(db: Db): AccessKeyRepository {
         .from(accessKeys)
         .innerJoin(users, eq(users.id, accessKeys.userId))
         .where(inArray(accessKeys.id, [...ids]));
+    },
+    async withoutBedrockKey(ids) {
+      if (ids?.length === 0) return [];
+      const where = [isNull(bedrockKeys.accessKeyId), inArray(users.routingStrategy, ['plan_first', 'bedrock_only'])];
+      if (ids) where.push(inArray(accessKeys.id, [...ids]));
+      else where.push(eq(accessKeys.status, 'active'), eq(users.status, 'active'), isNull(users.deletedAt));
+      const rows = await db
+        .select({ accessKeyId: accessKeys.id, keyPrefix: accessKeys.keyPrefix, userId: users.id, userName: users.name, routingStrategy: users.routingStrategy })
+        .from(accessKeys)
+        .innerJoin(users, eq(users.id, accessKeys.userId))
+        .leftJoin(bedrockKeys, eq(bedrockKeys.accessKeyId, accessKeys.id))
+        .where(and(...where))
+        .orderBy(users.name, accessKeys.keyPrefix);
+      // The filter above leaves only these two strategies.
+      return rows.map((r) => ({ ...r, routingStrategy: r.routingStrategy as KeyWithoutBedrockKey['routingStrategy'] }));
     },
     listByUser(userId) {
       return db.select().from(accessKeys).where(eq(accessKeys.userId, userId)).orderBy(desc(accessKeys.createdAt));

@@ -27,6 +27,7 @@ export const METRIC_UNITS: Record<MetricName, EmfUnit> = {
   [METRICS.CircuitOpen]: 'Count',
   [METRICS.PlanLimitFallbacks]: 'Count',
   [METRICS.ProviderSwitches]: 'Count',
+  [METRICS.FallbackUnavailable]: 'Count',
   [METRICS.PlanKeysParked]: 'Count',
   [METRICS.PlanUtilization5hMax]: 'None',
   [METRICS.PlanUtilization7dMax]: 'None',
@@ -67,6 +68,7 @@ export interface Aggregate {
   budgetRejections: number;
   planLimitFallbacks: number;
   providerSwitches: number;
+  fallbackUnavailable: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
@@ -85,6 +87,7 @@ export function emptyAggregate(sampleCap: number): Aggregate {
     budgetRejections: 0,
     planLimitFallbacks: 0,
     providerSwitches: 0,
+    fallbackUnavailable: 0,
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
@@ -124,6 +127,7 @@ function counters(a: Aggregate): Values {
     [METRICS.BudgetRejections, a.budgetRejections],
     [METRICS.PlanLimitFallbacks, a.planLimitFallbacks],
     [METRICS.ProviderSwitches, a.providerSwitches],
+    [METRICS.FallbackUnavailable, a.fallbackUnavailable],
     [METRICS.InputTokens, a.inputTokens],
     [METRICS.OutputTokens, a.outputTokens],
     [METRICS.CacheReadTokens, a.cacheReadTokens],

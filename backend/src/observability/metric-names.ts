@@ -27,6 +27,8 @@ export const METRICS = {
   PlanLimitFallbacks: 'PlanLimitFallbacks',
   /** Turns that moved a Claude Code session to the other provider (each costs a prompt-cache write). */
   ProviderSwitches: 'ProviderSwitches',
+  /** Requests whose Anthropic answer called for a fallback that could not happen (no Bedrock key, no mapping). */
+  FallbackUnavailable: 'FallbackUnavailable',
   /** Gauges, per task at each flush: keys parked on Bedrock now, and the highest Plan utilization read. */
   PlanKeysParked: 'PlanKeysParked',
   PlanUtilization5hMax: 'PlanUtilization5hMax',

@@ -39,6 +39,8 @@ export interface MetricEvent {
   fallbackReason?: string | null;
   /** The turn moved its Claude Code session to the other provider. */
   providerSwitch?: boolean;
+  /** Anthropic's answer called for a fallback that could not happen: why (no_bedrock_key, no_mapping). */
+  fallbackUnavailable?: string | null;
 }
 
 /** Bedrock served it because the Plan window was at its limit or the user's threshold. */
@@ -156,6 +158,7 @@ function addTo(a: Aggregate, event: MetricEvent): void {
   if (isBudgetRejection(event)) a.budgetRejections++;
   if (isPlanLimitFallback(event)) a.planLimitFallbacks++;
   if (event.providerSwitch) a.providerSwitches++;
+  if (event.fallbackUnavailable) a.fallbackUnavailable++;
   a.inputTokens += event.inputTokens;
   a.outputTokens += event.outputTokens;
   a.cacheReadTokens += event.cacheReadTokens;
@@ -217,6 +220,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       if (prometheus) {
         const labels = { provider: event.provider ?? 'none', model };
         for (const [metric, value] of SUMS) prometheus.count(metric, labels, value(event));
+        if (event.fallbackUnavailable) prometheus.fallbackUnavailable(event.fallbackUnavailable);
         const cost = costOf(event);
         if (cost !== null) prometheus.count(METRICS.CostUSD, labels, cost);
         if (event.latencyMs !== null) prometheus.latency(labels, event.latencyMs);

@@ -25,6 +25,8 @@ export const PROMETHEUS_COUNTERS = {
 export type CounterMetric = keyof typeof PROMETHEUS_COUNTERS;
 
 export const PROMETHEUS_CIRCUIT_OPENED = `${PREFIX}circuit_opened_total`;
+/** By `reason` (no_bedrock_key, no_mapping) rather than provider and model: the reason is what an operator fixes. */
+export const PROMETHEUS_FALLBACK_UNAVAILABLE = `${PREFIX}fallback_unavailable_total`;
 export const PROMETHEUS_LATENCY = `${PREFIX}latency_seconds`;
 export const PROMETHEUS_TTFB = `${PREFIX}ttfb_seconds`;
 
@@ -48,6 +50,8 @@ export interface PrometheusMetrics {
   latency(labels: { provider: string; model: string }, ms: number): void;
   ttfb(labels: { provider: string; model: string }, ms: number): void;
   circuitOpened(): void;
+  /** A fallback Anthropic's answer called for could not happen, for `reason`. */
+  fallbackUnavailable(reason: string): void;
   /** The text exposition format. */
   render(): Promise<string>;
 }
@@ -60,6 +64,12 @@ export function createPrometheusMetrics(gauges: PrometheusGauges): PrometheusMet
     counters.set(metric, new Counter({ name, help, labelNames: LABELS, registers: [registry] }));
   }
   const circuitOpened = new Counter({ name: PROMETHEUS_CIRCUIT_OPENED, help: 'Times an access key\'s circuit breaker opened', registers: [registry] });
+  const fallbackUnavailable = new Counter({
+    name: PROMETHEUS_FALLBACK_UNAVAILABLE,
+    help: 'Requests whose Anthropic answer called for a Bedrock fallback that could not happen (Anthropic\'s answer went to the client)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: PROMETHEUS_LATENCY,
     help: 'Seconds from request received to response finished',
@@ -97,6 +107,7 @@ export function createPrometheusMetrics(gauges: PrometheusGauges): PrometheusMet
     latency: (labels, ms) => latency.observe(labels, ms / 1000),
     ttfb: (labels, ms) => ttfb.observe(labels, ms / 1000),
     circuitOpened: () => circuitOpened.inc(),
+    fallbackUnavailable: (reason) => fallbackUnavailable.inc({ reason }),
     render: () => registry.metrics(),
   };
 }

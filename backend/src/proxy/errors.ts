@@ -1,4 +1,5 @@
 import { ProxyError, type AnthropicErrorType } from '../anthropic/errors.ts';
+import { noMappingMessage } from '../bedrock/models.ts';
 
 /**
  * Every error the proxy answers by itself, in one table: the stable code (logs, metrics, usage
@@ -32,7 +33,10 @@ const CATALOG = {
     status: 403,
     type: 'permission_error',
     message: () => 'This access key routes to Amazon Bedrock (bedrock_only) but has no Bedrock API key registered; ask an admin to register one',
+    headers: NO_RETRY,
   },
+  // bedrock_only and a model nothing maps: the same answer every time until an admin adds a mapping.
+  BEDROCK_MODEL_UNKNOWN: { status: 400, type: 'invalid_request_error', message: (model: string) => noMappingMessage(model), headers: NO_RETRY },
   PROXY_COUNT_TOKENS_UNAVAILABLE: { status: 404, type: 'not_found_error', message: () => 'count_tokens is not available for bedrock_only routing' },
   PROXY_MODEL_NOT_FOUND: { status: 404, type: 'not_found_error', message: (id: string) => `model: ${id.slice(0, 200)}` },
   PROXY_INTERNAL: { status: 500, type: 'api_error', message: () => 'Internal proxy error' },

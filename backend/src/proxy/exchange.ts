@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { UsageEvent } from '../accounting/usage-event.ts';
+import type { FallbackUnavailable, UsageEvent } from '../accounting/usage-event.ts';
 import { anthropicErrorBody, anthropicErrorEvent, type ProxyError } from '../anthropic/errors.ts';
 import type { UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { AnthropicRequest } from '../anthropic/wire.ts';
@@ -23,6 +23,8 @@ export class Exchange {
   /** Which upstream serves (or last tried to serve) it, and why Bedrock if it was a fallback. */
   provider: 'plan' | 'bedrock' = 'plan';
   fallbackReason: FallbackReason | null = null;
+  /** A fallback Anthropic's answer called for could not happen (so the client got that answer). */
+  fallbackUnavailable: FallbackUnavailable | null = null;
   /** Anthropic's unified limit headers on its answer (a Plan credential), when it had them. */
   planLimits: UnifiedLimits | null = null;
   /** Budget held for the Bedrock call; settled when the usage event is stored. */
@@ -78,6 +80,7 @@ export class Exchange {
         stream: this.stream,
         provider: this.provider,
         fallbackReason: this.fallbackReason,
+        fallbackUnavailable: this.fallbackUnavailable,
         region: this.region,
         budgetReservationId: this.budgetReservationId,
         planLimits: this.planLimits,

@@ -1,3 +1,4 @@
+import type { FallbackUnavailable } from '../accounting/usage-event.ts';
 import type { KeyContext } from './access-keys.ts';
 import type { CircuitDecision } from './circuit-breaker.ts';
 import type { Endpoint } from './exchange.ts';
@@ -16,6 +17,8 @@ export interface RoutingState {
   sessionOnBedrock?: boolean;
   /** Whether a Bedrock credential is at hand; undefined until looked up (it may cost a query). */
   credential?: boolean;
+  /** Whether the model has a Bedrock mapping (admin rows or the shipped defaults, from memory). */
+  mapped: boolean;
   /** Anthropic's answer judged, once tried. */
   plan?: PlanVerdict;
   /** The client went away meanwhile. */
@@ -25,11 +28,14 @@ export interface RoutingState {
 export type Action =
   | { do: 'look-up-credential' }
   | { do: 'try-plan' }
-  /** Anthropic's answer goes to the client as it is (a success, a request error, or no fallback possible). */
-  | { do: 'relay-plan' }
+  /**
+   * Anthropic's answer goes to the client as it is (a success, a request error, or no fallback
+   * possible); `unavailable` says why a fallback Anthropic's answer called for could not happen.
+   */
+  | { do: 'relay-plan'; unavailable?: FallbackUnavailable }
   | { do: 'serve-bedrock'; reason: FallbackReason | null }
   | { do: 'count-on-bedrock' }
-  | { do: 'refuse'; code: 'PROXY_NO_BEDROCK_KEY' | 'PROXY_COUNT_TOKENS_UNAVAILABLE' };
+  | { do: 'refuse'; code: 'PROXY_NO_BEDROCK_KEY' | 'PROXY_COUNT_TOKENS_UNAVAILABLE' | 'BEDROCK_MODEL_UNKNOWN' };
 
 /**
  * The next step for a request, from its user's routing strategy, the key's Plan window and breaker,
@@ -42,7 +48,8 @@ export function nextAction(s: RoutingState): Action {
     if (s.credential === undefined) return { do: 'look-up-credential' };
     // count_tokens: Claude Code falls back to a local estimate on this 404.
     if (!s.credential) return { do: 'refuse', code: s.endpoint === 'count_tokens' ? 'PROXY_COUNT_TOKENS_UNAVAILABLE' : 'PROXY_NO_BEDROCK_KEY' };
-    return s.endpoint === 'count_tokens' ? { do: 'count-on-bedrock' } : { do: 'serve-bedrock', reason: null };
+    if (s.endpoint === 'count_tokens') return { do: 'count-on-bedrock' };
+    return s.mapped ? { do: 'serve-bedrock', reason: null } : { do: 'refuse', code: 'BEDROCK_MODEL_UNKNOWN' };
   }
   const mayFallBack = s.strategy === 'plan_first' && s.endpoint === 'messages';
   if (s.plan === undefined) {
@@ -51,12 +58,15 @@ export function nextAction(s: RoutingState): Action {
       : (s.parked ?? (s.breaker === 'skip' ? 'circuit_open' : s.sessionOnBedrock ? 'session_sticky' : null));
     if (skip) {
       if (s.credential === undefined) return { do: 'look-up-credential' };
-      if (s.credential) return { do: 'serve-bedrock', reason: skip };
+      if (s.credential && s.mapped) return { do: 'serve-bedrock', reason: skip };
       // Nowhere else to go: Anthropic it is.
     }
     return { do: 'try-plan' };
   }
   if (s.plan.action === 'relay' || !mayFallBack || s.clientGone) return { do: 'relay-plan' };
   if (s.credential === undefined) return { do: 'look-up-credential' };
-  return s.credential ? { do: 'serve-bedrock', reason: s.plan.reason } : { do: 'relay-plan' };
+  // A fallback that cannot happen leaves the client Anthropic's own answer (it knows how to retry that).
+  if (!s.credential) return { do: 'relay-plan', unavailable: 'no_bedrock_key' };
+  if (!s.mapped) return { do: 'relay-plan', unavailable: 'no_mapping' };
+  return { do: 'serve-bedrock', reason: s.plan.reason };
 }

@@ -1,3 +1,4 @@
+import { findBedrockModel } from '../bedrock/models.ts';
 import { bedrockCredential, countOnBedrock, serveBedrock } from './bedrock-attempt.ts';
 import { proxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
@@ -30,18 +31,22 @@ export async function serve(x: Exchange): Promise<void> {
     // A parked key does not ask its breaker: that would take the probe another request should make.
     breaker: mayFallBack && !park ? deps.breakers.decide(key.accessKeyId) : 'try',
     sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(key.accessKeyId, x.sessionId),
+    // From memory (proxy/model-mappings.ts and the shipped table): no query.
+    mapped: key.routingStrategy !== 'plan_only' && findBedrockModel(String(x.parsed.model), x.region, deps.modelMappings()) !== null,
   };
   let apiKey: string | null = null;
+  const lookUpCredential = async () => {
+    const credential = await bedrockCredential(x);
+    state.credential = credential !== undefined;
+    apiKey = credential?.apiKey ?? null;
+  };
   let attempt: Exclude<PlanAttempt, { kind: 'aborted' }> | undefined;
   for (;;) {
     const action = nextAction(state);
     switch (action.do) {
-      case 'look-up-credential': {
-        const credential = await bedrockCredential(x);
-        state.credential = credential !== undefined;
-        apiKey = credential?.apiKey ?? null;
+      case 'look-up-credential':
+        await lookUpCredential();
         continue;
-      }
       case 'try-plan': {
         const tried = await tryPlan(x);
         if (tried.kind === 'aborted') {
@@ -52,7 +57,10 @@ export async function serve(x: Exchange): Promise<void> {
         state.plan = tried.verdict;
         if (mayFallBack && tried.verdict.action === 'relay') deps.breakers.success(key.accessKeyId);
         if (mayFallBack && tried.verdict.action === 'fallback') {
-          if (tried.verdict.countsForBreaker) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
+          // The breaker sends a key to Bedrock: a key without a Bedrock key has nowhere to go, so its
+          // failures do not open one (it keeps trying Anthropic, whose answers Claude Code retries).
+          if (tried.verdict.countsForBreaker && state.credential === undefined) await lookUpCredential();
+          if (tried.verdict.countsForBreaker && state.credential) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
           // The Plan's limit says nothing about an outage: a probe that met it lets a later request probe.
           else if (state.breaker === 'probe') deps.breakers.release(key.accessKeyId);
         }
@@ -61,6 +69,7 @@ export async function serve(x: Exchange): Promise<void> {
       }
       case 'relay-plan':
         if (!attempt) throw new Error('relay-plan before Anthropic was tried');
+        x.fallbackUnavailable = action.unavailable ?? null;
         // Anthropic's answer as it was; a failure to reach it, in Anthropic's shape.
         return attempt.kind === 'response' ? relay(x, attempt.response) : x.fail(attempt.error, 'upstream_error');
       case 'serve-bedrock':
@@ -68,6 +77,10 @@ export async function serve(x: Exchange): Promise<void> {
       case 'count-on-bedrock':
         return countOnBedrock(x, apiKey);
       case 'refuse':
+        if (action.code === 'BEDROCK_MODEL_UNKNOWN') {
+          x.provider = 'bedrock';
+          return x.refuse(proxyError(action.code, String(x.parsed.model)));
+        }
         if (action.code === 'PROXY_COUNT_TOKENS_UNAVAILABLE') x.provider = 'bedrock';
         return x.refuse(proxyError(action.code));
     }

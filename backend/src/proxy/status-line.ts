@@ -45,7 +45,7 @@ const iso = (unixSeconds: number | null | undefined): string | null => (unixSeco
 /**
  * Where a request of this key (for `model`, in `sessionId`) goes now: the proxy's own routing
  * decision (proxy/routing.ts), taken from the breaker's state rather than its decision (which would
- * hand out a probe), for a key with a Bedrock credential.
+ * hand out a probe), for a key with a Bedrock credential and a mapped model.
  */
 function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: string | undefined): { provider: Status['provider']; reason: Status['reason']; park: Park | null } {
   const mayFallBack = key.routingStrategy === 'plan_first';
@@ -57,6 +57,7 @@ function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: s
     breaker: deps.breakers.snapshot(key.accessKeyId).state === 'open' ? 'skip' : 'try',
     sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(key.accessKeyId, sessionId),
     credential: true,
+    mapped: true,
   });
   return action.do === 'serve-bedrock' ? { provider: 'bedrock', reason: action.reason, park } : { provider: 'plan', reason: null, park: null };
 }

@@ -1,4 +1,4 @@
-import type { UsageEvent, UsageOutcome } from '../accounting/usage-event.ts';
+import type { FallbackUnavailable, UsageEvent, UsageOutcome } from '../accounting/usage-event.ts';
 import { emptyUsage, type TokenUsage } from '../anthropic/usage.ts';
 import type { UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { KeyContext } from './access-keys.ts';
@@ -30,6 +30,8 @@ export interface RequestFacts {
   stream: boolean;
   provider: 'plan' | 'bedrock';
   fallbackReason: FallbackReason | null;
+  /** Anthropic's answer called for a fallback that could not happen: why. */
+  fallbackUnavailable: FallbackUnavailable | null;
   /** The Bedrock region of this key (BEDROCK_REGION unless the key has its own). */
   region: string;
   budgetReservationId: number | null;
@@ -71,6 +73,7 @@ export function usageEventOf(facts: RequestFacts, o: Outcome): UsageEvent {
     plan5hUtilization: facts.planLimits?.windows.five_hour?.utilization ?? null,
     plan7dUtilization: facts.planLimits?.windows.seven_day?.utilization ?? null,
     providerSwitch: facts.providerSwitch,
+    fallbackUnavailable: facts.fallbackUnavailable,
   };
 }
 
@@ -83,6 +86,7 @@ export function accessLineOf(event: UsageEvent, keyPrefix: string, traceId: stri
     keyPrefix,
     provider: event.provider,
     fallback: event.fallbackReason,
+    fallbackUnavailable: event.fallbackUnavailable ?? undefined,
     endpoint: event.endpoint,
     model: event.requestedModel,
     servedModel: event.servedModel,

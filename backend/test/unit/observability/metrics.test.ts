@@ -162,6 +162,19 @@ describe('CloudWatch embedded metric format', () => {
     expect(units.get(METRICS.CostUSD)).toBe('None');
   });
 
+  it('counts requests whose wanted fallback could not happen, dimensionless and per Provider and Model', () => {
+    const { metrics, docs } = start('cloudwatch');
+    metrics.observe(event({ statusCode: 429, outcome: 'upstream_error', fallbackUnavailable: 'no_bedrock_key' }));
+    metrics.observe(event({ statusCode: 529, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_mapping' }));
+    metrics.observe(event());
+    metrics.flush();
+    const all = docs();
+    expect(emfSum(all, METRICS.FallbackUnavailable)).toBe(2);
+    expect(emfSum(all, METRICS.FallbackUnavailable, { Provider: 'plan', Model: 'claude-sonnet-4-5' })).toBe(1);
+    expect(emfSum(all, METRICS.FallbackUnavailable, { Provider: 'plan', Model: 'claude-opus-4-7' })).toBe(1);
+    expect(emfSum(all, METRICS.FallbackCount)).toBe(0); // not a fallback: Anthropic's answer went to the client
+  });
+
   it('writes a dimensionless heartbeat of zeros when nothing happened, so the alarm sees data', () => {
     const { metrics, docs } = start('cloudwatch');
     metrics.flush();
@@ -205,7 +218,7 @@ describe('CloudWatch embedded metric format', () => {
   it('is the same document whatever the group order (a pure function of the interval)', () => {
     const docs = emfFrom({
       timestamp: 1_780_000_000_000,
-      unattributed: { requests: 0, errors: 0, fallbacks: 0, budgetRejections: 0, planLimitFallbacks: 0, providerSwitches: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
+      unattributed: { requests: 0, errors: 0, fallbacks: 0, budgetRejections: 0, planLimitFallbacks: 0, providerSwitches: 0, fallbackUnavailable: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
       circuitsOpened: 3,
       plan: { keysParked: 2, utilization5hMax: 0.99, utilization7dMax: null },
       groups: [],
@@ -225,6 +238,7 @@ describe('CloudWatch embedded metric format', () => {
                 { Name: 'BudgetRejections', Unit: 'Count' },
                 { Name: 'PlanLimitFallbacks', Unit: 'Count' },
                 { Name: 'ProviderSwitches', Unit: 'Count' },
+                { Name: 'FallbackUnavailable', Unit: 'Count' },
                 { Name: 'InputTokens', Unit: 'Count' },
                 { Name: 'OutputTokens', Unit: 'Count' },
                 { Name: 'CacheReadTokens', Unit: 'Count' },
@@ -242,6 +256,7 @@ describe('CloudWatch embedded metric format', () => {
         BudgetRejections: 0,
         PlanLimitFallbacks: 0,
         ProviderSwitches: 0,
+        FallbackUnavailable: 0,
         InputTokens: 0,
         OutputTokens: 0,
         CacheReadTokens: 0,
@@ -261,6 +276,9 @@ describe('Prometheus', () => {
     metrics.observe(event({ statusCode: 500, outcome: 'upstream_error', ttfbMs: null }));
     metrics.observe(event({ provider: 'bedrock', isFallback: true, costUsd: '0.5', fallbackReason: 'plan_threshold', providerSwitch: true }));
     metrics.observe(refusedEvent(401, 'PROXY_KEY_UNKNOWN', 2));
+    metrics.observe(event({ statusCode: 429, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_bedrock_key' }));
+    metrics.observe(event({ statusCode: 429, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_bedrock_key' }));
+    metrics.observe(event({ statusCode: 529, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_mapping' }));
     metrics.circuitOpened();
     const text = await metrics.prometheus!.render();
     expect(metrics.prometheus!.contentType).toMatch(/^text\/plain/);
@@ -281,6 +299,9 @@ describe('Prometheus', () => {
     expect(text).toContain('ccproxy_latency_seconds_count{provider="plan",model="claude-sonnet-4-5"} 2');
     expect(text).toContain('ccproxy_latency_seconds_sum{provider="plan",model="claude-sonnet-4-5"} 2.4');
     expect(text).toContain('ccproxy_ttfb_seconds_count{provider="plan",model="claude-sonnet-4-5"} 1');
+    expect(text).toContain('ccproxy_fallback_unavailable_total{reason="no_bedrock_key"} 2');
+    expect(text).toContain('ccproxy_fallback_unavailable_total{reason="no_mapping"} 1');
+    expect(text).toContain('ccproxy_requests_total{provider="plan",model="claude-opus-4-7"} 3');
     expect(text).toContain('ccproxy_circuit_opened_total 1');
     expect(text).toContain('ccproxy_circuits_open 2');
     expect(text).toContain('ccproxy_upstream_requests_in_flight 3');

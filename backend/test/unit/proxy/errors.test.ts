@@ -17,6 +17,26 @@ describe('the proxy error catalog', () => {
     expect(proxyError('PROXY_MODEL_MISSING').headers).toEqual({});
   });
 
+  it('marks every answer that would be the same on a retry as final (x-should-retry: false)', () => {
+    for (const error of [
+      proxyError('PROXY_KEY_UNKNOWN'),
+      proxyError('BUDGET_EXCEEDED', 'over budget'),
+      proxyError('BUDGET_MODEL_UNPRICED', 'us.anthropic.claude-opus-5-5'),
+      proxyError('BEDROCK_MODEL_UNKNOWN', 'claude-imaginary-9'),
+      proxyError('PROXY_NO_BEDROCK_KEY'),
+    ]) {
+      expect(error.headers['x-should-retry'], error.code).toBe('false');
+    }
+    expect(proxyError('BEDROCK_MODEL_UNKNOWN', ' claude-imaginary-9 ')).toMatchObject({
+      status: 400,
+      anthropicType: 'invalid_request_error',
+      message: "model: 'claude-imaginary-9' has no Amazon Bedrock mapping; ask an administrator to add one",
+    });
+    // Waits and outages pass: a retry may well succeed.
+    expect(proxyError('BUDGET_UNAVAILABLE').headers['x-should-retry']).toBeUndefined();
+    expect(proxyError('PROXY_OVERLOADED', 10).headers['x-should-retry']).toBeUndefined();
+  });
+
   it('tells Fastify’s read errors apart', () => {
     expect(requestReadError({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, 32 * 1024 * 1024)).toMatchObject({ status: 413, message: 'Request body exceeds the 32 MB limit' });
     expect(requestReadError({ statusCode: 415 })).toMatchObject({ code: 'PROXY_BAD_REQUEST', status: 415, anthropicType: 'invalid_request_error' });

@@ -11,6 +11,7 @@ const facts: RequestFacts = {
   stream: true,
   provider: 'bedrock',
   fallbackReason: 'rate_limited',
+  fallbackUnavailable: null,
   region: 'eu-west-1',
   budgetReservationId: 7,
   planLimits: null,
@@ -59,5 +60,15 @@ describe('usageEventOf', () => {
     const line = accessLineOf(usageEventOf(facts, { status: 200, outcome: 'completed', usage }), facts.key.keyPrefix, 'Root=1-abc');
     expect(line).toMatchObject({ reqId: 'req_1', keyPrefix: 'ak_abcdefgh', provider: 'bedrock', fallback: 'rate_limited', cacheWriteTokens: 9, traceId: 'Root=1-abc' });
     expect(line.code).toBeUndefined();
+    expect(line.fallbackUnavailable).toBeUndefined();
+  });
+
+  it('says why a fallback Anthropic’s answer called for could not happen, in the event and the access line', () => {
+    const event = usageEventOf(
+      { ...facts, provider: 'plan', fallbackReason: null, fallbackUnavailable: 'no_bedrock_key' },
+      { status: 429, outcome: 'upstream_error', errorType: 'rate_limit_error' },
+    );
+    expect(event).toMatchObject({ provider: 'plan', isFallback: false, fallbackUnavailable: 'no_bedrock_key', errorCode: null, statusCode: 429 });
+    expect(accessLineOf(event, facts.key.keyPrefix, undefined)).toMatchObject({ fallback: null, fallbackUnavailable: 'no_bedrock_key', status: 429 });
   });
 });
