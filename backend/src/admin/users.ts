@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
-import { startOf } from '../accounting/calendar.ts';
+import { formatZoned, startOf } from '../accounting/calendar.ts';
 import type { UserChanges, UserRow } from '../db/user-repository.ts';
 import { auditContext } from './audit.ts';
 import { budgetSummaryJson } from './budgets.ts';
@@ -44,21 +44,32 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
     '/users',
     {
       schema: {
-        summary: "List users (oldest first), each with this month's Bedrock budget and spend; without status, every user not deleted",
+        summary: "List users (oldest first), each with this month's Bedrock budget and spend, requests and cost, and when last seen; without status, every user not deleted",
         querystring: UserListQuery,
         response: { 200: UserPage },
       },
     },
     async (request) => {
       const { items, total } = await deps.users.list(request.query);
-      // Every row's budget in one query, so the dashboard's user list needs no request per user.
-      const { budgetRows, timeZone } = deps.accounting;
-      const budgets = await budgetRows.statuses(
-        items.map((u) => u.id),
-        startOf(new Date(), 'month', timeZone),
-      );
+      // Every row's budget and usage in one query each, so the dashboard's user list needs no request per user.
+      const { budgetRows, reports, timeZone } = deps.accounting;
+      const ids = items.map((u) => u.id);
+      const monthStart = startOf(new Date(), 'month', timeZone);
+      const [budgets, activity] = await Promise.all([budgetRows.statuses(ids, monthStart), reports.userActivity(ids, monthStart)]);
       const noLedger = (u: UserRow) => ({ monthlyBudgetUsd: u.monthlyBudgetUsd, spentUsd: '0', reservedUsd: '0' });
-      return { items: items.map((u) => ({ ...userJson(u), budget: budgetSummaryJson(budgets.get(u.id) ?? noLedger(u)) })), total };
+      return {
+        items: items.map((u) => {
+          const seen = activity.get(u.id);
+          return {
+            ...userJson(u),
+            budget: budgetSummaryJson(budgets.get(u.id) ?? noLedger(u)),
+            last_seen_at: seen?.lastSeenAt ? formatZoned(seen.lastSeenAt, timeZone) : null,
+            month_requests: seen?.monthRequests ?? 0,
+            month_cost_usd: seen?.monthCostUsd ?? '0.00',
+          };
+        }),
+        total,
+      };
     },
   );
 

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Granularity } from '../accounting/calendar.ts';
 import { normalizeUsd } from '../accounting/money.ts';
 import type { UsageTotals } from '../accounting/reports.ts';
 import type { Db } from './client.ts';
+import { ERROR_OUTCOMES, eventCode } from './request-log-repository.ts';
 import { usageEvents, usageRollups, users } from './schema.ts';
 
 export interface UsageFilters {
@@ -27,12 +28,43 @@ export interface UsageReportRepository {
   /** Sums per provider and model in [start, end), costliest first. */
   byModel(query: RollupQuery): Promise<{ provider: 'plan' | 'bedrock'; model: string; totals: UsageTotals }[]>;
   /**
-   * Requests in [start, end) and those Bedrock served after Anthropic failed, per reason. Read from
-   * the events (the rollups do not keep the fallback flag), by the occurred_at indexes.
+   * Requests in [start, end); those Bedrock served (completed) after Anthropic failed, per reason;
+   * fallbacks that Bedrock did not serve; and fallbacks wanted but impossible, per reason. Read from
+   * the events (the rollups keep neither the fallback flag nor the outcome), by the occurred_at indexes.
    */
-  fallbacks(query: { start: Date; end: Date; userId?: string }): Promise<{ requests: number; fallbacks: { reason: string | null; requests: number }[] }>;
+  fallbacks(query: { start: Date; end: Date; userId?: string | undefined }): Promise<FallbackCounts>;
+  /** Errors in [start, end), per code and per bucket (in the time zone, only buckets with traffic): read from the events by the occurred_at index. */
+  errors(query: { start: Date; end: Date; userId?: string | undefined; provider?: 'plan' | 'bedrock' | undefined; bucket: 'hour' | 'day'; timeZone: string }): Promise<ErrorCounts>;
+  /** For each of these users: their newest request, and this month's requests and cost (month rollups starting at `monthStart`). */
+  userActivity(userIds: readonly string[], monthStart: Date): Promise<Map<string, UserActivity>>;
   /** What the Plan windows did in [start, end): read from the events (the rollups keep no Plan readings). */
   plan(query: { start: Date; end: Date; userId?: string; bucket: 'hour' | 'day'; timeZone: string }): Promise<PlanReport>;
+}
+
+export interface FallbackCounts {
+  requests: number;
+  /** Served fallbacks (outcome completed), per reason, most first. */
+  served: { reason: string | null; requests: number }[];
+  /** Fallbacks Bedrock did not serve: it failed, refused, or the client went away. */
+  failed: number;
+  /** Requests whose fallback was wanted but impossible, per reason, most first. */
+  unavailable: { reason: string; requests: number }[];
+}
+
+export interface ErrorCounts {
+  requests: number;
+  /** Outcomes upstream_error, rejected and failed (request-log-repository.ts ERROR_OUTCOMES). */
+  errors: number;
+  aborted: number;
+  /** Errors per code (request-log-repository.ts eventCode) and status, most first. */
+  byCode: { code: string; statusCode: number; requests: number }[];
+  buckets: { bucketStart: Date; requests: number; errors: number }[];
+}
+
+export interface UserActivity {
+  lastSeenAt: Date | null;
+  monthRequests: number;
+  monthCostUsd: string;
 }
 
 /** The Plan side of a period (README, "Plan window"). Money as exact decimal strings. */
@@ -167,16 +199,100 @@ export function createUsageReportRepository(db: Db): UsageReportRepository {
     async fallbacks(query) {
       const conditions = [gte(usageEvents.occurredAt, query.start), lt(usageEvents.occurredAt, query.end)];
       if (query.userId) conditions.push(eq(usageEvents.userId, query.userId));
+      const served = sql<boolean>`${usageEvents.outcome} = 'completed'`;
       const rows = await db
-        .select({ isFallback: usageEvents.isFallback, reason: usageEvents.fallbackReason, requests: sql<string>`count(*)::text` })
+        .select({
+          isFallback: usageEvents.isFallback,
+          served,
+          reason: usageEvents.fallbackReason,
+          unavailable: usageEvents.fallbackUnavailable,
+          requests: sql<string>`count(*)::text`,
+        })
         .from(usageEvents)
         .where(and(...conditions))
-        .groupBy(usageEvents.isFallback, usageEvents.fallbackReason);
-      const fallbacks = rows
-        .filter((r) => r.isFallback)
-        .map((r) => ({ reason: r.reason, requests: Number(r.requests) }))
-        .sort((a, b) => b.requests - a.requests || String(a.reason).localeCompare(String(b.reason)));
-      return { requests: rows.reduce((n, r) => n + Number(r.requests), 0), fallbacks };
+        // By position: see plan() on repeated expressions.
+        .groupBy(sql`1, 2, 3, 4`);
+      const perReason = new Map<string | null, number>();
+      const unavailable = new Map<string, number>();
+      let requests = 0;
+      let failed = 0;
+      for (const r of rows) {
+        const n = Number(r.requests);
+        requests += n;
+        if (r.isFallback && r.served) perReason.set(r.reason, (perReason.get(r.reason) ?? 0) + n);
+        else if (r.isFallback) failed += n;
+        if (r.unavailable !== null) unavailable.set(r.unavailable, (unavailable.get(r.unavailable) ?? 0) + n);
+      }
+      const sorted = <R extends string | null>(counts: Map<R, number>) =>
+        [...counts].map(([reason, n]) => ({ reason, requests: n })).sort((a, b) => b.requests - a.requests || String(a.reason).localeCompare(String(b.reason)));
+      return { requests, served: sorted(perReason), failed, unavailable: sorted(unavailable) };
+    },
+
+    async errors(query) {
+      const where = [gte(usageEvents.occurredAt, query.start), lt(usageEvents.occurredAt, query.end)];
+      if (query.userId) where.push(eq(usageEvents.userId, query.userId));
+      if (query.provider) where.push(eq(usageEvents.provider, query.provider));
+      const condition = and(...where);
+      const isError = inArray(usageEvents.outcome, [...ERROR_OUTCOMES]);
+      const local = sql`date_trunc(${query.bucket}, ${usageEvents.occurredAt} AT TIME ZONE ${query.timeZone}) AT TIME ZONE ${query.timeZone}`;
+      const [buckets, codes, [totals]] = await Promise.all([
+        db
+          .select({
+            bucketStart: sql<Date | string>`${local}`,
+            requests: sql<string>`count(*)::text`,
+            errors: sql<string>`(count(*) FILTER (WHERE ${isError}))::text`,
+          })
+          .from(usageEvents)
+          .where(condition)
+          .groupBy(sql`1`)
+          .orderBy(sql`1`),
+        db
+          .select({ code: eventCode, statusCode: usageEvents.statusCode, requests: sql<string>`count(*)::text` })
+          .from(usageEvents)
+          .where(and(condition, isError))
+          .groupBy(sql`1, 2`),
+        db
+          .select({ requests: sql<string>`count(*)::text`, aborted: sql<string>`(count(*) FILTER (WHERE ${usageEvents.outcome} = 'aborted'))::text` })
+          .from(usageEvents)
+          .where(condition),
+      ]);
+      const byCode = codes
+        .map((c) => ({ code: c.code, statusCode: c.statusCode, requests: Number(c.requests) }))
+        .sort((a, b) => b.requests - a.requests || a.code.localeCompare(b.code) || a.statusCode - b.statusCode);
+      return {
+        requests: Number(totals?.requests ?? 0),
+        errors: byCode.reduce((n, c) => n + c.requests, 0),
+        aborted: Number(totals?.aborted ?? 0),
+        byCode,
+        buckets: buckets.map((b) => ({ bucketStart: new Date(b.bucketStart), requests: Number(b.requests), errors: Number(b.errors) })),
+      };
+    },
+
+    async userActivity(userIds, monthStart) {
+      const out = new Map<string, UserActivity>();
+      if (userIds.length === 0) return out;
+      const [seen, month] = await Promise.all([
+        // One index probe (usage_events_user_time) per user: max() of a correlated subquery, not a scan of their events.
+        db
+          .select({
+            userId: users.id,
+            // Columns spelled out with an alias: a one-table select names its columns without their table.
+            lastSeen: sql<string | null>`(SELECT to_char(max(e.occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM ${usageEvents} e WHERE e.user_id = ${users}.id)`,
+          })
+          .from(users)
+          .where(inArray(users.id, [...userIds])),
+        db
+          .select({ userId: usageRollups.userId, requests: sums.requests, cost: sql<string | null>`${costSum}::text` })
+          .from(usageRollups)
+          .where(and(eq(usageRollups.granularity, 'month'), eq(usageRollups.bucketStart, monthStart), inArray(usageRollups.userId, [...userIds])))
+          .groupBy(usageRollups.userId),
+      ]);
+      for (const s of seen) out.set(s.userId, { lastSeenAt: s.lastSeen === null ? null : new Date(s.lastSeen), monthRequests: 0, monthCostUsd: '0.00' });
+      for (const m of month) {
+        const activity = out.get(m.userId);
+        if (activity) Object.assign(activity, { monthRequests: Number(m.requests ?? 0), monthCostUsd: normalizeUsd(m.cost) });
+      }
+      return out;
     },
 
     async byBucket(query) {

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { createBudgetRepository, type BudgetRepository } from '../db/budget-repository.ts';
 import { createPriceRepository, type PriceRepository } from '../db/price-repository.ts';
+import { createRequestLogRepository, type RequestLogRepository } from '../db/request-log-repository.ts';
 import { createUsageReportRepository, type UsageReportRepository } from '../db/usage-report-repository.ts';
 import { createUsageRepository, type UsageRepository } from '../db/usage-repository.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -21,6 +22,8 @@ export interface AccountingServices {
   /** The recorder's storage: events, rollups and budget settlement in one transaction. */
   usage: UsageRepository;
   reports: UsageReportRepository;
+  /** The request log (admin/requests.ts). */
+  requestLog: RequestLogRepository;
   budgetRows: BudgetRepository;
   budgets: BudgetGate;
   stop(): void;
@@ -50,6 +53,7 @@ export async function createAccountingServices(options: {
     price: createEventPricer({ prices, logger, ...(options.onUnpriced ? { onUnpriced: options.onUnpriced } : {}) }),
     usage: createUsageRepository(db, { timeZone }),
     reports: createUsageReportRepository(db),
+    requestLog: createRequestLogRepository(db),
     budgetRows,
     budgets,
     stop() {
