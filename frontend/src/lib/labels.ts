@@ -49,11 +49,12 @@ export const OUTCOME_LABELS: Record<string, string> = {
 };
 
 /**
- * A circuit breaker's state for people. A key without a Bedrock key cannot be served by Bedrock,
- * so its open breaker says that instead of "Open (Bedrock)" (issue #17).
+ * A circuit breaker's state for people. A key without a Bedrock key never opens its breaker: its
+ * requests stay on Anthropic whatever happens, and the label says why (issue #17) rather than
+ * "Closed" or "Open (Bedrock)".
  */
 export function breakerLabel(breaker: { state: string; fallback_unavailable?: 'no_bedrock_key' | null }): string {
-  if (breaker.fallback_unavailable === 'no_bedrock_key' && breaker.state !== 'closed') return 'No Bedrock key';
+  if (breaker.fallback_unavailable === 'no_bedrock_key') return 'No Bedrock key';
   if (breaker.state === 'closed') return 'Closed (Anthropic first)';
   if (breaker.state === 'open') return 'Open (Bedrock)';
   return breaker.state;

@@ -1,7 +1,7 @@
 // The admin API's JSON: the types of the backend's own schemas (backend/src/admin/contract.ts),
 // imported as types only, so nothing of the backend reaches the bundle.
 import type { Static } from 'typebox';
-import type { IssuedKey, RotatedKey, RoutingStrategy } from '../../../backend/src/admin/contract.ts';
+import type { IssuedKey, RotatedKey } from '../../../backend/src/admin/contract.ts';
 import type * as S from '../../../backend/src/admin/schemas.ts';
 
 export type {
@@ -44,8 +44,7 @@ export type {
 export type NewKey = IssuedKey & Partial<Pick<RotatedKey, 'replaces'>>;
 
 // Issue #17's admin API: the request log and error report are typed by the backend's schemas
-// (until backend/src/admin/contract.ts names them); fallback readiness and the breakers' new
-// field as the backend's contract states them.
+// (until backend/src/admin/contract.ts names them).
 export type RequestLogItem = Static<typeof S.RequestRow>;
 export type RequestLogPage = Static<typeof S.RequestLogPage>;
 export type RequestOutcome = Static<typeof S.RequestOutcome>;
@@ -53,7 +52,4 @@ export type ErrorReport = Static<typeof S.ErrorReport>;
 export type FallbackUnavailable = 'no_bedrock_key' | 'no_mapping';
 
 /** GET /admin/fallback-readiness: what cannot fall back to Bedrock now. */
-export interface FallbackReadiness {
-  models_without_mapping: string[];
-  keys_without_bedrock_key: { access_key_id: string; key_prefix: string; user_id: string; user_name: string; routing_strategy: RoutingStrategy }[];
-}
+export type FallbackReadiness = Static<typeof S.FallbackReadiness>;

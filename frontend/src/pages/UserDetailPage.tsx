@@ -21,8 +21,10 @@ export function UserDetailPage({ userId }: { userId: string }) {
   const loaded = useAsync(() => api.user(userId), [userId]);
   const [user, setUser] = useState<User | undefined>(undefined);
   const { search } = useLocation();
-  const readiness = useAsync(() => api.fallbackReadiness(), [userId]);
+  // Asked again when the routing changes: plan_only needs no Bedrock key.
+  const readiness = useAsync(() => api.fallbackReadiness(), [userId, user?.routing_strategy]);
   const cannotFallBack = readiness.data?.keys_without_bedrock_key.filter((k) => k.user_id === userId) ?? [];
+  const noBedrockKey = new Set(cannotFallBack.map((k) => k.access_key_id));
   useEffect(() => setUser(loaded.data), [loaded.data]);
 
   if (loaded.error) {
@@ -63,8 +65,8 @@ export function UserDetailPage({ userId }: { userId: string }) {
           <LimitsPanel user={user} />
         </div>
       </div>
-      <AccessKeysPanel user={user} />
-      <PlanWindowPanel user={user} />
+      <AccessKeysPanel user={user} noBedrockKey={noBedrockKey} onChanged={readiness.reload} />
+      <PlanWindowPanel user={user} noBedrockKey={noBedrockKey} />
       <section aria-labelledby="user-usage" className="space-y-3">
         <h2 id="user-usage" className="text-lg font-semibold">
           Usage of {user.name}

@@ -30,9 +30,20 @@ async function loadKeys(userId: string): Promise<KeyRow[]> {
   }));
 }
 
-export function AccessKeysPanel({ user }: { user: User }) {
+/**
+ * `noBedrockKey`: the keys fallback readiness lists (GET /admin/fallback-readiness), whose breaker
+ * says "No Bedrock key"; `onChanged` tells the page a key changed (its flags may have).
+ */
+export function AccessKeysPanel({ user, noBedrockKey, onChanged }: { user: User; noBedrockKey?: ReadonlySet<string>; onChanged?: () => void }) {
   const id = useId();
-  const keys = useAsync(() => loadKeys(user.id), [user.id]);
+  const loaded = useAsync(() => loadKeys(user.id), [user.id]);
+  const keys = {
+    ...loaded,
+    reload: () => {
+      loaded.reload();
+      onChanged?.();
+    },
+  };
   const [issued, setIssued] = useState<NewKey | null>(null);
   const [region, setRegion] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -113,7 +124,7 @@ export function AccessKeysPanel({ user }: { user: User }) {
                     <td className="whitespace-nowrap">{bedrock ? <span className="font-mono">…{bedrock.last4}</span> : 'Not set'}</td>
                     <td className="whitespace-nowrap">{key.bedrock_region ?? 'server default'}</td>
                     <td>
-                      <BreakerCell breaker={breaker} onReset={keys.reload} />
+                      <BreakerCell breaker={breaker && { ...breaker, fallback_unavailable: breaker.fallback_unavailable ?? (noBedrockKey?.has(key.id) ? 'no_bedrock_key' : null) }} onReset={keys.reload} />
                     </td>
                     <td className="whitespace-nowrap">{formatDateTime(key.created_at)}</td>
                     <td>

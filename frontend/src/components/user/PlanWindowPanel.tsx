@@ -17,7 +17,8 @@ const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
 };
 
 /** Where each of the user's keys stands on their Claude plan now, and the rule that moves them to Bedrock. */
-export function PlanWindowPanel({ user }: { user: User }) {
+/** `noBedrockKey`: the keys fallback readiness lists, whose breaker says "No Bedrock key". */
+export function PlanWindowPanel({ user, noBedrockKey }: { user: User; noBedrockKey?: ReadonlySet<string> }) {
   const headingId = useId();
   const windows = useAsync(() => api.planWindows(user.id), [user.id]);
   const data = windows.data;
@@ -46,7 +47,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
             {data && data.items.length > 0 && (
               <div className="space-y-4">
                 {data.items.map((item) => (
-                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} />
+                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} noBedrockKey={noBedrockKey?.has(item.access_key_id) ?? false} />
                 ))}
                 <p className="text-xs text-slate-500 dark:text-slate-400">
                   From each key's last Plan answer; times in {data.timezone}. The mark on a bar is the switch threshold.
@@ -61,7 +62,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
   );
 }
 
-function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZone: string }) {
+function PlanKey({ item, user, timeZone, noBedrockKey }: { item: PlanWindow; user: User; timeZone: string; noBedrockKey: boolean }) {
   const routes = routesNow(item, user.routing_strategy);
   const b = item.breaker;
   return (
@@ -125,7 +126,7 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
         </dd>
         <dt className="text-slate-600 dark:text-slate-300">Circuit breaker</dt>
         <dd className={b.state === 'closed' ? undefined : 'font-medium text-red-700 dark:text-red-400'}>
-          {breakerLabel(b)}
+          {breakerLabel({ ...b, fallback_unavailable: b.fallback_unavailable ?? (noBedrockKey ? 'no_bedrock_key' : null) })}
           {b.failures > 0 && ` · ${b.failures} failure${b.failures === 1 ? '' : 's'}`}
           {b.reason && ` · ${b.reason}`}
           {b.retry_at && ` · retries ${formatDateTime(b.retry_at, timeZone)}`}
