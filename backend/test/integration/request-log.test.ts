@@ -301,6 +301,15 @@ describe(`request log on ${testDatabaseKind()}`, () => {
     }
   });
 
+  it('lists the routes in the OpenAPI document, the CSV ones as text/csv', async () => {
+    const doc = (await get('/admin/openapi.json')).body as { paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }> } }> };
+    for (const path of ['/admin/requests', '/admin/usage/errors']) expect(Object.keys(doc.paths[path]?.get?.responses['200']?.content ?? {}), path).toEqual(['application/json']);
+    for (const path of ['/admin/requests.csv', '/admin/usage.csv', '/admin/usage/top-users.csv', '/admin/usage/cost-breakdown.csv']) {
+      expect(Object.keys(doc.paths[path]?.get?.responses['200']?.content ?? {}), path).toEqual(['text/csv']);
+      expect(doc.paths[path]?.get?.responses['400'], path).toBeDefined();
+    }
+  });
+
   it('counts errors per code and per hour, with every hour of the day listed', async () => {
     const res = await get(`/admin/usage/errors?start_date=${DAY}&end_date=${DAY}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
