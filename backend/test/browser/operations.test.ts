@@ -1,0 +1,334 @@
+import { parse } from 'csv-parse/sync';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
+import { seriousAxeViolations } from './support/axe.ts';
+import { launchChromium, screenshotPath } from './support/browser.ts';
+import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
+
+// What an operator sees when requests fail (issue #17): a user whose every request failed at
+// Anthropic (500s and 429s, and no Bedrock key to fall back to) beside a healthy one. The Overview,
+// the user's page and the request log show the failures; the log's filters and CSV downloads agree
+// with what is on screen; the user is flagged; and every page passes axe-core in light and dark
+// mode and fits a phone. One browser, one server and the same data for the whole file.
+
+let fake: FakeAnthropic;
+let app: TestApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const scriptErrors: string[] = [];
+
+const MODEL = 'claude-sonnet-5-5';
+const FAILING = 'Failing Fran';
+const HEALTHY = 'Healthy Hal';
+let failing: { rawKey: string; userId: string; accessKeyId: string };
+let healthy: { rawKey: string; userId: string; accessKeyId: string };
+// Fran's requests, in the order sent: Anthropic answers 500 three times, then 429 twice.
+const FAILURES = [500, 500, 500, 429, 429] as const;
+const HEALTHY_REQUESTS = 2;
+
+async function send(rawKey: string): Promise<number> {
+  const res = await request(`${app.url}/ak/${rawKey}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-api03-ops' },
+    body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] }),
+  });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+beforeAll(async () => {
+  assertDashboardBuilt();
+  browser = await launchChromium();
+  fake = await startFakeAnthropic();
+  app = await startTestApp({ PLAN_API_URL: fake.url });
+  // Both plan_first (the default); only Hal's key has a Bedrock key to fall back with.
+  failing = await app.createKey(FAILING);
+  healthy = await app.createKey(HEALTHY);
+  await app.registerBedrockKey(healthy.accessKeyId);
+
+  fake.reply(
+    ...FAILURES.map((status) =>
+      status === 429 ? errorReply(429, 'rate_limit_error', 'Number of request tokens has exceeded your rate limit.') : errorReply(500, 'api_error', 'Internal server error'),
+    ),
+  );
+  // Without a Bedrock key nothing can take over: Anthropic's own answer reaches the client.
+  for (const status of FAILURES) expect(await send(failing.rawKey)).toBe(status);
+  for (let i = 0; i < HEALTHY_REQUESTS; i++) expect(await send(healthy.rawKey)).toBe(200);
+  await app.flushUsage();
+
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context.setDefaultTimeout(15_000);
+  page = await context.newPage();
+  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
+  });
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await app?.close();
+  await fake?.close();
+});
+
+let brokenAt: string | undefined;
+beforeEach(({ task, onTestFailed }) => {
+  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+  onTestFailed(() => {
+    brokenAt ??= task.name;
+  });
+});
+
+/** The text of a stat card's figure (its big number). */
+async function cardValue(testId: string): Promise<string> {
+  return ((await (await visible(page.getByTestId(testId))).locator('p').nth(1).textContent()) ?? '').trim();
+}
+
+/** The "Errors by code" table of the page's Errors panel, as code → requests. */
+async function errorsByCode(): Promise<Record<string, number>> {
+  const table = await visible(page.getByTestId('errors').getByRole('table', { name: 'Errors by code' }));
+  const rows = await table.locator('tbody tr').all();
+  const out: Record<string, number> = {};
+  for (const row of rows) {
+    const cells = await row.locator('td').allTextContents();
+    out[cells[0]!.trim()] = Number(cells[2]!.trim());
+  }
+  return out;
+}
+
+/** Status codes of the request log's rows, top to bottom. */
+async function shownStatuses(): Promise<number[]> {
+  const cells = await page.getByTestId('request-row').locator('td:nth-child(5) > span:first-child').allTextContents();
+  return cells.map(Number);
+}
+
+/** Waits until the log shows `n` rows (after a filter, the old rows go first). */
+async function logShows(n: number): Promise<void> {
+  await visible(page.getByTestId('request-count').getByText(new RegExp(`^${n} requests? shown`)));
+  expect(await page.getByTestId('request-row').count()).toBe(n);
+}
+
+/** A CSV link's file, fetched with the page's session cookie, parsed into records. */
+async function downloadCsv(link: ReturnType<Page['getByRole']>): Promise<Record<string, string>[]> {
+  const href = await (await visible(link)).getAttribute('href');
+  expect(href).toMatch(/^\/admin\/.+\.csv/);
+  const res = await context.request.get(`${app.url}${href}`);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toMatch(/^text\/csv/);
+  return parse(await res.text(), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
+}
+
+describe('failures on the dashboard', () => {
+  it('shows the failures on the Overview: count, rate, codes, and the impossible fallbacks', async () => {
+    await page.goto(`${app.url}/`);
+    await visible(heading(page, 'Sign in'));
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await visible(heading(page, 'Overview'));
+
+    const all = FAILURES.length + HEALTHY_REQUESTS;
+    await visible(page.getByTestId('card-requests').getByText(String(all), { exact: true }));
+    expect(await cardValue('card-errors')).toBe(String(FAILURES.length));
+    expect(await cardValue('card-error-rate')).toBe(`${Math.round((FAILURES.length / all) * 100)}%`);
+    // No failed request counts as a fallback served; all five wanted one that could not happen.
+    expect(await cardValue('card-fallback-rate')).toBe('0%');
+    expect(await cardValue('card-fallback-problems')).toBe(`0 / ${FAILURES.length}`);
+    expect(await page.getByTestId('card-fallback-problems').textContent()).toContain(`No Bedrock key ${FAILURES.length}`);
+    expect(await errorsByCode()).toEqual({ api_error: 3, rate_limit_error: 2 });
+    await visible(page.getByTestId('errors').locator('svg .recharts-bar-rectangle').first());
+
+    // The readiness banner names the user who cannot fall back, and not the one who can.
+    const banner = await visible(page.getByTestId('readiness'));
+    await visible(banner.getByRole('link', { name: FAILING }));
+    expect(await banner.getByRole('link', { name: HEALTHY }).count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('overview-errors'), fullPage: true });
+  });
+
+  it("shows them on the user's page: 5 errors, 100 %, by code, and a breaker that says why nothing took over", async () => {
+    await page.goto(`${app.url}/users/${failing.userId}`);
+    await visible(heading(page, FAILING));
+    await visible(page.getByTestId('no-bedrock-key'));
+    // The user page's usage is this month's: the same five requests.
+    await visible(page.getByTestId('card-requests').getByText(String(FAILURES.length), { exact: true }));
+    expect(await cardValue('card-errors')).toBe(String(FAILURES.length));
+    expect(await page.getByTestId('card-errors').textContent()).toContain(`${FAILURES.length} errors of ${FAILURES.length} requests`);
+    expect(await cardValue('card-error-rate')).toBe('100%');
+    expect(await errorsByCode()).toEqual({ api_error: 3, rate_limit_error: 2 });
+    await visible(page.getByTestId('access-keys').getByText('No Bedrock key', { exact: true }));
+    await page.screenshot({ path: screenshotPath('user-errors'), fullPage: true });
+  });
+
+  it("links from the user's page to the request log filtered to that user, which lists the failures", async () => {
+    await page.getByRole('link', { name: `Request log of ${FAILING}` }).click();
+    await visible(heading(page, 'Requests'));
+    expect(new URL(page.url()).searchParams.get('user_id')).toBe(failing.userId);
+    await logShows(FAILURES.length);
+    // Newest first: the two 429s, then the three 500s.
+    expect(await shownStatuses()).toEqual([...FAILURES].reverse());
+    const rows = page.getByTestId('request-row');
+    for (const row of await rows.all()) {
+      const text = (await row.textContent()) ?? '';
+      expect(text).toContain(FAILING);
+      expect(text).toContain('fallback impossible: No Bedrock key');
+      expect(text).toContain('Upstream error');
+    }
+    await visible(rows.first().getByText('rate_limit_error', { exact: true }));
+  });
+
+  it('narrows the log by status class, code and user, keeping the filters in the address', async () => {
+    await page.goto(`${app.url}/requests`);
+    await visible(heading(page, 'Requests'));
+    await logShows(FAILURES.length + HEALTHY_REQUESTS);
+
+    const filters = page.getByRole('region', { name: 'Filters' });
+    await filters.getByLabel('Status').selectOption('5xx');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await logShows(3);
+    expect(await shownStatuses()).toEqual([500, 500, 500]);
+    expect(new URL(page.url()).search).toBe('?status_class=5xx');
+
+    // The address alone reproduces the view.
+    await page.reload();
+    await logShows(3);
+    expect(await page.getByRole('region', { name: 'Filters' }).getByLabel('Status').inputValue()).toBe('5xx');
+
+    await page.getByRole('region', { name: 'Filters' }).getByLabel('Status').selectOption('');
+    await page.getByRole('region', { name: 'Filters' }).getByLabel('Error code').fill('rate_limit_error');
+    await page.getByRole('region', { name: 'Filters' }).getByRole('button', { name: 'Apply filters' }).click();
+    await logShows(2);
+    expect(await shownStatuses()).toEqual([429, 429]);
+
+    await page.getByRole('region', { name: 'Filters' }).getByRole('link', { name: 'Clear' }).click();
+    await logShows(FAILURES.length + HEALTHY_REQUESTS);
+    await page.getByRole('region', { name: 'Filters' }).getByLabel('User').selectOption({ label: HEALTHY });
+    await page.getByRole('region', { name: 'Filters' }).getByRole('button', { name: 'Apply filters' }).click();
+    await logShows(HEALTHY_REQUESTS);
+    expect(await shownStatuses()).toEqual([200, 200]);
+
+    await page.getByRole('region', { name: 'Filters' }).getByLabel('User').selectOption('');
+    await page.getByRole('region', { name: 'Filters' }).getByLabel('Fallback').selectOption({ label: 'Fallback impossible: No Bedrock key' });
+    await page.getByRole('region', { name: 'Filters' }).getByRole('button', { name: 'Apply filters' }).click();
+    await logShows(FAILURES.length);
+    expect(new URL(page.url()).searchParams.get('fallback_unavailable')).toBe('no_bedrock_key');
+    await page.screenshot({ path: screenshotPath('requests'), fullPage: true });
+  });
+
+  it("downloads the log's CSV with the same filters: the rows on screen", async () => {
+    await page.goto(`${app.url}/requests?user_id=${failing.userId}&status_class=4xx`);
+    await logShows(2);
+    const records = await downloadCsv(page.getByTestId('request-log').getByRole('link', { name: /Download CSV/ }));
+    expect(records.map((r) => Number(r.status_code))).toEqual(await shownStatuses());
+    for (const r of records) {
+      expect(r).toMatchObject({ user_id: failing.userId, user_name: FAILING, status_code: '429', outcome: 'upstream_error', fallback_unavailable: 'no_bedrock_key' });
+    }
+
+    // The browser's own download of the link gives the same file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('request-log').getByRole('link', { name: /Download CSV/ }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+  });
+
+  it("downloads the Overview's usage tables as CSV: the figures on screen", async () => {
+    await page.goto(`${app.url}/`);
+    await visible(heading(page, 'Overview'));
+    const all = FAILURES.length + HEALTHY_REQUESTS;
+    await visible(page.getByTestId('card-requests').getByText(String(all), { exact: true }));
+
+    const buckets = await downloadCsv(page.getByTestId('chart-tokens').getByRole('link', { name: /Download CSV/ }));
+    expect(buckets.length).toBeGreaterThan(0);
+    expect(buckets.reduce((n, b) => n + Number(b.requests), 0)).toBe(all);
+
+    const models = await downloadCsv(page.getByTestId('chart-cost-by-model').getByRole('link', { name: /Download CSV/ }));
+    const shownModels = await page.getByTestId('chart-cost-by-model').locator('tbody tr td:first-child').allTextContents();
+    expect(models.map((m) => m.model)).toEqual(shownModels);
+    expect(models.reduce((n, m) => n + Number(m.requests), 0)).toBe(all);
+
+    const top = await downloadCsv(page.getByTestId('top-users-tokens').getByRole('link', { name: /Download CSV/ }));
+    const shownTop = await page.getByTestId('top-users-tokens').locator('ol li a').allTextContents();
+    expect(top.map((t, i) => `${i + 1}. ${t.name}`)).toEqual(shownTop);
+  });
+
+  it('flags the plan_first user without a Bedrock key on Users, with their month and last request', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await visible(heading(page, 'Users'));
+    const fran = await visible(page.getByRole('table').getByRole('row').filter({ hasText: FAILING }));
+    const hal = await visible(page.getByRole('table').getByRole('row').filter({ hasText: HEALTHY }));
+    await visible(fran.getByText('cannot fall back: no Bedrock key'));
+    expect(await hal.getByTestId('no-bedrock-key').count()).toBe(0);
+    const cells = await fran.locator('td').allTextContents();
+    expect(cells[3]).toBe(String(FAILURES.length));
+    expect(cells[5]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+  });
+
+  it('has no serious or critical accessibility violation on any page, in light and dark mode', async () => {
+    const pages: [string, string, () => Promise<unknown>][] = [
+      ['/', 'Overview', () => visible(page.getByTestId('errors').locator('svg .recharts-bar-rectangle').first())],
+      ['/users', 'Users', () => visible(page.getByRole('table').getByRole('link', { name: FAILING }))],
+      [`/users/${failing.userId}`, FAILING, () => visible(page.getByTestId('card-errors'))],
+      ['/requests', 'Requests', () => visible(page.getByTestId('request-row').first())],
+      ['/pricing', 'Pricing', () => visible(page.getByRole('table').getByRole('cell', { name: MODEL, exact: true }).first())],
+      ['/model-mappings', 'Model mappings', () => visible(page.getByRole('region', { name: 'Shipped defaults' }).getByRole('table'))],
+      ['/audit-log', 'Audit log', () => visible(page.getByRole('region', { name: 'Entries' }).getByRole('table'))],
+    ];
+    const found: Record<string, unknown> = {};
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [path, title, ready] of pages) {
+        await page.goto(`${app.url}${path}`);
+        await visible(heading(page, title));
+        await ready();
+        const problems = await seriousAxeViolations(page);
+        if (problems.length) found[`${scheme} ${path}`] = problems;
+        if (scheme === 'dark') await page.screenshot({ path: screenshotPath(`dark-${title.toLowerCase().replaceAll(' ', '-')}`), fullPage: true });
+      }
+    }
+    // The login page, signed out (a context of its own, so this session stays).
+    const guest = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const login = await guest.newPage();
+      for (const scheme of ['light', 'dark'] as const) {
+        await login.emulateMedia({ colorScheme: scheme });
+        await login.goto(`${app.url}/login`);
+        await visible(heading(login, 'Sign in'));
+        const problems = await seriousAxeViolations(login);
+        if (problems.length) found[`${scheme} /login`] = problems;
+      }
+    } finally {
+      await guest.close();
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+    expect(found).toEqual({});
+  });
+
+  it('fits a phone (375 px) on every page without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    try {
+      for (const [path, title] of [
+        ['/', 'Overview'],
+        ['/users', 'Users'],
+        [`/users/${failing.userId}`, FAILING],
+        ['/requests', 'Requests'],
+        ['/pricing', 'Pricing'],
+        ['/model-mappings', 'Model mappings'],
+        ['/audit-log', 'Audit log'],
+      ] as const) {
+        await page.goto(`${app.url}${path}`);
+        await visible(heading(page, title));
+        // Wait for the page's data: its tables and cards are what could overflow.
+        await page.locator('table, [data-testid^="card-"]').first().waitFor();
+        expect({ path, overflow: await horizontalOverflow(page) }).toEqual({ path, overflow: 0 });
+        if (path === '/requests') await page.screenshot({ path: screenshotPath('requests-phone'), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it('raised no script error on any page along the way', () => {
+    expect(scriptErrors).toEqual([]);
+  });
+});
