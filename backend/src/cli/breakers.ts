@@ -1,6 +1,6 @@
 import type { BreakerList } from '../admin/contract.ts';
 import { need, type Handler } from './context.ts';
-import { api } from './http.ts';
+import { api, findKey } from './http.ts';
 import { out, table } from './output.ts';
 
 // breakers list|reset.
@@ -12,8 +12,8 @@ export const breakerCommands: Record<string, Handler> = {
   },
 
   'breakers reset': async ({ g, arg }) => {
-    const id = need(arg, 'access key id');
+    const { id, label } = await findKey(g, need(arg, 'access key id or prefix'));
     await api(g, 'POST', `/admin/circuit-breakers/${id}/reset`);
-    return out(g, { access_key_id: id, state: 'closed' }, `Closed the circuit breaker of access key ${id} on every task`);
+    return out(g, { access_key_id: id, state: 'closed' }, `Closed the circuit breaker of access key ${label} on every task`);
   },
 };

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import type { User, UserPage } from '../admin/contract.ts';
+import type { AccessKeyList, User, UserPage } from '../admin/contract.ts';
 import { CliError, type Globals } from './context.ts';
 
-// The admin API client and the token store (~/.config/ccproxy/credentials.json, mode 600; README "Admin CLI").
+// The admin API client, the token store (~/.config/ccproxy/credentials.json, mode 600; README "Admin CLI"),
+// and finding a user or an access key by what a person types.
 
 const configDir = () => process.env.CCPROXY_CONFIG_DIR ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'ccproxy');
 const credentialsFile = () => path.join(configDir(), 'credentials.json');
@@ -67,17 +68,60 @@ export async function api<T>(g: Globals, method: 'GET' | 'POST' | 'PUT' | 'PATCH
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Every user but the deleted ones (whose keys are all revoked), a page at a time. */
+async function* allUsers(g: Globals): AsyncGenerator<UserPage['items'][number]> {
+  for (let offset = 0; ; offset += 500) {
+    const page = await api<UserPage>(g, 'GET', `/admin/users?limit=500&offset=${offset}`);
+    yield* page.items;
+    if (offset + page.items.length >= page.total || page.items.length === 0) return;
+  }
+}
+
 /** A user by id, or by name (case-insensitive), paging through the list. */
 export async function findUser(g: Globals, ref: string): Promise<User> {
   if (UUID.test(ref)) return api<User>(g, 'GET', `/admin/users/${ref}`);
-  for (let offset = 0; ; offset += 500) {
-    const page = await api<UserPage>(g, 'GET', `/admin/users?limit=500&offset=${offset}`);
-    const match = page.items.find((u) => u.name.toLowerCase() === ref.toLowerCase());
-    if (match) {
-      // The user as GET /admin/users/{id} gives it, whichever way it was named (`users get --json`).
-      const { budget: _budget, ...user } = match;
-      return user;
-    }
-    if (offset + page.items.length >= page.total) throw new CliError(`no user named "${ref}"`);
+  for await (const match of allUsers(g)) {
+    if (match.name.toLowerCase() !== ref.toLowerCase()) continue;
+    // The user as GET /admin/users/{id} gives it, whichever way it was named (`users get --json`).
+    const { budget: _budget, ...user } = match;
+    return user;
   }
+  throw new CliError(`no user named "${ref}"`);
+}
+
+export interface KeyRef {
+  id: string;
+  /** How output names the key: the id as given, or "ak_AbCdEfGh (id)" when found by its prefix. */
+  label: string;
+}
+
+// Users whose key lists are fetched at once while a prefix is looked for.
+const KEY_LOOKUPS_AT_ONCE = 8;
+
+/**
+ * An access key by id, or by its prefix as `keys list` shows it (`ak_` and 8 characters, or fewer
+ * of them; a whole raw key also works). The admin API lists keys per user, so a prefix means
+ * reading every user's list; exactly one key must match.
+ */
+export async function findKey(g: Globals, ref: string): Promise<KeyRef> {
+  if (UUID.test(ref)) return { id: ref, label: ref };
+  if (!/^ak_[A-Za-z0-9_-]+$/.test(ref)) throw new CliError(`"${ref}" is neither an access key id nor a key prefix like ak_AbCdEfGh (see "ccproxy keys list <user>")`);
+  const users: { id: string; name: string }[] = [];
+  for await (const user of allUsers(g)) users.push(user);
+  const matches: { id: string; key_prefix: string; status: string; user: string }[] = [];
+  for (let i = 0; i < users.length; i += KEY_LOOKUPS_AT_ONCE) {
+    const lists = await Promise.all(users.slice(i, i + KEY_LOOKUPS_AT_ONCE).map(async (user) => ({ user, list: await api<AccessKeyList>(g, 'GET', `/admin/users/${user.id}/access-keys`) })));
+    for (const { user, list } of lists) {
+      for (const key of list.items) {
+        if (key.key_prefix.startsWith(ref) || ref.startsWith(key.key_prefix)) matches.push({ id: key.id, key_prefix: key.key_prefix, status: key.status, user: user.name });
+      }
+    }
+  }
+  const [only, ...more] = matches;
+  if (!only) throw new CliError(`no access key with prefix "${ref}" (see "ccproxy keys list <user>")`);
+  if (more.length) {
+    const listed = matches.map((k) => `${k.key_prefix} (${k.user}, ${k.status}, ${k.id})`).join('; ');
+    throw new CliError(`prefix "${ref}" matches ${matches.length} keys: ${listed}; give the key id or more of the prefix`);
+  }
+  return { id: only.id, label: `${only.key_prefix} (${only.id})` };
 }

@@ -28,19 +28,19 @@ Commands:
   users delete <user> --yes           soft delete: revoke every key, keep the usage
   users set <user> [--routing plan_first|bedrock_only|plan_only] [--name n] [--description d] [--budget usd|none]
                                       change a user (id or name); --budget none removes the budget
-  keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once
+  keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once, with its id
   keys list <user>                    list a user's access keys
-  keys revoke <key id>                revoke an access key at once
-  keys rotate <key id>                a new key (shown once); the old one works for KEY_ROTATION_GRACE
-  keys region <key id> <region|none>  the key's own Bedrock region (none: BEDROCK_REGION)
-  keys bedrock <key id> [--delete]    set the access key's Bedrock API key, read from standard input
+  keys revoke <key>                   revoke an access key at once (<key>: its id or its prefix, ak_…)
+  keys rotate <key>                   a new key (shown once); the old one works for KEY_ROTATION_GRACE
+  keys region <key> <region|none>     the key's own Bedrock region (none: BEDROCK_REGION)
+  keys bedrock <key> [--delete]       set the access key's Bedrock API key, read from standard input
                                       (never from arguments); --delete removes it
   mappings list                       model mappings (admin rows, then the shipped defaults)
   mappings set <model> <bedrock id> [--geographies us,eu,global]
                                       add or replace a model mapping
   mappings delete <model>             remove an admin mapping
   breakers list                       circuit breakers that are open or counting failures
-  breakers reset <key id>             close an access key's breaker on every task
+  breakers reset <key>                close an access key's breaker on every task (id or prefix)
   plan list [--user u]                each key's Plan window: 5h and 7d use, where plan_first requests
                                       go now and until when, threshold, overage policy, breaker
   plan set <user> [--threshold 0.9|90%|default] [--overage stay|move]
@@ -51,7 +51,7 @@ Commands:
                                       switching early or late cost
   audit [--action a] [--actor x] [--target id] [--target-type t] [--since iso] [--until iso] [--limit n] [--offset n]
                                       the audit log, newest first
-  usage [--user u] [--key id] [--provider plan|bedrock] [--model m] [--period day|week|month | --start YYYY-MM-DD --end YYYY-MM-DD] [--bucket hour|day|month]
+  usage [--user u] [--key id|prefix] [--provider plan|bedrock] [--model m] [--period day|week|month | --start YYYY-MM-DD --end YYYY-MM-DD] [--bucket hour|day|month]
                                       tokens and cost per bucket, with totals (periods in TIMEZONE)
   usage top [--by tokens|cost] [--limit n] [--period …]   the users with the most tokens or cost
   usage breakdown [--user u] [--period …]                  cost per provider and model

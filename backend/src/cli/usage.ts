@@ -1,16 +1,17 @@
 import type { CostBreakdown, TopUsers, UsageReport } from '../admin/contract.ts';
 import type { Command, Handler } from './context.ts';
-import { api, findUser } from './http.ts';
+import { api, findKey, findUser } from './http.ts';
 import { out, table } from './output.ts';
 
 // usage, usage top, usage breakdown: reports for a period in TIMEZONE.
 
-/** The report query: the given parameters, the period flags, and --user by id or name. */
+/** The report query: the given parameters, the period flags, --user by id or name and --key by id or prefix. */
 export async function usageQuery({ g, values }: Command, params: Record<string, string | undefined>): Promise<string> {
   const query = new URLSearchParams();
   const range = { period: values.period, start_date: values.start, end_date: values.end };
   for (const [name, value] of Object.entries({ ...range, ...params })) if (value !== undefined && value !== '') query.set(name, value);
   if (values.user) query.set('user_id', (await findUser(g, values.user)).id);
+  if (query.has('access_key_id')) query.set('access_key_id', (await findKey(g, query.get('access_key_id')!)).id);
   return query.toString();
 }
 

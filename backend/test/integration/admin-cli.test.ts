@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { createAccessKeyRepository } from '../../src/db/access-key-repository.ts';
 import { resolveSecrets } from '../../src/secrets.ts';
 import { verifyPassword } from '../../src/security/passwords.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
@@ -84,6 +85,39 @@ describe('ccproxy users, keys, mappings, breakers and audit', () => {
     expect((await cli(['keys', 'region', active.id, 'us-west-2'])).stdout).toMatch(/Bedrock region us-west-2/);
     expect((await json(['keys', 'region', active.id, 'none'])).bedrock_region).toBeNull();
     expect((await cli(['keys', 'region', active.id, 'pluto'])).stderr).toMatch(/400: bedrock_region: /);
+  });
+
+  it('names a key by its prefix as keys list shows it, or says which keys a prefix matches', async () => {
+    const user = await json(['users', 'add', 'cli-kit']);
+    // Two keys whose prefixes share their first seven characters, written as the server writes keys.
+    const repository = createAccessKeyRepository(proxy.database.db);
+    const twin = async (prefix: string) => (await repository.create({ userId: user.id, keyHash: prefix.padEnd(64, '0'), keyPrefix: prefix, bedrockRegion: null })).id;
+    const [first, second] = [await twin('ak_TwinKeyA'), await twin('ak_TwinKeyB')];
+
+    const ambiguous = await cli(['keys', 'revoke', 'ak_TwinKey']);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toMatch(/^ccproxy: prefix "ak_TwinKey" matches 2 keys: /);
+    expect(ambiguous.stderr).toContain(`ak_TwinKeyA (cli-kit, active, ${first})`);
+    expect(ambiguous.stderr).toContain(`ak_TwinKeyB (cli-kit, active, ${second})`);
+    expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await cli(['keys', 'rotate', 'ak_Nowhere1'])).stderr).toBe('ccproxy: no access key with prefix "ak_Nowhere1" (see "ccproxy keys list <user>")\n');
+    expect((await cli(['keys', 'revoke', 'TwinKeyA'])).stderr).toMatch(/"TwinKeyA" is neither an access key id nor a key prefix/);
+
+    expect((await cli(['keys', 'region', 'ak_TwinKeyA', 'eu-west-1'])).stdout).toBe(`Access key ak_TwinKeyA (${first}): Bedrock region eu-west-1\n`);
+    const bedrock = await cli(['keys', 'bedrock', 'ak_TwinKeyA'], 'ABSKQmVkcm9ja0FQSUtleS1wcmVmaXgtdGVzdA==\n');
+    expect(bedrock.stdout).toBe(`Bedrock API key set for access key ak_TwinKeyA (${first}) (ends in …dA==)\n`);
+    for (let i = 0; i < 3; i++) proxy.app.breakers.failure(first, 'upstream_529');
+    expect((await cli(['breakers', 'reset', 'ak_TwinKeyA'])).code).toBe(0);
+    expect(proxy.app.breakers.snapshot(first).state).toBe('closed');
+    expect((await cli(['keys', 'revoke', 'ak_TwinKeyB'])).stdout).toBe(`Revoked access key ak_TwinKeyB (${second})\n`);
+
+    // An issued key: keys issue prints both names, and the prefix then rotates it.
+    const issued = await cli(['keys', 'issue', 'cli-kit']);
+    const [, id, prefix] = /Key id: (\S+) {2}prefix: (ak_\S{8})/.exec(issued.stdout)!;
+    const rotated = await cli(['keys', 'rotate', prefix!]);
+    expect(rotated.stdout).toContain(`replacing ${prefix} (${id}):`);
+    const statuses = Object.fromEntries(((await json(['keys', 'list', 'cli-kit'])).items as { id: string; status: string }[]).map((k) => [k.id, k.status]));
+    expect(statuses).toMatchObject({ [first]: 'active', [second]: 'revoked', [id!]: 'rotating' });
   });
 
   it('sets, lists and removes model mappings', async () => {

@@ -189,7 +189,7 @@ describe('ccproxy keys issue', () => {
     expect(issued).toMatchObject({ code: 0, stderr: '' });
     const rawKey = /ak_[A-Za-z0-9_-]{43}/.exec(issued.stdout)![0];
     const listed = JSON.parse((await cli(['keys', 'list', 'vera', '--json'])).stdout) as { items: { id: string }[] };
-    expect(issued.stdout).toContain(`\nKey id: ${listed.items[0]!.id} (for keys bedrock|region|rotate|revoke)\n`);
+    expect(issued.stdout).toContain(`\nKey id: ${listed.items[0]!.id}  prefix: ${rawKey.slice(0, 11)}  (keys bedrock|region|rotate|revoke take either)\n`);
     expect(issued.stdout).toContain(`export ANTHROPIC_BASE_URL=${proxy.url}/ak/${rawKey}\n`);
 
     const snippet = issued.stdout.slice(issued.stdout.indexOf('\n{\n') + 1);
