@@ -99,7 +99,7 @@ export function CostByModelChart({ breakdown }: { breakdown: CostBreakdown }) {
     <>
       <div className={BOX} style={{ height: 48 + data.length * 36 }} role="img" aria-label="Cost by model">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
+          <BarChart data={data} layout="vertical" margin={{ top: 0, right: 32, left: 8, bottom: 0 }}>
             <CartesianGrid {...grid} horizontal={false} />
             <XAxis type="number" tick={axis} tickFormatter={usdTick} {...valueAxis(maxOf(data, (d) => d.cost), false)} />
             <YAxis type="category" dataKey="label" tick={axis} width={190} />
@@ -146,7 +146,7 @@ export function TopUsersChart({ top }: { top: TopUsers }) {
   return (
     <div className={BOX} style={{ height: 40 + data.length * 34 }} role="img" aria-label={byCost ? 'Top users by cost' : 'Top users by tokens'}>
       <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, left: 8, bottom: 0 }}>
+        <BarChart data={data} layout="vertical" margin={{ top: 0, right: 32, left: 8, bottom: 0 }}>
           <CartesianGrid {...grid} horizontal={false} />
           <XAxis type="number" tick={axis} tickFormatter={byCost ? usdTick : tokenTick} {...valueAxis(maxOf(data, (d) => d.value), !byCost)} />
           <YAxis type="category" dataKey="label" tick={axis} width={110} />

@@ -59,3 +59,9 @@ export function breakerLabel(breaker: { state: string; fallback_unavailable?: 'n
   if (breaker.state === 'open') return 'Open (Bedrock)';
   return breaker.state;
 }
+
+/** The colour of a breaker's label: green closed, amber without a Bedrock key, red otherwise. */
+export function breakerStyle(breaker: { state: string; fallback_unavailable?: 'no_bedrock_key' | null }): string {
+  if (breaker.fallback_unavailable === 'no_bedrock_key') return 'font-medium text-amber-800 dark:text-amber-200';
+  return breaker.state === 'closed' ? 'text-emerald-700 dark:text-emerald-400' : 'font-medium text-red-700 dark:text-red-400';
+}

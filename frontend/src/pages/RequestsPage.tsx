@@ -288,16 +288,16 @@ function Row({ r, timeZone }: { r: RequestLogItem; timeZone: string }) {
         </Link>
         {r.key_prefix && <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{r.key_prefix}…</p>}
       </td>
-      <td className="font-mono text-xs">
+      <td className="font-mono text-xs whitespace-nowrap">
         {r.requested_model ?? '—'}
-        {r.served_model && r.served_model !== r.requested_model && <p className="text-slate-500 dark:text-slate-400 break-all">→ {r.served_model}</p>}
+        {r.served_model && r.served_model !== r.requested_model && <p className="text-slate-500 dark:text-slate-400">→ {r.served_model}</p>}
         {r.endpoint === 'count_tokens' && <p className="text-slate-500 dark:text-slate-400">count_tokens</p>}
       </td>
       <td>
         {r.provider === 'plan' ? 'Plan' : 'Bedrock'}
         {r.is_fallback && <p className="text-xs text-slate-600 dark:text-slate-300">fallback: {reasonLabel(r.fallback_reason)}</p>}
         {r.fallback_unavailable && (
-          <p className="text-xs font-medium text-amber-800 dark:text-amber-200">
+          <p className="text-xs font-medium whitespace-nowrap text-amber-800 dark:text-amber-200">
             fallback impossible: {FALLBACK_UNAVAILABLE_LABELS[r.fallback_unavailable] ?? r.fallback_unavailable}
           </p>
         )}

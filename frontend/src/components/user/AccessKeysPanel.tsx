@@ -2,7 +2,7 @@ import { Fragment, useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
-import { breakerLabel } from '../../lib/labels.ts';
+import { breakerLabel, breakerStyle } from '../../lib/labels.ts';
 import type { AccessKey, BedrockKeyStatus, Breaker, NewKey, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
@@ -197,7 +197,7 @@ function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: (
   };
   return (
     <div className="space-y-1">
-      <p className={breaker.state === 'closed' ? 'text-emerald-700 dark:text-emerald-400' : 'font-medium text-red-700 dark:text-red-400'}>
+      <p className={breakerStyle(breaker)}>
         {breakerLabel(breaker)}
       </p>
       {tripped && (

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { api } from '../../lib/api.ts';
 import { formatDateTime, formatPercent } from '../../lib/format.ts';
-import { breakerLabel } from '../../lib/labels.ts';
+import { breakerLabel, breakerStyle } from '../../lib/labels.ts';
 import { familiesLabel, formatThreshold, formatUtilization, routeLabel, routesNow, shownWindows, type WindowReading } from '../../lib/plan-window.ts';
 import type { PlanWindow, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
@@ -65,6 +65,7 @@ export function PlanWindowPanel({ user, noBedrockKey }: { user: User; noBedrockK
 function PlanKey({ item, user, timeZone, noBedrockKey }: { item: PlanWindow; user: User; timeZone: string; noBedrockKey: boolean }) {
   const routes = routesNow(item, user.routing_strategy);
   const b = item.breaker;
+  const breaker = { ...b, fallback_unavailable: b.fallback_unavailable ?? (noBedrockKey ? ('no_bedrock_key' as const) : null) };
   return (
     <article aria-label={`Plan window of ${item.key_prefix}`} data-testid="plan-key" className="space-y-3 rounded-md border border-slate-200 dark:border-slate-700 p-3">
       <div className="flex flex-wrap items-center gap-2">
@@ -125,8 +126,8 @@ function PlanKey({ item, user, timeZone, noBedrockKey }: { item: PlanWindow; use
           {item.overage_status ?? 'not reported'} · {item.overage_policy === 'stay' ? 'stays on Anthropic' : 'moves to Bedrock'} when available
         </dd>
         <dt className="text-slate-600 dark:text-slate-300">Circuit breaker</dt>
-        <dd className={b.state === 'closed' ? undefined : 'font-medium text-red-700 dark:text-red-400'}>
-          {breakerLabel({ ...b, fallback_unavailable: b.fallback_unavailable ?? (noBedrockKey ? 'no_bedrock_key' : null) })}
+        <dd className={breakerStyle(breaker)}>
+          {breakerLabel(breaker)}
           {b.failures > 0 && ` · ${b.failures} failure${b.failures === 1 ? '' : 's'}`}
           {b.reason && ` · ${b.reason}`}
           {b.retry_at && ` · retries ${formatDateTime(b.retry_at, timeZone)}`}
