@@ -29,6 +29,8 @@ let healthy: { rawKey: string; userId: string; accessKeyId: string };
 // Fran's requests, in the order sent: Anthropic answers 500 three times, then 429 twice.
 const FAILURES = [500, 500, 500, 429, 429] as const;
 const HEALTHY_REQUESTS = 2;
+const SERVER_ZONE = 'Asia/Seoul';
+const BROWSER_ZONE = 'America/New_York';
 
 async function send(rawKey: string): Promise<number> {
   const res = await request(`${app.url}/ak/${rawKey}/v1/messages`, {
@@ -44,7 +46,8 @@ beforeAll(async () => {
   assertDashboardBuilt();
   browser = await launchChromium();
   fake = await startFakeAnthropic();
-  app = await startTestApp({ PLAN_API_URL: fake.url });
+  // The server's zone differs from the browser's (below): every page must show the server's.
+  app = await startTestApp({ PLAN_API_URL: fake.url, TIMEZONE: SERVER_ZONE });
   // Both plan_first (the default); only Hal's key has a Bedrock key to fall back with.
   failing = await app.createKey(FAILING);
   healthy = await app.createKey(HEALTHY);
@@ -60,7 +63,7 @@ beforeAll(async () => {
   for (let i = 0; i < HEALTHY_REQUESTS; i++) expect(await send(healthy.rawKey)).toBe(200);
   await app.flushUsage();
 
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, timezoneId: BROWSER_ZONE });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
   page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
@@ -262,6 +265,52 @@ describe('failures on the dashboard', () => {
     const cells = await fran.locator('td').allTextContents();
     expect(cells[3]).toBe(String(FAILURES.length));
     expect(cells[5]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+  });
+
+  it("edits the user's request limits on their page", async () => {
+    await page.goto(`${app.url}/users/${failing.userId}`);
+    const panel = await visible(page.getByTestId('limits'));
+    await panel.getByLabel('Requests per minute').fill('0');
+    await panel.getByRole('button', { name: 'Save limits' }).click();
+    await visible(panel.getByRole('alert').filter({ hasText: 'Requests per minute: a whole number' }));
+
+    await panel.getByLabel('Requests per minute').fill('30');
+    await panel.getByLabel('Requests in flight').fill('');
+    await panel.getByRole('button', { name: 'Save limits' }).click();
+    await visible(panel.getByRole('status').filter({ hasText: 'Limits saved' }));
+    const saved = await context.request.get(`${app.url}/admin/users/${failing.userId}/limits`);
+    expect(await saved.json()).toMatchObject({ max_requests_per_minute: 30, max_in_flight: null });
+    await page.reload();
+    expect(await page.getByTestId('limits').getByLabel('Requests per minute').inputValue()).toBe('30');
+  });
+
+  it("shows the audit log in the server's time zone, not the browser's", async () => {
+    expect(await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).toBe(BROWSER_ZONE);
+    const entry = (await (await context.request.get(`${app.url}/admin/audit-log?action=user.limits`)).json()) as { items: { occurred_at: string }[] };
+    const at = new Date(entry.items[0]!.occurred_at);
+    const inZone = (timeZone: string) => new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(at);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await visible(heading(page, 'Audit log'));
+    await visible(page.getByText(`server's time zone (${SERVER_ZONE})`));
+    const row = await visible(page.getByRole('region', { name: 'Entries' }).getByRole('row').filter({ hasText: 'user.limits' }));
+    expect(await row.locator('td').first().textContent()).toBe(inZone(SERVER_ZONE));
+    expect(inZone(SERVER_ZONE)).not.toBe(inZone(BROWSER_ZONE));
+  });
+
+  it('narrows the price list by a model search', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pricing' }).click();
+    await visible(heading(page, 'Pricing'));
+    const rows = page.getByRole('region', { name: 'Prices' }).locator('tbody tr');
+    await rows.first().waitFor();
+    const before = await rows.count();
+    await page.getByLabel('Search models').fill('SONNET-5-5');
+    await page.waitForFunction((n) => document.querySelectorAll('section[aria-label="Prices"] tbody tr').length < n, before);
+    const models = await page.getByRole('region', { name: 'Prices' }).locator('tbody tr td:first-child').allTextContents();
+    expect(models.length).toBeGreaterThan(0);
+    for (const model of models) expect(model).toContain('sonnet-5-5');
+    await page.getByLabel('Search models').fill('no-such-model');
+    await visible(page.getByText('No prices match'));
   });
 
   it('has no serious or critical accessibility violation on any page, in light and dark mode', async () => {
