@@ -72,6 +72,10 @@ describe('the server process', () => {
     const server = startServer(dataDir, { PLAN_API_URL: fake.url });
     const url = await server.url;
     expect(server.output()).toContain('Generated KEY_HASHER_SECRET');
+    // Not the CLI's default address: the banner gives the dashboard and the exact --url.
+    expect(server.output()).toContain(`  Dashboard:    ${url}/\n`);
+    expect(server.output()).toContain(`  Issue a key:  npx ccproxy login --url ${url}\n`);
+    expect(server.output()).toContain(`"timezone":"UTC"`);
 
     const second = startServer(dataDir, { PLAN_API_URL: fake.url });
     expect(await second.exit).toBe(1);
@@ -111,6 +115,48 @@ describe('the server process', () => {
       expect(rows[0]).toMatchObject({ outcome: 'completed', stream: true, userId: user.id });
     } finally {
       await database.close();
+    }
+  });
+
+  it('keeps the time zone its rollups were written in, and refuses another TIMEZONE in one line', { timeout: 60_000 }, async () => {
+    // dataDir now holds the rollups of the request above, cut in UTC (the default for a new database).
+    const berlin = startServer(dataDir, { PLAN_API_URL: fake.url, TIMEZONE: 'Europe/Berlin' });
+    expect(await berlin.exit).toBe(1);
+    expect(berlin.output().trim().split('\n').at(-1)).toBe(
+      "claude-code-proxy: TIMEZONE: this database's usage rollups and budget months are in UTC; Europe/Berlin would mix day and month buckets of two zones. Unset TIMEZONE or set it to UTC",
+    );
+
+    // A database from before the zone was recorded, with rollups: they were cut in the old default.
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    await database.withSession((s) => s.exec('UPDATE settings SET time_zone = NULL'));
+    await database.close();
+    const before = startServer(dataDir, { PLAN_API_URL: fake.url });
+    await before.url;
+    expect(before.output()).toContain('"timezone":"Asia/Seoul","msg":"recorded the time zone of the rollups already in this database"');
+    expect(before.output()).toMatch(/"timezone":"Asia\/Seoul","msg":"claude-code-proxy listening"/);
+    before.child.kill('SIGTERM');
+    expect(await before.exit).toBe(0);
+
+    // From now on that is the zone, with TIMEZONE unset or set to it.
+    const seoul = startServer(dataDir, { PLAN_API_URL: fake.url, TIMEZONE: 'Asia/Seoul' });
+    await seoul.url;
+    expect(seoul.output()).toMatch(/"timezone":"Asia\/Seoul","msg":"claude-code-proxy listening"/);
+    seoul.child.kill('SIGTERM');
+    expect(await seoul.exit).toBe(0);
+  });
+
+  it('says in one line that the port is in use, before it creates anything', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    const fresh = path.join(dataDir, 'never-created');
+    try {
+      const server = startServer(fresh, { PORT: String(port), ADMIN_CREDENTIALS: '' }); // unset: a first start would generate a password
+      expect(await server.exit).toBe(1);
+      expect(server.output()).toBe(`claude-code-proxy: Port ${port} on 127.0.0.1 is in use; set PORT=<another port> or stop the other process\n`);
+      expect(fs.existsSync(fresh)).toBe(false); // no data directory, database, secrets file or admin password
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
   });
 
