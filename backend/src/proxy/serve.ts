@@ -61,7 +61,8 @@ export async function serve(x: Exchange): Promise<void> {
           // failures do not open one (it keeps trying Anthropic, whose answers Claude Code retries).
           if (tried.verdict.countsForBreaker && state.credential === undefined) await lookUpCredential();
           if (tried.verdict.countsForBreaker && state.credential) deps.breakers.failure(key.accessKeyId, tried.verdict.reason);
-          // The Plan's limit says nothing about an outage: a probe that met it lets a later request probe.
+          // The Plan's limit says nothing about an outage (and a key without a Bedrock key cannot
+          // use an open breaker): a probe that met either lets a later request probe.
           else if (state.breaker === 'probe') deps.breakers.release(key.accessKeyId);
         }
         state.clientGone = x.down.closed;
