@@ -125,6 +125,44 @@ async function downloadCsv(link: ReturnType<Page['getByRole']>): Promise<Record<
   return parse(await res.text(), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
+/** Every signed-in page, with what shows it has loaded the data a check is about (tables, charts, cards). */
+function everyPage(): { path: string; title: string; loaded: () => Promise<unknown>[] }[] {
+  return [
+    {
+      path: '/',
+      title: 'Overview',
+      loaded: () => [
+        visible(page.getByTestId('errors').locator('svg .recharts-bar-rectangle').first()),
+        visible(page.getByTestId('top-users-cost').locator('ol li a').first()),
+        visible(page.getByTestId('readiness')),
+      ],
+    },
+    { path: '/users', title: 'Users', loaded: () => [visible(page.getByRole('table').getByRole('link', { name: FAILING })), visible(page.getByTestId('no-bedrock-key'))] },
+    {
+      path: `/users/${failing.userId}`,
+      title: FAILING,
+      loaded: () => [
+        visible(page.getByTestId('errors').getByRole('table')),
+        visible(page.getByTestId('access-keys').getByRole('table')),
+        visible(page.getByTestId('plan-windows').getByText('No Plan reading yet')),
+        visible(page.getByTestId('limits').getByRole('button', { name: 'Save limits' })),
+      ],
+    },
+    { path: '/requests', title: 'Requests', loaded: () => [visible(page.getByTestId('request-row').first()), visible(page.getByRole('region', { name: 'Filters' }))] },
+    { path: '/pricing', title: 'Pricing', loaded: () => [visible(page.getByRole('table').getByRole('cell', { name: MODEL, exact: true }).first())] },
+    { path: '/model-mappings', title: 'Model mappings', loaded: () => [visible(page.getByRole('region', { name: 'Shipped defaults' }).getByRole('table'))] },
+    { path: '/audit-log', title: 'Audit log', loaded: () => [visible(page.getByRole('region', { name: 'Entries' }).getByRole('table'))] },
+  ];
+}
+
+/** Opens a page by its address and waits until its data is on screen. */
+async function openLoaded(path: string): Promise<void> {
+  const target = everyPage().find((p) => p.path === path)!;
+  await page.goto(`${app.url}${path}`);
+  await visible(heading(page, target.title));
+  await Promise.all(target.loaded());
+}
+
 describe('failures on the dashboard', () => {
   it('shows the failures on the Overview: count, rate, codes, and the impossible fallbacks', async () => {
     await page.goto(`${app.url}/`);
@@ -251,6 +289,7 @@ describe('failures on the dashboard', () => {
     expect(models.reduce((n, m) => n + Number(m.requests), 0)).toBe(all);
 
     const top = await downloadCsv(page.getByTestId('top-users-tokens').getByRole('link', { name: /Download CSV/ }));
+    await visible(page.getByTestId('top-users-tokens').locator('ol li a').first());
     const shownTop = await page.getByTestId('top-users-tokens').locator('ol li a').allTextContents();
     expect(top.map((t, i) => `${i + 1}. ${t.name}`)).toEqual(shownTop);
   });
@@ -280,8 +319,9 @@ describe('failures on the dashboard', () => {
     await visible(panel.getByRole('status').filter({ hasText: 'Limits saved' }));
     const saved = await context.request.get(`${app.url}/admin/users/${failing.userId}/limits`);
     expect(await saved.json()).toMatchObject({ max_requests_per_minute: 30, max_in_flight: null });
+    // Loaded again, the form starts from what was saved (it is drawn only once the limits are in).
     await page.reload();
-    expect(await page.getByTestId('limits').getByLabel('Requests per minute').inputValue()).toBe('30');
+    expect(await (await visible(page.getByTestId('limits').getByLabel('Requests per minute'))).inputValue()).toBe('30');
   });
 
   it("shows the audit log in the server's time zone, not the browser's", async () => {
@@ -302,10 +342,10 @@ describe('failures on the dashboard', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pricing' }).click();
     await visible(heading(page, 'Pricing'));
     const rows = page.getByRole('region', { name: 'Prices' }).locator('tbody tr');
-    await rows.first().waitFor();
-    const before = await rows.count();
+    // Other models are listed before the search, and gone after it.
+    await rows.filter({ hasNotText: 'sonnet-5-5' }).first().waitFor();
     await page.getByLabel('Search models').fill('SONNET-5-5');
-    await page.waitForFunction((n) => document.querySelectorAll('section[aria-label="Prices"] tbody tr').length < n, before);
+    await rows.filter({ hasNotText: 'sonnet-5-5' }).first().waitFor({ state: 'detached' });
     const models = await page.getByRole('region', { name: 'Prices' }).locator('tbody tr td:first-child').allTextContents();
     expect(models.length).toBeGreaterThan(0);
     for (const model of models) expect(model).toContain('sonnet-5-5');
@@ -314,22 +354,11 @@ describe('failures on the dashboard', () => {
   });
 
   it('has no serious or critical accessibility violation on any page, in light and dark mode', async () => {
-    const pages: [string, string, () => Promise<unknown>][] = [
-      ['/', 'Overview', () => visible(page.getByTestId('errors').locator('svg .recharts-bar-rectangle').first())],
-      ['/users', 'Users', () => visible(page.getByRole('table').getByRole('link', { name: FAILING }))],
-      [`/users/${failing.userId}`, FAILING, () => visible(page.getByTestId('card-errors'))],
-      ['/requests', 'Requests', () => visible(page.getByTestId('request-row').first())],
-      ['/pricing', 'Pricing', () => visible(page.getByRole('table').getByRole('cell', { name: MODEL, exact: true }).first())],
-      ['/model-mappings', 'Model mappings', () => visible(page.getByRole('region', { name: 'Shipped defaults' }).getByRole('table'))],
-      ['/audit-log', 'Audit log', () => visible(page.getByRole('region', { name: 'Entries' }).getByRole('table'))],
-    ];
     const found: Record<string, unknown> = {};
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      for (const [path, title, ready] of pages) {
-        await page.goto(`${app.url}${path}`);
-        await visible(heading(page, title));
-        await ready();
+      for (const { path, title } of everyPage()) {
+        await openLoaded(path);
         const problems = await seriousAxeViolations(page);
         if (problems.length) found[`${scheme} ${path}`] = problems;
         if (scheme === 'dark') await page.screenshot({ path: screenshotPath(`dark-${title.toLowerCase().replaceAll(' ', '-')}`), fullPage: true });
@@ -356,19 +385,8 @@ describe('failures on the dashboard', () => {
   it('fits a phone (375 px) on every page without sideways scrolling', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     try {
-      for (const [path, title] of [
-        ['/', 'Overview'],
-        ['/users', 'Users'],
-        [`/users/${failing.userId}`, FAILING],
-        ['/requests', 'Requests'],
-        ['/pricing', 'Pricing'],
-        ['/model-mappings', 'Model mappings'],
-        ['/audit-log', 'Audit log'],
-      ] as const) {
-        await page.goto(`${app.url}${path}`);
-        await visible(heading(page, title));
-        // Wait for the page's data: its tables and cards are what could overflow.
-        await page.locator('table, [data-testid^="card-"]').first().waitFor();
+      for (const { path } of everyPage()) {
+        await openLoaded(path);
         expect({ path, overflow: await horizontalOverflow(page) }).toEqual({ path, overflow: 0 });
         if (path === '/requests') await page.screenshot({ path: screenshotPath('requests-phone'), fullPage: true });
       }

@@ -1,10 +1,11 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
 import { errorText } from '../../lib/api-error.ts';
-import type { User } from '../../lib/types.ts';
+import type { Limits, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
 import { Panel } from '../Panel.tsx';
+import { LinesSkeleton } from '../Skeleton.tsx';
 
 /** A limit field's text as the API wants it: blank is no limit (null), else a whole number of at least 1. */
 function parseLimit(text: string, name: string): number | null {
@@ -16,17 +17,27 @@ function parseLimit(text: string, name: string): number | null {
 
 /** Requests per minute and requests in flight (GET/PUT /admin/users/:id/limits), as `ccproxy limits` sets them. */
 export function LimitsPanel({ user }: { user: User }) {
-  const id = useId();
   const limits = useAsync(() => api.limits(user.id), [user.id]);
-  const [rpm, setRpm] = useState('');
-  const [inFlight, setInFlight] = useState('');
+  return (
+    <Panel title="Request limits" testId="limits">
+      {limits.error && <Alert>{limits.error}</Alert>}
+      {!limits.data && !limits.error && <LinesSkeleton rows={2} />}
+      {/* The form starts from what is saved (keyed: a fresh form for fresh figures). */}
+      {limits.data && <LimitsForm key={JSON.stringify(limits.data)} user={user} limits={limits.data} />}
+      <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+        Blank: no limit. Each proxy task counts on its own, so behind several tasks a user may get up to that many times these numbers: they stop a runaway
+        client; the monthly budget caps money.
+      </p>
+    </Panel>
+  );
+}
+
+function LimitsForm({ user, limits }: { user: User; limits: Limits }) {
+  const id = useId();
+  const [rpm, setRpm] = useState(limits.max_requests_per_minute?.toString() ?? '');
+  const [inFlight, setInFlight] = useState(limits.max_in_flight?.toString() ?? '');
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (!limits.data) return;
-    setRpm(limits.data.max_requests_per_minute?.toString() ?? '');
-    setInFlight(limits.data.max_in_flight?.toString() ?? '');
-  }, [limits.data]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -34,8 +45,9 @@ export function LimitsPanel({ user }: { user: User }) {
     setBusy(true);
     try {
       const body = { max_requests_per_minute: parseLimit(rpm, 'Requests per minute'), max_in_flight: parseLimit(inFlight, 'Requests in flight') };
-      await api.setLimits(user.id, body);
-      limits.reload();
+      const saved = await api.setLimits(user.id, body);
+      setRpm(saved.max_requests_per_minute?.toString() ?? '');
+      setInFlight(saved.max_in_flight?.toString() ?? '');
       setMessage({ kind: 'success', text: 'Limits saved. Every proxy task applies them from its next request.' });
     } catch (err) {
       setMessage({ kind: 'error', text: errorText(err) });
@@ -45,8 +57,7 @@ export function LimitsPanel({ user }: { user: User }) {
   };
 
   return (
-    <Panel title="Request limits" testId="limits">
-      {limits.error && <Alert>{limits.error}</Alert>}
+    <>
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
         <div className="w-40">
           <label htmlFor={`${id}-rpm`} className="label">
@@ -60,19 +71,15 @@ export function LimitsPanel({ user }: { user: User }) {
           </label>
           <input id={`${id}-in-flight`} className="input" inputMode="numeric" placeholder="no limit" value={inFlight} onChange={(e) => setInFlight(e.target.value)} />
         </div>
-        <button type="submit" className="btn-primary" disabled={busy || !limits.data || user.status === 'deleted'}>
+        <button type="submit" className="btn-primary" disabled={busy || user.status === 'deleted'}>
           {busy ? 'Saving…' : 'Save limits'}
         </button>
       </form>
-      <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-        Blank: no limit. Each proxy task counts on its own, so behind several tasks a user may get up to that many times these numbers: they stop a runaway
-        client; the monthly budget caps money.
-      </p>
       {message && (
         <div className="mt-3">
           <Alert kind={message.kind}>{message.text}</Alert>
         </div>
       )}
-    </Panel>
+    </>
   );
 }
