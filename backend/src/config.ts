@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { startOf } from './accounting/calendar.ts';
 import { isPasswordHash } from './security/passwords.ts';
 import { weakAdminPassword, weakEncryptionKey, weakSecret } from './security/secret-strength.ts';
 
@@ -336,11 +337,23 @@ export const PRE_0009_TIME_ZONE = 'Asia/Seoul';
  * (default UTC); later starts use the recorded zone unless TIMEZONE is set, and refuse a different
  * one once anything was cut in the old zone (the day and month buckets of two zones would straddle).
  * With nothing cut yet, a set TIMEZONE simply replaces the record. A database from before the record
- * that already has rollups adopts TIMEZONE if it is set, else the old default, Asia/Seoul.
+ * that already has rollups adopts TIMEZONE if it is set, else the old default, Asia/Seoul, provided
+ * its latest day bucket starts at midnight in that zone (else the rollups were cut in another one).
  */
-export function settleTimeZone(configured: { zone: string; set: boolean }, stored: { timeZone: string | null; hasZonedData: boolean }): { zone: string; record: boolean } {
+export function settleTimeZone(
+  configured: { zone: string; set: boolean },
+  stored: { timeZone: string | null; hasZonedData: boolean; latestDayStart: Date | null },
+): { zone: string; record: boolean } {
   if (stored.timeZone === null) {
-    const zone = configured.set || !stored.hasZonedData ? configured.zone : PRE_0009_TIME_ZONE;
+    if (!stored.hasZonedData) return { zone: configured.zone, record: true };
+    const zone = configured.set ? configured.zone : PRE_0009_TIME_ZONE;
+    const day = stored.latestDayStart;
+    if (day && startOf(day, 'day', zone).getTime() !== day.getTime()) {
+      throw new ConfigError(
+        `TIMEZONE: the usage rollups in this database were not cut in ${zone} (their days start at ${day.toISOString().slice(11, 16)} UTC); ` +
+          `set TIMEZONE to the zone they were written in`,
+      );
+    }
     return { zone, record: true };
   }
   if (!configured.set || configured.zone === stored.timeZone) return { zone: stored.timeZone, record: false };

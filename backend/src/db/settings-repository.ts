@@ -9,6 +9,8 @@ export interface StoredTimeZone {
   timeZone: string | null;
   /** Whether anything is already cut in a zone: usage rollups (hour/day/month) or budget months. */
   hasZonedData: boolean;
+  /** The start of the latest day bucket in usage_rollups (midnight in the zone it was cut in), if any. */
+  latestDayStart: Date | null;
 }
 
 export interface SettingsRepository {
@@ -23,9 +25,11 @@ export function createSettingsRepository(db: Db): SettingsRepository {
         .select({
           timeZone: settings.timeZone,
           hasZonedData: sql<boolean>`EXISTS (SELECT 1 FROM usage_rollups) OR EXISTS (SELECT 1 FROM budget_ledgers)`,
+          latestDayStart: sql<string | Date | null>`(SELECT max(bucket_start) FROM usage_rollups WHERE granularity = 'day')`,
         })
         .from(settings);
-      return { timeZone: row?.timeZone ?? null, hasZonedData: row?.hasZonedData ?? false };
+      const latest = row?.latestDayStart;
+      return { timeZone: row?.timeZone ?? null, hasZonedData: row?.hasZonedData ?? false, latestDayStart: latest ? new Date(latest) : null };
     },
     async recordTimeZone(timeZone) {
       await db.update(settings).set({ timeZone, updatedAt: sql`now()` });

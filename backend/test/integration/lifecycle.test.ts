@@ -126,23 +126,29 @@ describe('the server process', () => {
       "claude-code-proxy: TIMEZONE: this database's usage rollups and budget months are in UTC; Europe/Berlin would mix day and month buckets of two zones. Unset TIMEZONE or set it to UTC",
     );
 
-    // A database from before the zone was recorded, with rollups: they were cut in the old default.
+    // A database from before the zone was recorded, with rollups: they are taken to be in the old
+    // default, Asia/Seoul, unless TIMEZONE names their zone; a zone whose midnight does not match
+    // their day buckets is refused.
     const database = await openDatabase({ kind: 'pglite', dataDir });
     await database.withSession((s) => s.exec('UPDATE settings SET time_zone = NULL'));
     await database.close();
-    const before = startServer(dataDir, { PLAN_API_URL: fake.url });
-    await before.url;
-    expect(before.output()).toContain('"timezone":"Asia/Seoul","msg":"recorded the time zone of the rollups already in this database"');
-    expect(before.output()).toMatch(/"timezone":"Asia\/Seoul","msg":"claude-code-proxy listening"/);
-    before.child.kill('SIGTERM');
-    expect(await before.exit).toBe(0);
+    const guessed = startServer(dataDir, { PLAN_API_URL: fake.url });
+    expect(await guessed.exit).toBe(1);
+    expect(guessed.output().trim().split('\n').at(-1)).toBe(
+      'claude-code-proxy: TIMEZONE: the usage rollups in this database were not cut in Asia/Seoul (their days start at 00:00 UTC); set TIMEZONE to the zone they were written in',
+    );
+    const named = startServer(dataDir, { PLAN_API_URL: fake.url, TIMEZONE: 'UTC' });
+    await named.url;
+    expect(named.output()).toContain('"timezone":"UTC","msg":"recorded the time zone of the rollups already in this database"');
+    named.child.kill('SIGTERM');
+    expect(await named.exit).toBe(0);
 
-    // From now on that is the zone, with TIMEZONE unset or set to it.
-    const seoul = startServer(dataDir, { PLAN_API_URL: fake.url, TIMEZONE: 'Asia/Seoul' });
-    await seoul.url;
-    expect(seoul.output()).toMatch(/"timezone":"Asia\/Seoul","msg":"claude-code-proxy listening"/);
-    seoul.child.kill('SIGTERM');
-    expect(await seoul.exit).toBe(0);
+    // From now on that is the zone, with TIMEZONE unset too.
+    const unset = startServer(dataDir, { PLAN_API_URL: fake.url });
+    await unset.url;
+    expect(unset.output()).toMatch(/"timezone":"UTC","msg":"claude-code-proxy listening"/);
+    unset.child.kill('SIGTERM');
+    expect(await unset.exit).toBe(0);
   });
 
   it('says in one line that the port is in use, before it creates anything', async () => {

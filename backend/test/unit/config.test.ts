@@ -144,29 +144,42 @@ describe('Bedrock, envelope encryption and circuit breaker settings', () => {
 describe('the time zone of a database (settleTimeZone)', () => {
   const unset = { zone: 'UTC', set: false };
   const berlin = { zone: 'Europe/Berlin', set: true };
+  const none = (hasZonedData: boolean, latestDayStart: Date | null = null) => ({ timeZone: null, hasZonedData, latestDayStart });
+  const recorded = (timeZone: string, hasZonedData: boolean) => ({ timeZone, hasZonedData, latestDayStart: null });
 
   it('records TIMEZONE (default UTC) on a new database', () => {
-    expect(settleTimeZone(unset, { timeZone: null, hasZonedData: false })).toEqual({ zone: 'UTC', record: true });
-    expect(settleTimeZone(berlin, { timeZone: null, hasZonedData: false })).toEqual({ zone: 'Europe/Berlin', record: true });
+    expect(settleTimeZone(unset, none(false))).toEqual({ zone: 'UTC', record: true });
+    expect(settleTimeZone(berlin, none(false))).toEqual({ zone: 'Europe/Berlin', record: true });
   });
 
   it('gives a database from before the record, with rollups, the old default unless TIMEZONE says otherwise', () => {
-    expect(settleTimeZone(unset, { timeZone: null, hasZonedData: true })).toEqual({ zone: 'Asia/Seoul', record: true });
-    expect(settleTimeZone(berlin, { timeZone: null, hasZonedData: true })).toEqual({ zone: 'Europe/Berlin', record: true });
+    const seoulMidnight = new Date('2026-11-24T15:00:00Z'); // 25 November, 00:00 in Seoul
+    expect(settleTimeZone(unset, none(true, seoulMidnight))).toEqual({ zone: 'Asia/Seoul', record: true });
+    expect(settleTimeZone(unset, none(true))).toEqual({ zone: 'Asia/Seoul', record: true }); // budget months only
+    const berlinMidnight = new Date('2026-11-24T23:00:00Z'); // 25 November, 00:00 in Berlin (CET)
+    expect(settleTimeZone(berlin, none(true, berlinMidnight))).toEqual({ zone: 'Europe/Berlin', record: true });
+  });
+
+  it('refuses to adopt a zone whose midnight is not where the rollups put the start of a day', () => {
+    const seoulMidnight = new Date('2026-11-24T15:00:00Z');
+    expect(() => settleTimeZone(berlin, none(true, seoulMidnight))).toThrow(
+      'TIMEZONE: the usage rollups in this database were not cut in Europe/Berlin (their days start at 15:00 UTC); set TIMEZONE to the zone they were written in',
+    );
+    expect(() => settleTimeZone(unset, none(true, new Date('2026-11-25T00:00:00Z')))).toThrow(/not cut in Asia\/Seoul \(their days start at 00:00 UTC\)/);
   });
 
   it('keeps the recorded zone when TIMEZONE is unset or the same', () => {
-    expect(settleTimeZone(unset, { timeZone: 'Asia/Seoul', hasZonedData: true })).toEqual({ zone: 'Asia/Seoul', record: false });
-    expect(settleTimeZone(unset, { timeZone: 'Asia/Seoul', hasZonedData: false })).toEqual({ zone: 'Asia/Seoul', record: false });
-    expect(settleTimeZone(berlin, { timeZone: 'Europe/Berlin', hasZonedData: true })).toEqual({ zone: 'Europe/Berlin', record: false });
+    expect(settleTimeZone(unset, recorded('Asia/Seoul', true))).toEqual({ zone: 'Asia/Seoul', record: false });
+    expect(settleTimeZone(unset, recorded('Asia/Seoul', false))).toEqual({ zone: 'Asia/Seoul', record: false });
+    expect(settleTimeZone(berlin, recorded('Europe/Berlin', true))).toEqual({ zone: 'Europe/Berlin', record: false });
   });
 
   it('moves to a new TIMEZONE while nothing is cut in the old one', () => {
-    expect(settleTimeZone(berlin, { timeZone: 'UTC', hasZonedData: false })).toEqual({ zone: 'Europe/Berlin', record: true });
+    expect(settleTimeZone(berlin, recorded('UTC', false))).toEqual({ zone: 'Europe/Berlin', record: true });
   });
 
   it('refuses a different TIMEZONE once rollups exist, in one line saying why and what to do', () => {
-    const refuse = () => settleTimeZone(berlin, { timeZone: 'Asia/Seoul', hasZonedData: true });
+    const refuse = () => settleTimeZone(berlin, recorded('Asia/Seoul', true));
     expect(refuse).toThrow(ConfigError);
     expect(refuse).toThrow(
       "TIMEZONE: this database's usage rollups and budget months are in Asia/Seoul; Europe/Berlin would mix day and month buckets of two zones. Unset TIMEZONE or set it to Asia/Seoul",
