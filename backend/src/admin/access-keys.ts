@@ -9,7 +9,7 @@ import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { bedrockKeyStatusJson } from './bedrock-keys.ts';
-import { breakerJson } from './circuit-breakers.ts';
+import { breakerJson, withoutBedrockKey } from './circuit-breakers.ts';
 import { AccessKey, AccessKeyList, IdParams, IssueKeyBody, IssuedKey, NoContent, RotatedKey, UpdateKeyBody } from './schemas.ts';
 
 export function keyJson(row: AccessKeyRow, hasBedrockKey: boolean): Static<typeof AccessKey> {
@@ -73,11 +73,12 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
       const rows = await deps.accessKeys.listByUser(user.id);
       // Every key's Bedrock key in one query; breakers are this task's memory (no query).
       const bedrock = new Map((await deps.bedrockKeys.getMany(rows.map((r) => r.id))).map((b) => [b.accessKeyId, bedrockKeyStatusJson(b)]));
+      const noKey = await withoutBedrockKey(deps, rows.map((r) => r.id));
       return {
         items: rows.map((r) => ({
           ...keyJson(r, bedrock.has(r.id)),
           bedrock_key: bedrock.get(r.id) ?? null,
-          circuit_breaker: breakerJson(deps.breakers.snapshot(r.id)),
+          circuit_breaker: breakerJson(deps.breakers.snapshot(r.id), noKey.has(r.id) ? 'no_bedrock_key' : null),
         })),
       };
     },

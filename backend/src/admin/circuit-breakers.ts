@@ -26,7 +26,7 @@ export function breakerJson(s: CircuitSnapshot, fallbackUnavailable?: 'no_bedroc
 }
 
 /** Which of these keys cannot fall back for want of a Bedrock key (none under BEDROCK_AUTH=sigv4: the task role signs). */
-async function withoutBedrockKey(deps: AdminDeps, ids: readonly string[]): Promise<Set<string>> {
+export async function withoutBedrockKey(deps: Pick<AdminDeps, 'bedrockAuth' | 'accessKeys'>, ids: readonly string[]): Promise<Set<string>> {
   if (deps.bedrockAuth === 'sigv4' || ids.length === 0) return new Set();
   return new Set((await deps.accessKeys.withoutBedrockKey(ids)).map((k) => k.accessKeyId));
 }

@@ -8,7 +8,7 @@ import type { DescribedKey } from '../db/access-key-repository.ts';
 import type { UserRow } from '../db/user-repository.ts';
 import { parkFor, policyOf, type Park } from '../proxy/plan-window-policy.ts';
 import type { PlanWindowEntry } from '../proxy/plan-windows.ts';
-import { breakerJson } from './circuit-breakers.ts';
+import { breakerJson, withoutBedrockKey } from './circuit-breakers.ts';
 import { notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { periodJson, reportBuckets, reportRange } from './report-range.ts';
@@ -52,12 +52,13 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
     const readings = new Map(deps.planWindows.list().map((e) => [e.accessKeyId, e]));
     const ids = new Set([...readings.keys(), ...deps.breakers.list().map((b) => b.accessKeyId)]);
     const keys = (await deps.accessKeys.describe([...ids])).filter((k) => !userId || k.userId === userId);
+    const noKey = await withoutBedrockKey(deps, keys.map((k) => k.id));
     return keys
-      .map((k) => windowJson(k, readings.get(k.id)))
+      .map((k) => windowJson(k, readings.get(k.id), noKey.has(k.id)))
       .sort((a, b) => a.user_name.localeCompare(b.user_name) || a.key_prefix.localeCompare(b.key_prefix));
   }
 
-  function windowJson(k: DescribedKey, entry: PlanWindowEntry | undefined): Static<typeof PlanWindow> {
+  function windowJson(k: DescribedKey, entry: PlanWindowEntry | undefined, noBedrockKey: boolean): Static<typeof PlanWindow> {
     const policy = policyOf(k, serverThreshold);
     const now = Date.now();
     const park = (model: string) => (entry ? parkJson(parkFor(entry.limits, entry.observedAt, policy, model, now)) : null);
@@ -78,7 +79,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
       threshold_source: k.planSwitchThreshold !== null ? 'user' : 'server',
       overage_policy: policy.overage,
       parked: { opus: park(FAMILY_MODELS.opus), sonnet: park(FAMILY_MODELS.sonnet), other: park(FAMILY_MODELS.other) },
-      breaker: breakerJson(deps.breakers.snapshot(k.id)),
+      breaker: breakerJson(deps.breakers.snapshot(k.id), noBedrockKey ? 'no_bedrock_key' : null),
     };
   }
 

@@ -112,6 +112,9 @@ describe(`a fallback that cannot happen, on ${testDatabaseKind()}`, () => {
 
     const breaker = await admin('GET', `/admin/circuit-breakers/${key.accessKeyId}`);
     expect(breaker.body).toMatchObject({ state: 'closed', failures: 0, fallback_unavailable: 'no_bedrock_key' });
+    // The user's key list says the same, not "closed" alone.
+    const keys = await admin('GET', `/admin/users/${key.userId}/access-keys`);
+    expect(keys.body.items).toContainEqual(expect.objectContaining({ id: key.accessKeyId, circuit_breaker: expect.objectContaining({ fallback_unavailable: 'no_bedrock_key' }) }));
     // Still Anthropic: the next answer is Anthropic's success, not a skip to a Bedrock it cannot use.
     const asked = anthropic.requests.length;
     const ok = await post(key.rawKey, 'claude-opus-5-5');
