@@ -47,6 +47,26 @@ export interface ComputeStackProps extends StackProps {
   readonly domainName: string;
   readonly hostedZoneId: string;
   readonly hostedZoneName: string;
+  /** The proxy's settings from the deployment context (context.ts); unset ones keep the proxy's default. */
+  readonly proxySettings: ProxySettings;
+}
+
+export interface ProxySettings {
+  readonly bedrockRegion: string;
+  readonly timezone?: string | undefined;
+  readonly bedrockApi?: string | undefined;
+  readonly corsOrigins?: string | undefined;
+}
+
+/** The container's environment for them: only what is set, so the proxy's own defaults apply otherwise. */
+function proxySettingsEnvironment(settings: ProxySettings): Record<string, string> {
+  const entries: [string, string | undefined][] = [
+    ['BEDROCK_REGION', settings.bedrockRegion],
+    ['TIMEZONE', settings.timezone],
+    ['BEDROCK_API', settings.bedrockApi],
+    ['CORS_ORIGINS', settings.corsOrigins],
+  ];
+  return Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
 }
 
 /** ECS Fargate service behind an HTTPS load balancer on the deployment's domain. */
@@ -115,6 +135,7 @@ export class ComputeStack extends Stack {
         // Bedrock API keys are envelope-encrypted under this key instead of a local key.
         KMS_KEY_ID: props.kmsKey.keyArn,
         SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
+        ...proxySettingsEnvironment(props.proxySettings),
       },
       secrets,
       stopTimeout: Duration.seconds(DRAIN_SECONDS),
@@ -141,6 +162,8 @@ export class ComputeStack extends Stack {
       }),
     );
     // The proxy calls Bedrock with each key's bearer token by default; this is for BEDROCK_AUTH=sigv4.
+    // Every region: a key may name its own, and cross-region inference profiles (us., eu., apac.,
+    // global.) serve a request from another region than BEDROCK_REGION.
     taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],

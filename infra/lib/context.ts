@@ -54,9 +54,37 @@ function matching(pattern: RegExp, expected: string): Field<string> {
   return field((raw) => (pattern.test(raw) ? ok(raw) : bad(`"${raw}" is not ${expected}`)));
 }
 
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** An IANA time zone as the proxy's TIMEZONE takes it, in its canonical spelling ("europe/berlin" → "Europe/Berlin"). */
+function parseTimeZone(raw: string): Result<string> {
+  try {
+    return ok(new Intl.DateTimeFormat('en-US', { timeZone: raw.trim() }).resolvedOptions().timeZone);
+  } catch {
+    return bad(`"${raw}" is not an IANA time zone (expected e.g. UTC, Europe/Berlin or Asia/Seoul)`);
+  }
+}
+
+/** Comma-separated browser origins, as the proxy's CORS_ORIGINS takes them: scheme, host and port only. */
+function parseOrigins(raw: string): Result<string> {
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      /* reported below */
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      return bad(`"${origin}" is not an origin (expected e.g. https://admin.example.com, comma-separated, without a path or "*")`);
+    }
+  }
+  return ok(list.join(','));
+}
+
 const schema = {
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id'),
-  region: matching(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as ap-northeast-2'),
+  region: matching(AWS_REGION, 'an AWS region such as ap-northeast-2'),
   domainName: field((raw) => parseDomain(raw, 'proxy.example.com')),
   hostedZoneId: field((raw) =>
     raw.startsWith('/hostedzone/')
@@ -71,6 +99,18 @@ const schema = {
   planApiKeySecretName: optional(
     matching(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name (the name, not an ARN)'),
   ),
+  // The proxy's own settings (README "Configuration"); unset ones keep the proxy's default, except
+  // bedrockRegion, which defaults to the deployment's region (proxy-app.ts).
+  /** TIMEZONE: report periods, rollup buckets and budget months; a database keeps the zone it started with. */
+  timezone: optional(field(parseTimeZone)),
+  /** BEDROCK_REGION: where Bedrock is called for access keys without a region of their own. */
+  bedrockRegion: optional(matching(AWS_REGION, 'an AWS region such as us-east-1')),
+  /** BEDROCK_API: invoke, converse or messages. */
+  bedrockApi: optional(
+    field((raw) => (['invoke', 'converse', 'messages'].includes(raw) ? ok(raw) : bad(`"${raw}" is not one of invoke, converse, messages`))),
+  ),
+  /** CORS_ORIGINS: browser origins besides the proxy's own allowed to call the admin API. */
+  corsOrigins: optional(field(parseOrigins)),
   databaseEngineVersion: withDefault(
     matching(/^15\.\d{1,2}$/, 'an Aurora PostgreSQL 15 minor version such as 15.17 (the seed uses major 15)'),
     SEED_ENGINE_VERSION,

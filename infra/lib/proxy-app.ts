@@ -62,6 +62,14 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     domainName: config.domainName,
     hostedZoneId: config.hostedZoneId,
     hostedZoneName: config.hostedZoneName,
+    proxySettings: {
+      // Bedrock in the deployment's own region unless the context names another: the data stays
+      // where the deployment is, and the same place as before the proxy's default became us-east-1.
+      bedrockRegion: config.bedrockRegion ?? config.region,
+      timezone: config.timezone,
+      bedrockApi: config.bedrockApi,
+      corsOrigins: config.corsOrigins,
+    },
   });
 
   const monitoring = new MonitoringStack(app, 'MonitoringStack', {

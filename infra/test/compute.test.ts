@@ -78,7 +78,28 @@ describe('ECS cluster and task definition', () => {
       METRICS: 'cloudwatch',
       KMS_KEY_ID: ref(stacks.secrets.kmsKey.keyArn),
       SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
+      // cdk.json's example deployment: Seoul
+      TIMEZONE: 'Asia/Seoul',
+      BEDROCK_REGION: 'ap-northeast-2',
+      BEDROCK_API: 'invoke',
     });
+  });
+
+  it("passes the context's proxy settings on, and leaves unset ones to the proxy (Bedrock: the deployment's region)", () => {
+    const environmentOf = (overrides: Record<string, unknown>) => {
+      const template = templatesOf(makeApp(overrides).stacks).compute;
+      const [definition] = onlyResource(template, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions as ContainerDefinition[];
+      return Object.fromEntries(definition!.Environment.map((e) => [e.Name, e.Value]));
+    };
+    expect(environmentOf({ timezone: 'UTC', bedrockRegion: 'us-west-2', bedrockApi: 'messages', corsOrigins: 'https://admin.example.com' })).toMatchObject({
+      TIMEZONE: 'UTC',
+      BEDROCK_REGION: 'us-west-2',
+      BEDROCK_API: 'messages',
+      CORS_ORIGINS: 'https://admin.example.com',
+    });
+    const unset = environmentOf({ timezone: undefined, bedrockRegion: undefined, bedrockApi: undefined, corsOrigins: undefined });
+    expect(unset.BEDROCK_REGION).toBe('ap-northeast-2');
+    for (const name of ['TIMEZONE', 'BEDROCK_API', 'CORS_ORIGINS']) expect(unset, name).not.toHaveProperty(name);
   });
 
   it('injects the three secrets from Secrets Manager, DATABASE_URL as the whole Aurora secret', () => {

@@ -28,6 +28,10 @@ describe('the example context of cdk.json', () => {
       hostedZoneName: 'example.com',
       alertEmail: 'alerts@example.com',
       planApiKeySecretName: undefined,
+      timezone: 'Asia/Seoul',
+      bedrockRegion: 'ap-northeast-2',
+      bedrockApi: 'invoke',
+      corsOrigins: undefined,
       databaseEngineVersion: SEED_ENGINE_VERSION,
     });
   });
@@ -58,6 +62,23 @@ describe('accepted values', () => {
     });
   });
 
+  it("takes the proxy's TIMEZONE, BEDROCK_REGION, BEDROCK_API and CORS_ORIGINS, checked as the proxy checks them", () => {
+    expect(
+      parse({ timezone: 'europe/berlin', bedrockRegion: 'eu-central-1', bedrockApi: 'converse', corsOrigins: 'https://admin.example.com, http://localhost:5173' }),
+    ).toMatchObject({
+      timezone: 'Europe/Berlin',
+      bedrockRegion: 'eu-central-1',
+      bedrockApi: 'converse',
+      corsOrigins: 'https://admin.example.com,http://localhost:5173',
+    });
+    expect(parse({ timezone: undefined, bedrockRegion: undefined, bedrockApi: undefined, corsOrigins: undefined })).toMatchObject({
+      timezone: undefined,
+      bedrockRegion: undefined,
+      bedrockApi: undefined,
+      corsOrigins: undefined,
+    });
+  });
+
   it('treats an empty optional value (-c planApiKeySecretName=) as unset', () => {
     expect(parse({ planApiKeySecretName: '', databaseEngineVersion: '' })).toMatchObject({
       planApiKeySecretName: undefined,
@@ -77,6 +98,11 @@ describe('rejected values', () => {
     ['alertEmail', 'alerts.example.com', /alertEmail: "alerts.example.com" is not an e-mail address/],
     ['planApiKeySecretName', 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:x', /the name, not an ARN/],
     ['databaseEngineVersion', '16.4', /databaseEngineVersion: "16.4" is not an Aurora PostgreSQL 15 minor version/],
+    ['timezone', 'KST', /^timezone: "KST" is not an IANA time zone \(expected e\.g\. UTC, Europe\/Berlin or Asia\/Seoul\)$/],
+    ['bedrockRegion', 'Virginia', /^bedrockRegion: "Virginia" is not an AWS region such as us-east-1$/],
+    ['bedrockApi', 'chat', /^bedrockApi: "chat" is not one of invoke, converse, messages$/],
+    ['corsOrigins', 'https://admin.example.com/app', /^corsOrigins: "https:\/\/admin\.example\.com\/app" is not an origin/],
+    ['corsOrigins', '*', /^corsOrigins: "\*" is not an origin/],
   ])('%s = %s', (key, value, message) => {
     const problems = problemsOf({ [key]: value });
     expect(problems).toHaveLength(1);
