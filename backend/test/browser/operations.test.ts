@@ -202,6 +202,17 @@ describe('failures on the dashboard', () => {
     expect(await errorsByCode()).toEqual({ api_error: 3, rate_limit_error: 2 });
     await visible(page.getByTestId('access-keys').getByText('No Bedrock key', { exact: true }));
     await page.screenshot({ path: screenshotPath('user-errors'), fullPage: true });
+
+    // A code links to its requests in the log: this user's, in this period.
+    await page.getByTestId('errors').getByRole('link', { name: 'rate_limit_error' }).click();
+    await visible(heading(page, 'Requests'));
+    const search = new URL(page.url()).searchParams;
+    expect([search.get('user_id'), search.get('code')]).toEqual([failing.userId, 'rate_limit_error']);
+    expect(search.get('from')).toBeTruthy();
+    await logShows(2);
+    expect(await shownStatuses()).toEqual([429, 429]);
+    await page.goBack();
+    await visible(heading(page, FAILING));
   });
 
   it("links from the user's page to the request log filtered to that user, which lists the failures", async () => {
@@ -263,6 +274,7 @@ describe('failures on the dashboard', () => {
     await page.goto(`${app.url}/requests?user_id=${failing.userId}&status_class=4xx`);
     await logShows(2);
     const records = await downloadCsv(page.getByTestId('request-log').getByRole('link', { name: /Download CSV/ }));
+    expect(records.map((r) => r.request_id)).toEqual(await page.getByTestId('request-id').allTextContents());
     expect(records.map((r) => Number(r.status_code))).toEqual(await shownStatuses());
     for (const r of records) {
       expect(r).toMatchObject({ user_id: failing.userId, user_name: FAILING, status_code: '429', outcome: 'upstream_error', fallback_unavailable: 'no_bedrock_key' });
@@ -393,6 +405,22 @@ describe('failures on the dashboard', () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it('pages the log: older requests load under the newest, until there are none', async () => {
+    // A page holds 50 rows: 50 more of Hal's requests push his first two to a second page.
+    for (let i = 0; i < 50; i++) expect(await send(healthy.rawKey)).toBe(200);
+    await app.flushUsage();
+    await page.goto(`${app.url}/requests?user_id=${healthy.userId}`);
+    await logShows(50);
+    await page.getByRole('button', { name: 'Load older requests' }).click();
+    await logShows(52);
+    expect(await page.getByRole('button', { name: 'Load older requests' }).count()).toBe(0);
+    // No row twice and none missed: the same rows, in the same order, as the CSV of the same filter.
+    const shown = await page.getByTestId('request-id').allTextContents();
+    const records = await downloadCsv(page.getByTestId('request-log').getByRole('link', { name: /Download CSV/ }));
+    expect(shown).toEqual(records.map((r) => r.request_id));
+    expect(new Set(shown).size).toBe(52);
   });
 
   it('raised no script error on any page along the way', () => {

@@ -281,7 +281,13 @@ function Row({ r, timeZone }: { r: RequestLogItem; timeZone: string }) {
   const failed = r.status_code >= 400 || r.outcome !== 'completed';
   return (
     <tr data-testid="request-row">
-      <td className="whitespace-nowrap tabular-nums">{formatDateTime(r.occurred_at, timeZone)}</td>
+      <td className="whitespace-nowrap tabular-nums">
+        {formatDateTime(r.occurred_at, timeZone)}
+        {/* The id Anthropic, Bedrock and the proxy's access line know the request by. */}
+        <p data-testid="request-id" className="font-mono text-xs text-slate-500 dark:text-slate-400">
+          {r.request_id}
+        </p>
+      </td>
       <td>
         <Link to={`/users/${r.user_id}`} className="text-indigo-700 dark:text-indigo-300 hover:underline">
           {r.user_name ?? r.user_id}
