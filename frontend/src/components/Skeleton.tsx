@@ -17,14 +17,13 @@ export function LinesSkeleton({ rows = 6 }: { rows?: number }) {
   );
 }
 
-/** A page's title, a row of cards and a panel. */
-export function PageSkeleton() {
+/** A row of stat cards, announced as loading. */
+export function CardsSkeleton() {
   return (
-    <div className="space-y-6">
+    <>
       <p role="status" className="sr-only">
         Loading…
       </p>
-      <Bar className="h-8 w-48" />
       <div aria-hidden="true" className="grid grid-cols-2 gap-3 xl:grid-cols-4">
         {Array.from({ length: 4 }, (_, i) => (
           <div key={i} className="card space-y-2">
@@ -33,6 +32,16 @@ export function PageSkeleton() {
           </div>
         ))}
       </div>
+    </>
+  );
+}
+
+/** A page's title, a row of cards and a panel. */
+export function PageSkeleton() {
+  return (
+    <div className="space-y-6">
+      <Bar className="h-8 w-48" />
+      <CardsSkeleton />
       <div aria-hidden="true" className="card">
         <LinesSkeleton />
       </div>

@@ -14,6 +14,7 @@ import { CsvLink } from './CsvLink.tsx';
 import { EmptyState } from './EmptyState.tsx';
 import { Panel } from './Panel.tsx';
 import { PeriodPicker } from './PeriodPicker.tsx';
+import { CardsSkeleton } from './Skeleton.tsx';
 import { StatCard } from './StatCard.tsx';
 
 interface Loaded {
@@ -83,7 +84,7 @@ export function UsageSection({
         )}
       </div>
       {state.error && <Alert>{state.error}</Alert>}
-      {!data && !state.error && query && <p className="text-slate-500 dark:text-slate-400">Loading usage…</p>}
+      {!data && !state.error && query && <CardsSkeleton />}
       {data && <Cards {...data} />}
       {query && afterCards?.(query, refresh)}
       {data && (
