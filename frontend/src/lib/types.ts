@@ -14,6 +14,7 @@ export type {
   BudgetStatus,
   BudgetSummary,
   CostBreakdown,
+  FallbackReadiness,
   FallbackReport,
   IssuedKey,
   Limits,
@@ -43,13 +44,9 @@ export type {
 /** A key shown once: just issued, or a rotation's new key (which says what it replaces). */
 export type NewKey = IssuedKey & Partial<Pick<RotatedKey, 'replaces'>>;
 
-// Issue #17's admin API: the request log and error report are typed by the backend's schemas
-// (until backend/src/admin/contract.ts names them).
+// The request log and the error report, typed by the backend's schemas (backend/src/admin/contract.ts
+// does not name them).
 export type RequestLogItem = Static<typeof S.RequestRow>;
 export type RequestLogPage = Static<typeof S.RequestLogPage>;
-export type RequestOutcome = Static<typeof S.RequestOutcome>;
 export type ErrorReport = Static<typeof S.ErrorReport>;
-export type FallbackUnavailable = 'no_bedrock_key' | 'no_mapping';
 
-/** GET /admin/fallback-readiness: what cannot fall back to Bedrock now. */
-export type FallbackReadiness = Static<typeof S.FallbackReadiness>;

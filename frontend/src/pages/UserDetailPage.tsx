@@ -24,7 +24,6 @@ export function UserDetailPage({ userId }: { userId: string }) {
   // Asked again when the routing changes: plan_only needs no Bedrock key.
   const readiness = useAsync(() => api.fallbackReadiness(), [userId, user?.routing_strategy]);
   const cannotFallBack = readiness.data?.keys_without_bedrock_key.filter((k) => k.user_id === userId) ?? [];
-  const noBedrockKey = new Set(cannotFallBack.map((k) => k.access_key_id));
   useEffect(() => setUser(loaded.data), [loaded.data]);
 
   if (loaded.error) {
@@ -65,8 +64,8 @@ export function UserDetailPage({ userId }: { userId: string }) {
           <LimitsPanel user={user} />
         </div>
       </div>
-      <AccessKeysPanel user={user} noBedrockKey={noBedrockKey} onChanged={readiness.reload} />
-      <PlanWindowPanel user={user} noBedrockKey={noBedrockKey} />
+      <AccessKeysPanel user={user} onChanged={readiness.reload} />
+      <PlanWindowPanel user={user} />
       <section aria-labelledby="user-usage" className="space-y-3">
         <h2 id="user-usage" className="text-lg font-semibold">
           Usage of {user.name}

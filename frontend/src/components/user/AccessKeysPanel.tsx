@@ -30,11 +30,8 @@ async function loadKeys(userId: string): Promise<KeyRow[]> {
   }));
 }
 
-/**
- * `noBedrockKey`: the keys fallback readiness lists (GET /admin/fallback-readiness), whose breaker
- * says "No Bedrock key"; `onChanged` tells the page a key changed (its flags may have).
- */
-export function AccessKeysPanel({ user, noBedrockKey, onChanged }: { user: User; noBedrockKey?: ReadonlySet<string>; onChanged?: () => void }) {
+/** `onChanged` tells the page a key changed (its no-Bedrock-key flag may have). */
+export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: () => void }) {
   const id = useId();
   const loaded = useAsync(() => loadKeys(user.id), [user.id]);
   const keys = {
@@ -124,7 +121,7 @@ export function AccessKeysPanel({ user, noBedrockKey, onChanged }: { user: User;
                     <td className="whitespace-nowrap">{bedrock ? <span className="font-mono">…{bedrock.last4}</span> : 'Not set'}</td>
                     <td className="whitespace-nowrap">{key.bedrock_region ?? 'server default'}</td>
                     <td>
-                      <BreakerCell breaker={breaker && { ...breaker, fallback_unavailable: breaker.fallback_unavailable ?? (noBedrockKey?.has(key.id) ? 'no_bedrock_key' : null) }} onReset={keys.reload} />
+                      <BreakerCell breaker={breaker} onReset={keys.reload} />
                     </td>
                     <td className="whitespace-nowrap">{formatDateTime(key.created_at)}</td>
                     <td>

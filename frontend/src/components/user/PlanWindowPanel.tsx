@@ -17,8 +17,7 @@ const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
 };
 
 /** Where each of the user's keys stands on their Claude plan now, and the rule that moves them to Bedrock. */
-/** `noBedrockKey`: the keys fallback readiness lists, whose breaker says "No Bedrock key". */
-export function PlanWindowPanel({ user, noBedrockKey }: { user: User; noBedrockKey?: ReadonlySet<string> }) {
+export function PlanWindowPanel({ user }: { user: User }) {
   const headingId = useId();
   const windows = useAsync(() => api.planWindows(user.id), [user.id]);
   const data = windows.data;
@@ -47,7 +46,7 @@ export function PlanWindowPanel({ user, noBedrockKey }: { user: User; noBedrockK
             {data && data.items.length > 0 && (
               <div className="space-y-4">
                 {data.items.map((item) => (
-                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} noBedrockKey={noBedrockKey?.has(item.access_key_id) ?? false} />
+                  <PlanKey key={item.access_key_id} item={item} user={user} timeZone={data.timezone} />
                 ))}
                 <p className="text-xs text-slate-500 dark:text-slate-400">
                   From each key's last Plan answer; times in {data.timezone}. The mark on a bar is the switch threshold.
@@ -62,10 +61,9 @@ export function PlanWindowPanel({ user, noBedrockKey }: { user: User; noBedrockK
   );
 }
 
-function PlanKey({ item, user, timeZone, noBedrockKey }: { item: PlanWindow; user: User; timeZone: string; noBedrockKey: boolean }) {
+function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZone: string }) {
   const routes = routesNow(item, user.routing_strategy);
   const b = item.breaker;
-  const breaker = { ...b, fallback_unavailable: b.fallback_unavailable ?? (noBedrockKey ? ('no_bedrock_key' as const) : null) };
   return (
     <article aria-label={`Plan window of ${item.key_prefix}`} data-testid="plan-key" className="space-y-3 rounded-md border border-slate-200 dark:border-slate-700 p-3">
       <div className="flex flex-wrap items-center gap-2">
@@ -126,8 +124,8 @@ function PlanKey({ item, user, timeZone, noBedrockKey }: { item: PlanWindow; use
           {item.overage_status ?? 'not reported'} · {item.overage_policy === 'stay' ? 'stays on Anthropic' : 'moves to Bedrock'} when available
         </dd>
         <dt className="text-slate-600 dark:text-slate-300">Circuit breaker</dt>
-        <dd className={breakerStyle(breaker)}>
-          {breakerLabel(breaker)}
+        <dd className={breakerStyle(b)}>
+          {breakerLabel(b)}
           {b.failures > 0 && ` · ${b.failures} failure${b.failures === 1 ? '' : 's'}`}
           {b.reason && ` · ${b.reason}`}
           {b.retry_at && ` · retries ${formatDateTime(b.retry_at, timeZone)}`}
