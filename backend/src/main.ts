@@ -98,7 +98,7 @@ try {
   const { zone, record } = settleTimeZone({ zone: config.timezone, set: isSet('TIMEZONE') }, stored);
   if (record) await settings.recordTimeZone(zone);
   if (record && stored.hasZonedData) logger.warn({ timezone: zone }, 'recorded the time zone of the rollups already in this database');
-  else if (zone !== config.timezone) logger.info({ timezone: zone }, 'TIMEZONE: the zone this database was started with');
+  else if (zone !== config.timezone) logger.info({ timezone: zone }, 'using the time zone recorded for this database');
   config = { ...config, timezone: zone };
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : `database: ${(err as Error).message}`);
@@ -114,7 +114,7 @@ try {
 const { port } = app.server.server.address() as { port: number };
 const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host;
 const where = `http://${shownHost}:${port}`;
-logger.info({ url: where, database: database.kind, planApiUrl: config.planApiUrl, timezone: config.timezone }, 'claude-code-proxy listening');
+logger.info({ url: where, pid: process.pid, database: database.kind, planApiUrl: config.planApiUrl, timezone: config.timezone }, 'claude-code-proxy listening');
 if (config.environment === 'dev') process.stdout.write(banner(where));
 
 let stopping: { signal: string; at: number } | undefined;

@@ -120,7 +120,8 @@ export async function findKey(g: Globals, ref: string): Promise<KeyRef> {
   const [only, ...more] = matches;
   if (!only) throw new CliError(`no access key with prefix "${ref}" (see "ccproxy keys list <user>")`);
   if (more.length) {
-    const listed = matches.map((k) => `${k.key_prefix} (${k.user}, ${k.status}, ${k.id})`).join('; ');
+    const shown = matches.slice(0, 10).map((k) => `${k.key_prefix} (${k.user}, ${k.status}, ${k.id})`);
+    const listed = shown.join('; ') + (matches.length > shown.length ? `; and ${matches.length - shown.length} more` : '');
     throw new CliError(`prefix "${ref}" matches ${matches.length} keys: ${listed}; give the key id or more of the prefix`);
   }
   return { id: only.id, label: `${only.key_prefix} (${only.id})` };

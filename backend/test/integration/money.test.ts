@@ -74,7 +74,7 @@ describe('money: usage and cost of every request', () => {
     anthropic = await startFakeAnthropic();
     bedrock = await startFakeBedrock();
     for (const mode of ['invoke', 'converse', 'messages'] as const) {
-      proxies[mode] = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_API: mode, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1' });
+      proxies[mode] = await startTestApp({ PLAN_API_URL: anthropic.url, BEDROCK_API: mode, BEDROCK_ENDPOINT: bedrock.url, BEDROCK_REGION: 'us-east-1', TIMEZONE: 'Asia/Seoul' });
     }
     proxy = proxies.invoke;
     admin = await adminClient(proxy);
@@ -144,7 +144,7 @@ describe('money: usage and cost of every request', () => {
     const [before] = await rowsOf(proxy, key.accessKeyId);
     expect(before!.costUsd).toBe('0.0035'); // 1,000 × $1 + 500 × $5
 
-    // Backdated: the new row is in effect for everything from 2026-01-01, history included.
+    // Backdated: the new row is in effect for everything from 2026-01-01 (in TIMEZONE, Seoul here), history included.
     const added = await admin('POST', '/admin/pricing', {
       provider: 'anthropic',
       model: 'claude-haiku-4-5-20251001',

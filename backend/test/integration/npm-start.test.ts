@@ -47,29 +47,30 @@ function npmStart(port: number): NpmStart {
   return { npm, output: () => output, exit };
 }
 
-/** Resolves once the server says it listens; fails if npm exits first. */
-async function listening(run: NpmStart): Promise<void> {
+/** The server's pid, once it says it listens; fails if npm exits first. */
+async function listening(run: NpmStart): Promise<number> {
   let exited = false;
   void run.exit.then(() => (exited = true));
-  while (!run.output().includes('"msg":"claude-code-proxy listening"')) {
+  for (;;) {
+    const pid = /"pid":(\d+),[^\n]*"msg":"claude-code-proxy listening"/.exec(run.output())?.[1];
+    if (pid) return Number(pid);
     if (exited) throw new Error(`npm start exited before the server listened:\n${run.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/** Whether any process of the group npm started (npm, its shell steps, the server) is still alive. */
-function groupAlive(run: NpmStart): boolean {
+function alive(pid: number): boolean {
   try {
-    process.kill(-run.npm.pid!, 0);
+    process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
 }
 
-/** Ends whatever of that group is left after a failed assertion (only processes this test started). */
+/** Ends whatever is left of the process group npm start began (only processes this test started). */
 function cleanUp(run: NpmStart): void {
-  if (groupAlive(run)) process.kill(-run.npm.pid!, 'SIGKILL');
+  if (alive(-run.npm.pid!)) process.kill(-run.npm.pid!, 'SIGKILL');
 }
 
 /** Whether anything accepts a connection on the port now. */
@@ -97,13 +98,14 @@ describe('npm start', () => {
     const port = await freePort();
     const run = npmStart(port);
     try {
-      await listening(run);
+      const server = await listening(run);
+      expect(server).not.toBe(run.npm.pid); // npm's child's child: the signal has to be handed on
       expect(await accepts(port)).toBe(true);
       process.kill(run.npm.pid!, 'SIGTERM');
       expect(await run.exit).toEqual({ code: 0, signal: null });
       expect(run.output()).toContain('"signal":"SIGTERM"');
       expect(run.output()).toContain('"msg":"shutdown complete"');
-      expect(groupAlive(run)).toBe(false); // the server has exited, not just npm
+      expect(alive(server)).toBe(false); // the server has exited (npm waited for it), not just npm
       expect(await accepts(port)).toBe(false);
     } finally {
       cleanUp(run);
@@ -114,13 +116,13 @@ describe('npm start', () => {
     const port = await freePort();
     const run = npmStart(port);
     try {
-      await listening(run);
+      const server = await listening(run);
       process.kill(-run.npm.pid!, 'SIGINT'); // what a terminal does: the whole foreground process group
       expect((await run.exit).code).toBe(0);
       expect(run.output()).toContain('"signal":"SIGINT"');
       expect(run.output()).toContain('"msg":"shutdown complete"');
       expect(run.output()).not.toContain('second signal'); // npm's forwarded copy is the same keypress
-      expect(groupAlive(run)).toBe(false);
+      expect(alive(server)).toBe(false);
       expect(await accepts(port)).toBe(false);
     } finally {
       cleanUp(run);
