@@ -329,7 +329,7 @@ function refuseWeakSecrets(config: Config): void {
 }
 
 /** TIMEZONE's default before migration 0009 recorded each database's zone: the zone of rollups written without a record. */
-export const PRE_0009_TIME_ZONE = 'Asia/Seoul';
+const PRE_0009_TIME_ZONE = 'Asia/Seoul';
 
 /**
  * The zone a database's reports run in. Rollup buckets and budget months are cut in the zone of the
