@@ -1,6 +1,8 @@
 // How numbers look on the dashboard. Money arrives as exact decimal strings ("12.3400000000");
 // it is shown rounded, with sub-cent amounts kept visible rather than shown as $0.00.
 
+import { wallTime } from './time-zone.ts';
+
 const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -55,19 +57,8 @@ export function getShownTimeZone(): string | undefined {
 /** An instant as "2026-11-25 13:04" in the given time zone (else the shown zone, else the viewer's). */
 export function formatDateTime(iso: string | null | undefined, timeZone: string | undefined = shownTimeZone): string {
   if (!iso) return '—';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(date);
-  const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : wallTime(ms, timeZone, ' ');
 }
 
 /** Every token kind counted together (what "tokens" means on the cards' total). */

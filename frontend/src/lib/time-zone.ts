@@ -1,7 +1,7 @@
 // Instants shown and typed in the server's TIMEZONE (one zone on every page, README "Dashboard"),
 // whatever the viewer's browser is set to.
 
-function wallParts(ms: number, timeZone: string): Record<string, number> {
+function wallParts(ms: number, timeZone: string | undefined): Record<string, number> {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     year: 'numeric',
@@ -41,13 +41,17 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   return new Date(ms).toISOString();
 }
 
+/** An instant's wall time in the zone (undefined: the viewer's) as "2026-11-25<separator>13:04". */
+export function wallTime(ms: number, timeZone: string | undefined, separator: string): string {
+  const p = wallParts(ms, timeZone);
+  const two = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)}${separator}${two(p.hour)}:${two(p.minute)}`;
+}
+
 /** An instant as the value of a datetime-local input in the zone ("2026-11-25T13:04"). */
 export function zonedLocalInput(iso: string, timeZone: string): string {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return '';
-  const p = wallParts(ms, timeZone);
-  const two = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
-  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
+  return Number.isNaN(ms) ? '' : wallTime(ms, timeZone, 'T');
 }
 
 /** The calendar day after a YYYY-MM-DD day (an inclusive "to" day's exclusive end). */
