@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { startOf } from './accounting/calendar.ts';
+import { DatabaseUrlError, SSL_MODES, strictestSslMode, urlSslMode, type SslMode } from './db/tls.ts';
 import { isPasswordHash } from './security/passwords.ts';
 import { weakAdminPassword, weakEncryptionKey, weakSecret } from './security/secret-strength.ts';
 
@@ -11,6 +13,12 @@ export interface Config {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** postgres:// URL, or undefined for the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
+  /** The master login: migrations and the application's own role, at start-up only (db/app-role.ts). */
+  databaseAdminUrl: string | undefined;
+  /** The effective TLS mode of the database connections (loadConfig resolves the default). */
+  databaseSslMode: SslMode;
+  /** PEM bundle the database's certificate must chain to (verify-full). */
+  databaseCaFile: string | undefined;
   dataDir: string;
   keyHasherSecret: string | undefined;
   adminCredentials: { username: string; password: string } | undefined;
@@ -165,7 +173,26 @@ export function parseDatabaseUrl(raw: string): string {
   } catch {
     throw new ConfigError('is not a valid URL');
   }
+  try {
+    urlSslMode(text);
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw new ConfigError(err.message);
+    throw err;
+  }
   return text;
+}
+
+/** A readable PEM file holding at least one certificate; the path, resolved. */
+function caFile(raw: string): string {
+  const file = path.resolve(baseDir(), raw.trim());
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${file} holds no PEM certificate`);
+  return file;
 }
 
 function secret(minLength: number) {
@@ -245,6 +272,9 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'ENVIRONMENT', key: 'environment', default: 'dev', doc: '`dev` generates missing secrets into DATA_DIR; any other value requires them', parse: oneOf(ENVIRONMENTS) },
   { env: 'LOG_LEVEL', key: 'logLevel', default: 'INFO', doc: 'trace, debug, info, warn, error, fatal or silent', parse: oneOf(LEVELS) },
   { env: 'DATABASE_URL', key: 'databaseUrl', default: undefined, doc: 'a `postgres://` URL or the RDS secret JSON (`username, password, host, port, dbname`); unset: embedded PGlite in DATA_DIR', parse: parseDatabaseUrl },
+  { env: 'DATABASE_ADMIN_URL', key: 'databaseAdminUrl', default: undefined, doc: 'the master login, same forms as DATABASE_URL: when set, start-up migrates with it and creates (or updates) DATABASE_URL\'s user as a role that may only read and write the tables, then serves as that user', parse: parseDatabaseUrl },
+  { env: 'DATABASE_SSL_MODE', key: 'databaseSslMode', default: undefined, doc: '`disable`, `require` (encrypted, unverified) or `verify-full` (certificate checked against DATABASE_CA_FILE and the host name); default: verify-full when ENVIRONMENT is prod, else the URL\'s `sslmode` (none: disable); the strictest of this and the URLs\' sslmode applies', parse: oneOf(SSL_MODES) },
+  { env: 'DATABASE_CA_FILE', key: 'databaseCaFile', default: undefined, doc: 'PEM bundle the database\'s certificate must chain to (the image ships the RDS bundle and sets it); unset: Node\'s own roots', parse: caFile },
   { env: 'DATA_DIR', key: 'dataDir', default: './data', doc: 'embedded database files and generated dev secrets', parse: (raw) => path.resolve(baseDir(), raw) },
   { env: 'KEY_HASHER_SECRET', key: 'keyHasherSecret', default: undefined, doc: 'HMAC key for access keys (at least 32 characters); required outside dev', parse: secret(32) },
   { env: 'ADMIN_CREDENTIALS', key: 'adminCredentials', default: undefined, doc: 'JSON `{"username","password"}`; dev: generated and printed once; required outside dev', parse: adminCredentials },
@@ -300,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   const result = config as unknown as Config;
+  settleDatabaseTls(result);
   if (result.environment !== 'dev') {
     for (const [name, present] of [
       ['KEY_HASHER_SECRET', result.keyHasherSecret],
@@ -313,6 +344,30 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (result.environment === 'prod' || result.environment === 'staging') refuseWeakSecrets(result);
   return result;
+}
+
+/**
+ * The TLS mode of the database connections: DATABASE_SSL_MODE, else verify-full in prod and
+ * disable elsewhere, made stricter by an sslmode in either URL (never weaker). In prod the
+ * connection must be verify-full against a CA bundle.
+ */
+function settleDatabaseTls(config: Config): void {
+  if (config.databaseAdminUrl && !config.databaseUrl) {
+    throw new ConfigError('DATABASE_ADMIN_URL: needs DATABASE_URL, the login the server serves with');
+  }
+  const asked = config.databaseSslMode ?? (config.environment === 'prod' ? 'verify-full' : 'disable');
+  const fromUrls = [config.databaseUrl, config.databaseAdminUrl].flatMap((url) => {
+    const mode = url === undefined ? undefined : urlSslMode(url);
+    return mode ? [mode] : [];
+  });
+  config.databaseSslMode = strictestSslMode([asked, ...fromUrls]);
+  if (config.environment !== 'prod' || !config.databaseUrl) return;
+  if (config.databaseSslMode !== 'verify-full') {
+    throw new ConfigError(`DATABASE_SSL_MODE: must be verify-full when ENVIRONMENT=prod (got ${config.databaseSslMode})`);
+  }
+  if (!config.databaseCaFile) {
+    throw new ConfigError('DATABASE_CA_FILE: required when ENVIRONMENT=prod (the CA bundle that signs the database\'s certificate)');
+  }
 }
 
 /** Defaults, placeholders and patterns do not reach prod or staging (security/secret-strength.ts). */

@@ -1,11 +1,27 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, isSet, loadConfig, settleTimeZone, type Config } from './config.ts';
+import { prepareDatabaseAsAdmin } from './db/app-role.ts';
 import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { createSettingsRepository } from './db/settings-repository.ts';
+import type { DatabaseTls } from './db/tls.ts';
 import { createLogger } from './observability/logger.ts';
 import { resolveSecrets } from './secrets.ts';
+
+/** The TLS settings of the database connections; the CA bundle is read here, once. */
+function databaseTls(config: Config): DatabaseTls {
+  return { mode: config.databaseSslMode, ...(config.databaseCaFile ? { ca: fs.readFileSync(config.databaseCaFile, 'utf8') } : {}) };
+}
+
+/** A refused certificate says which settings refused it; other errors are PostgreSQL's own words. */
+function databaseProblem(err: NodeJS.ErrnoException, config: Config): string {
+  const certificate = err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /CERT|SIGNED|SIGNATURE/.test(err.code ?? '');
+  if (!certificate) return err.message;
+  const against = config.databaseCaFile ? `DATABASE_CA_FILE ${config.databaseCaFile}` : "Node's own root certificates (DATABASE_CA_FILE unset)";
+  return `the database's TLS certificate was refused (DATABASE_SSL_MODE=${config.databaseSslMode}, checked against ${against}): ${err.message}`;
+}
 
 function fail(message: string): never {
   process.stderr.write(`claude-code-proxy: ${message}\n`);
@@ -82,13 +98,23 @@ const secrets = await resolveSecrets(config, (message) => process.stdout.write(`
 
 let database;
 try {
+  const tls = databaseTls(config);
+  if (config.databaseAdminUrl && config.databaseUrl) {
+    // The master login migrates and sets up the application's role, then is closed (db/app-role.ts).
+    const prepared = await prepareDatabaseAsAdmin({ adminUrl: config.databaseAdminUrl, appUrl: config.databaseUrl, tls });
+    if (prepared.applied.length) logger.info({ applied: prepared.applied }, 'migrations applied');
+    logger.info({ role: prepared.role, created: prepared.created }, 'application database role ready');
+  }
   database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, tls } : { kind: 'pglite', dataDir: config.dataDir },
   );
-  const applied = await migrate(database);
-  if (applied.length) logger.info({ applied }, 'migrations applied');
+  // The application role may not change the schema: with DATABASE_ADMIN_URL the master migrated above.
+  if (!config.databaseAdminUrl) {
+    const applied = await migrate(database);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  }
 } catch (err) {
-  fail(`database: ${(err as Error).message}`);
+  fail(`database: ${databaseProblem(err as NodeJS.ErrnoException, config)}`);
 }
 
 // The database keeps the zone its rollups were cut in (config.ts, settleTimeZone).

@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { createPgListener, createPgliteListener, type NotificationListener } from './notification-listener.ts';
 import { schema, type Schema } from './schema.ts';
+import { pgConnection, urlSslMode, type DatabaseTls } from './tls.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
@@ -28,7 +29,7 @@ export interface Database {
 }
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; searchPath?: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; tls?: DatabaseTls; searchPath?: string; poolSize?: number }
   | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
 
 export class DatabaseLockedError extends Error {
@@ -39,9 +40,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.kind === 'postgres' ? openPostgres(options) : openPglite(options);
 }
 
-async function openPostgres(options: { url: string; searchPath?: string; poolSize?: number }): Promise<Database> {
+async function openPostgres(options: { url: string; tls?: DatabaseTls; searchPath?: string; poolSize?: number }): Promise<Database> {
+  // Without TLS settings, the URL's own sslmode (none: plaintext), as db/tls.ts reads it.
+  const connection = pgConnection(options.url, options.tls ?? { mode: urlSslMode(options.url) ?? 'disable' });
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...connection,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 10_000,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
@@ -65,7 +68,7 @@ async function openPostgres(options: { url: string; searchPath?: string; poolSiz
         client.release();
       }
     },
-    notifications: createPgListener({ url: options.url }),
+    notifications: createPgListener({ url: connection.connectionString, ssl: connection.ssl }),
     close: () => pool.end(),
   };
 }

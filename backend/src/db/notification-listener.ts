@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -33,6 +34,8 @@ export function createPgliteListener(client: PGlite): NotificationListener {
 
 export interface PgListenerOptions {
   url: string;
+  /** TLS as the pool has it (db/tls.ts); unset: plaintext. */
+  ssl?: false | ConnectionOptions;
   /** How the connection shows in pg_stat_activity (default `ccproxy-listener`). */
   applicationName?: string;
   /** A NOTIFY whose delivery stalls this long means the connection is dead (default 10 s). */
@@ -63,6 +66,7 @@ export function createPgListener(options: PgListenerOptions): NotificationListen
       const connect = async (): Promise<void> => {
         const c = new pg.Client({
           connectionString: options.url,
+          ssl: options.ssl ?? false,
           keepAlive: true,
           connectionTimeoutMillis: 10_000,
           application_name: options.applicationName ?? 'ccproxy-listener',
