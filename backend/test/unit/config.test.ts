@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isSet, loadConfig, parseDatabaseUrl, settleTimeZone } from '../../src/config.ts';
 
@@ -59,6 +62,65 @@ describe('DATABASE_URL', () => {
 
   it('defaults the port and database name', () => {
     expect(parseDatabaseUrl('{"username":"u","password":"p","host":"h"}')).toBe('postgres://u:p@h:5432/postgres');
+  });
+});
+
+describe('database TLS and the admin login', () => {
+  const ca = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-config-')), 'ca.pem');
+  fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const notPem = path.join(path.dirname(ca), 'ca.der');
+  fs.writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+  const app = 'postgres://app:pw@db.example.com:5432/proxy';
+
+  it.each([
+    // [environment, DATABASE_SSL_MODE, the URL's sslmode, effective mode]
+    ['dev', undefined, undefined, 'disable'],
+    ['dev', undefined, 'require', 'require'],
+    ['dev', undefined, 'verify-full', 'verify-full'],
+    ['dev', 'require', undefined, 'require'],
+    ['dev', 'disable', 'require', 'require'],
+    ['dev', 'verify-full', 'require', 'verify-full'],
+    ['dev', 'verify-full', 'disable', 'verify-full'],
+    ['staging', undefined, undefined, 'disable'],
+    ['prod', undefined, undefined, 'verify-full'],
+    ['prod', undefined, 'disable', 'verify-full'],
+    ['prod', undefined, 'require', 'verify-full'],
+  ] as const)('%s with DATABASE_SSL_MODE=%s and sslmode=%s connects with %s', (environment, mode, urlMode, expected) => {
+    const env = {
+      ...(environment === 'dev' ? {} : { ...prodSecrets, ENVIRONMENT: environment, DATABASE_CA_FILE: ca }),
+      DATABASE_URL: urlMode ? `${app}?sslmode=${urlMode}` : app,
+      ...(mode ? { DATABASE_SSL_MODE: mode } : {}),
+    };
+    expect(loadConfig(env).databaseSslMode).toBe(expected);
+  });
+
+  it('takes the strictest sslmode of both URLs', () => {
+    expect(loadConfig({ DATABASE_URL: app, DATABASE_ADMIN_URL: 'postgres://master:pw@db.example.com/proxy?sslmode=verify-full' }).databaseSslMode).toBe('verify-full');
+  });
+
+  it.each([
+    [{ DATABASE_SSL_MODE: 'prefer' }, /^DATABASE_SSL_MODE: must be one of disable, require, verify-full \(got "prefer"\)$/],
+    [{ DATABASE_URL: `${app}?sslmode=prefer` }, /^DATABASE_URL: sslmode=prefer is not supported: use disable, require or verify-full$/],
+    [{ DATABASE_URL: `${app}?sslrootcert=/ca.pem` }, /^DATABASE_URL: the URL parameter sslrootcert is not supported: set DATABASE_SSL_MODE and DATABASE_CA_FILE instead$/],
+    [{ DATABASE_ADMIN_URL: `${app}?sslmode=allow`, DATABASE_URL: app }, /^DATABASE_ADMIN_URL: sslmode=allow is not supported/],
+    [{ DATABASE_ADMIN_URL: app }, /^DATABASE_ADMIN_URL: needs DATABASE_URL, the login the server serves with$/],
+    [{ DATABASE_CA_FILE: '/nonexistent/ca.pem' }, /^DATABASE_CA_FILE: cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/],
+    [{ DATABASE_CA_FILE: notPem }, /^DATABASE_CA_FILE: .*ca\.der holds no PEM certificate$/],
+    [{ ...prodSecrets, DATABASE_URL: app, DATABASE_CA_FILE: ca, DATABASE_SSL_MODE: 'disable' }, /^DATABASE_SSL_MODE: must be verify-full when ENVIRONMENT=prod \(got disable\)$/],
+    [{ ...prodSecrets, DATABASE_URL: app, DATABASE_CA_FILE: ca, DATABASE_SSL_MODE: 'require' }, /^DATABASE_SSL_MODE: must be verify-full when ENVIRONMENT=prod \(got require\)$/],
+    [{ ...prodSecrets, DATABASE_URL: app }, /^DATABASE_CA_FILE: required when ENVIRONMENT=prod/],
+  ])('rejects %o with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('asks nothing of TLS in prod on the embedded database', () => {
+    expect(loadConfig(prodSecrets)).toMatchObject({ databaseUrl: undefined, databaseSslMode: 'verify-full', databaseCaFile: undefined });
+  });
+
+  it('takes the admin login in the secret JSON form too', () => {
+    const config = loadConfig({ DATABASE_URL: app, DATABASE_ADMIN_URL: JSON.stringify({ username: 'master', password: 'p@ss', host: 'db.example.com', dbname: 'proxy' }) });
+    expect(config.databaseAdminUrl).toBe('postgres://master:p%40ss@db.example.com:5432/proxy');
+    expect(config.databaseCaFile).toBeUndefined();
   });
 });
 
