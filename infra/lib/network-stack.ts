@@ -7,14 +7,38 @@ import type { Construct } from 'constructs';
 export const PROXY_PORT = 8000;
 export const POSTGRES_PORT = 5432;
 
+/**
+ * The AWS services a task reaches, each through an interface endpoint when `vpcEndpoints` is on:
+ * Bedrock (the fallback; the app calls no other AWS service for requests), KMS (decrypting Bedrock
+ * keys), Secrets Manager (ECS injects the secrets at task start), ECR (the image) and CloudWatch
+ * Logs (the container log, which also carries the metrics: backend/src/observability/emf.ts, so
+ * no CloudWatch monitoring endpoint is needed). The image layers come from S3, through a gateway
+ * endpoint. Anthropic itself is on the internet and still needs the NAT gateway.
+ */
+export const INTERFACE_ENDPOINTS: ReadonlyArray<readonly [id: string, service: ec2.InterfaceVpcEndpointAwsService]> = [
+  ['BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME],
+  ['Kms', ec2.InterfaceVpcEndpointAwsService.KMS],
+  ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+  ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR],
+  ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
+  ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+];
+
+export interface NetworkStackProps extends StackProps {
+  /** Interface endpoints for the AWS services the tasks call (context `vpcEndpoints`, default off). */
+  readonly vpcEndpoints?: boolean;
+}
+
 /** VPC and the three security groups of the seed: internet → ALB → ECS tasks → database. */
 export class NetworkStack extends Stack {
   readonly vpc: ec2.Vpc;
   readonly albSecurityGroup: ec2.SecurityGroup;
   readonly ecsSecurityGroup: ec2.SecurityGroup;
   readonly dbSecurityGroup: ec2.SecurityGroup;
+  /** Present with `vpcEndpoints`: the endpoints' security group, open to the tasks on 443. */
+  readonly endpointSecurityGroup: ec2.SecurityGroup | undefined;
 
-  constructor(scope: Construct, id: string, props: StackProps) {
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
 
     this.vpc = new ec2.Vpc(this, 'ProxyVpc', {
@@ -57,5 +81,28 @@ export class NetworkStack extends Stack {
       description: 'Aurora PostgreSQL: reachable from the proxy tasks only',
     });
     this.dbSecurityGroup.addIngressRule(this.ecsSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the proxy tasks');
+
+    this.endpointSecurityGroup = props.vpcEndpoints ? this.addServiceEndpoints() : undefined;
+  }
+
+  /**
+   * Private DNS makes the services' usual names resolve to the endpoints inside the VPC, so neither
+   * the app nor ECS needs another setting. Without the NAT gateway, requests then still reach
+   * Bedrock, and tasks still start. Each interface endpoint costs per AZ and hour (infra/README.md).
+   */
+  private addServiceEndpoints(): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'EndpointSg', {
+      vpc: this.vpc,
+      description: 'VPC interface endpoints: HTTPS from the proxy tasks only',
+      // Endpoints only answer; they open no connection of their own.
+      allowAllOutbound: false,
+    });
+    group.addIngressRule(this.ecsSecurityGroup, ec2.Port.tcp(443), 'HTTPS from the proxy tasks');
+    const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    for (const [id, service] of INTERFACE_ENDPOINTS) {
+      this.vpc.addInterfaceEndpoint(id, { service, subnets, securityGroups: [group], privateDnsEnabled: true, open: false });
+    }
+    this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+    return group;
   }
 }

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { emfDocuments, emptyAggregate } from '../../backend/src/observability/emf.ts';
 import { METRIC_NAMESPACE, METRICS } from '../../backend/src/observability/metric-names.ts';
 import { REPO_ROOT } from '../lib/compute-stack.ts';
 import { makeApp, templatesOf } from './support/app.ts';
@@ -18,7 +19,9 @@ let errorAlarm: Record<string, unknown>;
 
 beforeAll(() => {
   monitoring = templatesOf(makeApp().stacks).monitoring;
-  const alarms = Object.values(monitoring.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: METRIC_NAMESPACE } }));
+  const alarms = Object.values(
+    monitoring.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: METRIC_NAMESPACE, MetricName: METRICS.ErrorCount } }),
+  );
   expect(alarms).toHaveLength(1);
   errorAlarm = (alarms[0] as { Properties: Record<string, unknown> }).Properties;
 });
@@ -41,6 +44,30 @@ describe('the error alarm watches the metric the backend emits', () => {
     const imported = path.resolve(import.meta.dirname, '../../backend/src/observability/metric-names.ts');
     expect(imported).toBe(SHARED_FILE);
     expect(readFileSync(SHARED_FILE, 'utf8')).toMatch(/export const METRIC_NAMESPACE = 'ClaudeCodeProxy'/);
+  });
+});
+
+describe('the silence alarm', () => {
+  it('counts datapoints of the dimensionless RequestCount, which the backend writes at every flush, 0 when idle', () => {
+    const noMetrics = Object.values(
+      monitoring.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: METRIC_NAMESPACE, MetricName: METRICS.RequestCount } }),
+    ).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+    expect(noMetrics).toHaveLength(1);
+    expect(noMetrics[0]).toMatchObject({ Statistic: 'SampleCount', TreatMissingData: 'breaching' });
+    expect(noMetrics[0]?.Dimensions).toBeUndefined();
+
+    // An idle interval, as a task without requests flushes it every minute.
+    const idle = emfDocuments({
+      timestamp: 0,
+      unattributed: emptyAggregate(10),
+      circuitsOpened: 0,
+      plan: { keysParked: 0, utilization5hMax: null, utilization7dMax: null },
+      groups: [],
+    });
+    const dimensionless = idle.filter((doc) => doc._aws.CloudWatchMetrics.some((m) => m.Dimensions.some((set) => set.length === 0)));
+    expect(dimensionless).toHaveLength(1);
+    expect(dimensionless[0]?.[METRICS.RequestCount]).toBe(0);
+    expect(dimensionless[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe(METRIC_NAMESPACE);
   });
 });
 

@@ -49,11 +49,13 @@ describe('alerts', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: topicId() }],
+      OKActions: [{ Ref: topicId() }],
     });
   });
 
   it('also alarms on load-balancer 5xx, which fire when no task is there to count errors', () => {
-    monitoring.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // The others (tasks, targets, Aurora, silence): alarms.test.ts.
+    monitoring.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApplicationELB',
       MetricName: 'HTTPCode_ELB_5XX_Count',
@@ -119,8 +121,9 @@ describe('dashboard ClaudeCodeProxy', () => {
     expect(graphed()).toEqual(expect.arrayContaining(['AWS/RDS/ServerlessDatabaseCapacity:Maximum', 'AWS/RDS/ACUUtilization:Average']));
   });
 
-  it('shows the alarms', () => {
+  it('shows every alarm', () => {
     const alarms = widgets.find((w) => w.properties.title === 'Alarms')?.properties.alarms;
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(stacks.monitoring.alarms.length);
+    expect(alarms).toHaveLength(9);
   });
 });
