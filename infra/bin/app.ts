@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 // CDK entry point (cdk.json: "app": "npx tsx bin/app.ts"): context → stacks → checks.
-import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { addComplianceChecks } from '../lib/compliance.ts';
 import { ContextError } from '../lib/context.ts';
 import { createProxyApp } from '../lib/proxy-app.ts';
 
 try {
   const { app } = createProxyApp();
-  // cdk-nag's AWS Solutions rules run at synthesis; any unacknowledged finding fails it. Each
-  // acknowledgement sits beside its resource with the reason, and is copied into the template's
-  // metadata (cdk_nag.rules_to_suppress) as an audit trail.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  // cdk-nag's AWS Solutions and NIST 800-53 rev 5 rules run at synthesis; any unacknowledged
+  // finding fails it. Each acknowledgement carries its reason, copied into the template's metadata
+  // (cdk_nag.rules_to_suppress) as an audit trail.
+  addComplianceChecks(app);
   app.synth();
 } catch (error) {
   if (!(error instanceof ContextError)) throw error;

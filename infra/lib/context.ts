@@ -4,14 +4,15 @@
  * built, so a wrong shape stops synthesis with one message naming each bad key.
  */
 
-/** The seed's Aurora PostgreSQL version (see DatabaseStack for why it can be overridden). */
-export const SEED_ENGINE_VERSION = '15.4';
+import { auroraPostgresVersionProblem, DEFAULT_AURORA_POSTGRES_VERSION } from './aurora-versions.ts';
 
 /**
- * Aurora PostgreSQL 15 minor versions that aws-cdk-lib 2.276.0 marks "no longer supported by
- * Amazon RDS": a new cluster cannot be created on them. Tied to the pinned aws-cdk-lib version.
+ * `prod` (the default, what `cdk deploy` builds) runs the proxy with ENVIRONMENT=prod and keeps
+ * what cannot be recreated when a stack is deleted (secrets, KMS key, a final database snapshot)
+ * behind deletion protection; `dev` is a throw-away deployment that `cdk destroy` removes entirely.
  */
-export const RETIRED_ENGINE_VERSIONS: readonly string[] = ['15.2', '15.3', '15.4', '15.5', '15.6', '15.7', '15.9'];
+export const STAGES = ['dev', 'prod'] as const;
+export type DeploymentStage = (typeof STAGES)[number];
 
 type Result<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -111,9 +112,24 @@ const schema = {
   ),
   /** CORS_ORIGINS: browser origins besides the proxy's own allowed to call the admin API. */
   corsOrigins: optional(field(parseOrigins)),
-  databaseEngineVersion: withDefault(
-    matching(/^15\.\d{1,2}$/, 'an Aurora PostgreSQL 15 minor version such as 15.17 (the seed uses major 15)'),
-    SEED_ENGINE_VERSION,
+  /** Interface endpoints for the AWS services the tasks call, so a NAT gateway outage leaves Bedrock reachable (network-stack.ts). */
+  vpcEndpoints: withDefault(
+    field((raw) => (raw === 'true' ? ok(true) : raw === 'false' ? ok(false) : bad(`"${raw}" is not true or false`))),
+    false,
+  ),
+  stage: withDefault(
+    field((raw): Result<DeploymentStage> =>
+      raw === 'dev' || raw === 'prod' ? ok(raw) : bad(`"${raw}" is not one of ${STAGES.join(', ')}`),
+    ),
+    'prod' as DeploymentStage,
+  ),
+  /** Aurora PostgreSQL version of a new cluster, checked against the installed aws-cdk-lib's list. */
+  auroraPostgresVersion: withDefault(
+    field((raw) => {
+      const problem = auroraPostgresVersionProblem(raw);
+      return problem ? bad(problem) : ok(raw);
+    }),
+    DEFAULT_AURORA_POSTGRES_VERSION,
   ),
 } satisfies Record<string, Field<unknown>>;
 
@@ -122,6 +138,9 @@ export type ContextKey = keyof Schema;
 export type DeploymentConfig = { [K in ContextKey]: Schema[K] extends Field<infer T> ? T : never };
 
 export const CONTEXT_KEYS = Object.keys(schema) as ContextKey[];
+
+/** Keys of earlier versions of this app, and what replaced them. */
+const RENAMED_KEYS: Readonly<Record<string, ContextKey>> = { databaseEngineVersion: 'auroraPostgresVersion' };
 
 /** Thrown when context values are missing or malformed; the message lists every problem. */
 export class ContextError extends Error {
@@ -154,6 +173,11 @@ export function parseContext(read: (key: string) => unknown): DeploymentConfig {
     const result = spec.parse(raw);
     if (result.ok) values[key] = result.value;
     else problems.push(`${key}: ${result.problem}`);
+  }
+
+  // A renamed key would otherwise be ignored without a word, and the deployment run on the default.
+  for (const [old, current] of Object.entries(RENAMED_KEYS)) {
+    if (read(old) !== undefined) problems.push(`${old}: renamed to ${current}`);
   }
 
   // The certificate is validated and the alias record created in this zone, so the domain must

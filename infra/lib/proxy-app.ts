@@ -1,4 +1,5 @@
 import { App, Tags, type AppProps, type Environment } from 'aws-cdk-lib';
+import { acknowledgeNetworkAndAlertFindings } from './compliance.ts';
 import { ComputeStack } from './compute-stack.ts';
 import { parseContext, type DeploymentConfig } from './context.ts';
 import { DatabaseStack } from './database-stack.ts';
@@ -15,7 +16,7 @@ export interface ProxyStacks {
 }
 
 /**
- * The five stacks of the seed, wired Network → Secrets and Database → Compute → Monitoring.
+ * The five stacks of the seed, wired Network → Secrets → Database → Compute → Monitoring.
  * Construct ids are the seed's stack names (`cdk deploy ComputeStack`); the CloudFormation stack
  * names carry the product prefix so they stand out in a shared account.
  */
@@ -27,6 +28,7 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     env,
     stackName: stackName('Network'),
     description: 'Claude Code Proxy: VPC and security groups',
+    vpcEndpoints: config.vpcEndpoints,
   });
 
   const secrets = new SecretsStack(app, 'SecretsStack', {
@@ -34,6 +36,7 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     stackName: stackName('Secrets'),
     description: 'Claude Code Proxy: KMS key and application secrets',
     planApiKeySecretName: config.planApiKeySecretName,
+    stage: config.stage,
   });
   // Nothing in the secrets stack refers to the network; the seed still deploys it second.
   secrets.addStackDependency(network, 'deploy order of the seed design');
@@ -44,7 +47,11 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     description: 'Claude Code Proxy: Aurora PostgreSQL Serverless v2',
     vpc: network.vpc,
     dbSecurityGroup: network.dbSecurityGroup,
-    engineVersion: config.databaseEngineVersion,
+    engineVersion: config.auroraPostgresVersion,
+    stage: config.stage,
+    // Both database secrets and the PostgreSQL log are encrypted with the one key, so the
+    // database follows the secrets stack (the seed deploys them side by side).
+    kmsKey: secrets.kmsKey,
   });
 
   const compute = new ComputeStack(app, 'ComputeStack', {
@@ -58,7 +65,9 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     adminCredentials: secrets.adminCredentials,
     keyHasherSecret: secrets.keyHasherSecret,
     planApiKey: secrets.planApiKey,
-    dbSecret: database.secret,
+    dbSecret: database.appSecret,
+    dbAdminSecret: database.secret,
+    stage: config.stage,
     domainName: config.domainName,
     hostedZoneId: config.hostedZoneId,
     hostedZoneName: config.hostedZoneName,
@@ -82,6 +91,8 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     dbCluster: database.cluster,
     alertEmail: config.alertEmail,
   });
+
+  acknowledgeNetworkAndAlertFindings(network, monitoring);
 
   Tags.of(app).add('Project', 'ClaudeCodeProxy');
   return { network, secrets, database, compute, monitoring };

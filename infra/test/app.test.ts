@@ -1,9 +1,8 @@
 import { Stack, Validations, type App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RETIRED_ENGINE_WARNING } from '../lib/database-stack.ts';
+import { compliancePacks } from '../lib/compliance.ts';
 import type { ProxyStacks } from '../lib/proxy-app.ts';
 import { makeApp } from './support/app.ts';
 
@@ -11,7 +10,7 @@ let app: App;
 let stacks: ProxyStacks;
 
 beforeAll(() => {
-  ({ app, stacks } = makeApp({}, { keepWarnings: true }));
+  ({ app, stacks } = makeApp());
   // Cross-stack references become stack dependencies while the app is prepared for synthesis.
   app.synth();
 });
@@ -43,14 +42,14 @@ describe('stacks', () => {
   });
 });
 
-describe('dependency graph (Network → Secrets and Database → Compute → Monitoring)', () => {
+describe('dependency graph (Network → Secrets → Database → Compute → Monitoring)', () => {
   it('deploys Network first, with nothing before it', () => {
     expect(stacks.network.dependencies).toEqual([]);
   });
 
-  it('deploys Secrets and Database after Network, independently of each other', () => {
+  it('deploys Secrets after Network, and Database after both (its secrets and log use the key)', () => {
     expect(ids(stacks.secrets.dependencies)).toEqual(['NetworkStack']);
-    expect(ids(stacks.database.dependencies)).toEqual(['NetworkStack']);
+    expect(ids(stacks.database.dependencies)).toEqual(['NetworkStack', 'SecretsStack']);
   });
 
   it('deploys Compute after Network, Secrets and Database', () => {
@@ -70,47 +69,53 @@ describe('dependency graph (Network → Secrets and Database → Compute → Mon
       (assembly.getStackArtifact(id).dependencies ?? []).map((d) => d.id).filter((d) => !d.endsWith('.assets')).sort();
     expect(deps('NetworkStack')).toEqual([]);
     expect(deps('SecretsStack')).toEqual(['NetworkStack']);
-    expect(deps('DatabaseStack')).toEqual(['NetworkStack']);
+    expect(deps('DatabaseStack')).toEqual(['NetworkStack', 'SecretsStack']);
     expect(deps('ComputeStack')).toEqual(['DatabaseStack', 'NetworkStack', 'SecretsStack']);
     expect(deps('MonitoringStack')).toEqual(['ComputeStack', 'DatabaseStack']);
   });
 });
 
 describe('synthesis warnings', () => {
-  it('has none but the retired engine version of the seed', () => {
+  it('has none', () => {
     const warnings = Object.values(stacks).flatMap((stack) =>
       Annotations.fromStack(stack)
         .findWarning('*', Match.anyValue())
         .map((w) => `${w.id}: ${String(w.entry.data)}`),
     );
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain(RETIRED_ENGINE_WARNING);
+    expect(warnings).toEqual([]);
   });
 });
 
-describe('cdk-nag AwsSolutions', () => {
-  /** Each acknowledgement of an AwsSolutions rule in the tree: where, which rule, and why. */
+describe('cdk-nag AwsSolutions and NIST 800-53 rev 5', () => {
+  /** Each acknowledgement of a rule of either pack in the tree: where, which rule, and why. */
   const acknowledgements = (root: App) =>
     root.node.findAll().flatMap((construct) =>
       construct.node.metadata
         .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
         .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
-        .filter(([rule]) => rule.startsWith('Annotation::AwsSolutions-'))
+        .filter(([rule]) => /^Annotation::(AwsSolutions|NIST\.800\.53\.R5)-/.test(rule))
         .map(([rule, reason]) => ({ path: construct.node.path, rule: rule.replace('Annotation::', ''), reason })),
     );
 
-  it('finds no unacknowledged violation in any stack', () => {
-    const report = new AwsSolutionsChecks().validateScope(app);
-    const found = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
-    expect(found).toEqual([]);
-    expect(report.success).toBe(true);
+  /** What the packs report on `root` that nothing acknowledges. */
+  const findingsOf = (root: App) =>
+    compliancePacks().flatMap((pack) =>
+      pack.validateScope(root).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' }))),
+    );
+
+  it('runs both packs', () => {
+    expect(compliancePacks().map((p) => p.name)).toEqual(['AwsSolutions', 'NIST.800.53.R5']);
   });
 
-  it('runs as a validation plugin: synthesis fails on a violation', () => {
+  it.each(['prod', 'dev'])('finds no unacknowledged violation in any stack (stage %s)', (stage) => {
+    const root = stage === 'prod' ? app : makeApp({ stage }).app;
+    expect(findingsOf(root).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);
+  });
+
+  it('runs as a validation plugin: synthesis fails on a violation of either pack', () => {
     const { app: strict, stacks: built } = makeApp();
-    Validations.of(strict).addPlugins(new AwsSolutionsChecks(strict));
-    new sns.Topic(built.monitoring, 'PlainTopic'); // no enforceSSL: AwsSolutions-SNS3
-    expect(() => strict.synth()).toThrow(/AwsSolutions-SNS3/);
+    new sns.Topic(built.monitoring, 'PlainTopic'); // no enforceSSL, no KMS key: AwsSolutions-SNS3, NIST SNSEncryptedKMS
+    expect(() => strict.synth()).toThrow(/AwsSolutions-SNS3[\s\S]*NIST\.800\.53\.R5-SNSEncryptedKMS|NIST\.800\.53\.R5-SNSEncryptedKMS[\s\S]*AwsSolutions-SNS3/);
   });
 
   it('gives every acknowledgement a reason', () => {
@@ -119,15 +124,12 @@ describe('cdk-nag AwsSolutions', () => {
     for (const ack of acks) expect(ack.reason.length, `${ack.rule} at ${ack.path}`).toBeGreaterThan(40);
   });
 
-  it('acknowledges only findings that really occur (no stale suppressions)', () => {
-    const expected = acknowledgements(app);
-    // Rebuild the app with acknowledgements switched off and collect what cdk-nag then reports.
+  it.each(['prod', 'dev'])('acknowledges only findings that really occur (no stale suppressions, stage %s)', (stage) => {
+    const expected = acknowledgements(stage === 'prod' ? app : makeApp({ stage }).app);
+    // Rebuild the app with acknowledgements switched off and collect what the packs then report.
     vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
-    const bare = makeApp({}, { keepWarnings: true }).app;
-    const report = new AwsSolutionsChecks().validateScope(bare);
-    const findings = report.violations.flatMap((v) =>
-      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })),
-    );
+    const findings = findingsOf(makeApp({ stage }).app);
+    vi.restoreAllMocks();
     for (const ack of expected) {
       const hit = findings.some((f) => f.rule === ack.rule && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)));
       expect(hit, `${ack.rule} acknowledged at ${ack.path} but never reported there`).toBe(true);

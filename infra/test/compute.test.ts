@@ -3,7 +3,16 @@ import * as path from 'node:path';
 import { Stage } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALB_IDLE_TIMEOUT_SECONDS, DRAIN_SECONDS } from '../lib/compute-stack.ts';
+import { HSTS as APP_HSTS } from '../../backend/src/http-edge.ts';
+import {
+  ALB_IDLE_TIMEOUT_SECONDS,
+  APP_DRAIN_SECONDS,
+  DEREGISTRATION_DELAY_SECONDS,
+  HEALTH_CHECK,
+  HEALTH_CHECK_GRACE_SECONDS,
+  HSTS,
+  STOP_TIMEOUT_SECONDS,
+} from '../lib/compute-stack.ts';
 import type { ProxyStacks } from '../lib/proxy-app.ts';
 import { makeApp, onlyResource, templatesOf } from './support/app.ts';
 
@@ -72,17 +81,43 @@ describe('ECS cluster and task definition', () => {
   it('sets exactly the environment the app reads', () => {
     const environment = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
     expect(environment).toEqual({
-      ENVIRONMENT: 'dev',
+      // cdk.json's example deployment is stage prod
+      ENVIRONMENT: 'prod',
+      // verified against the RDS CA bundle the image ships and names in DATABASE_CA_FILE
+      DATABASE_SSL_MODE: 'verify-full',
       LOG_LEVEL: 'INFO',
       PORT: '8000',
       METRICS: 'cloudwatch',
       KMS_KEY_ID: ref(stacks.secrets.kmsKey.keyArn),
-      SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
+      SHUTDOWN_DRAIN_SECONDS: String(APP_DRAIN_SECONDS),
       // cdk.json's example deployment: Seoul
       TIMEZONE: 'Asia/Seoul',
       BEDROCK_REGION: 'ap-northeast-2',
       BEDROCK_API: 'invoke',
     });
+  });
+
+  it('runs stage dev as ENVIRONMENT=dev, still verifying the database certificate', () => {
+    const dev = templatesOf(makeApp({ stage: 'dev' }).stacks).compute;
+    const [definition] = onlyResource(dev, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions as ContainerDefinition[];
+    const environment = Object.fromEntries(definition!.Environment.map((e) => [e.Name, e.Value]));
+    expect(environment).toMatchObject({ ENVIRONMENT: 'dev', DATABASE_SSL_MODE: 'verify-full' });
+  });
+
+  it("injects the application's database login as DATABASE_URL and the master login as DATABASE_ADMIN_URL, whole JSON", () => {
+    expect(Object.fromEntries(container.Secrets.map((s) => [s.Name, s.ValueFrom]))).toEqual({
+      DATABASE_URL: ref(stacks.database.appSecret.secretArn),
+      DATABASE_ADMIN_URL: ref(stacks.database.secret.secretArn),
+      KEY_HASHER_SECRET: ref(stacks.secrets.keyHasherSecret.secretArn),
+      ADMIN_CREDENTIALS: ref(stacks.secrets.adminCredentials.secretArn),
+    });
+    expect(ref(stacks.database.appSecret.secretArn)).not.toEqual(ref(stacks.database.secret.secretArn));
+    // Whole-secret references: no ":json-key::" suffix that would pick a single field.
+    for (const secret of container.Secrets) expect(JSON.stringify(secret.ValueFrom)).not.toMatch(/:[a-z]+::/);
+  });
+
+  it('encrypts the container log with the stack key', () => {
+    compute.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: ref(stacks.secrets.kmsKey.keyArn), RetentionInDays: 90 });
   });
 
   it("passes the context's proxy settings on, and leaves unset ones to the proxy (Bedrock: the deployment's region)", () => {
@@ -102,20 +137,12 @@ describe('ECS cluster and task definition', () => {
     for (const name of ['TIMEZONE', 'BEDROCK_API', 'CORS_ORIGINS']) expect(unset, name).not.toHaveProperty(name);
   });
 
-  it('injects the three secrets from Secrets Manager, DATABASE_URL as the whole Aurora secret', () => {
-    const secrets = Object.fromEntries(container.Secrets.map((s) => [s.Name, s.ValueFrom]));
-    expect(secrets).toEqual({
-      DATABASE_URL: ref(stacks.database.secret.secretArn),
-      KEY_HASHER_SECRET: ref(stacks.secrets.keyHasherSecret.secretArn),
-      ADMIN_CREDENTIALS: ref(stacks.secrets.adminCredentials.secretArn),
-    });
-    // A whole-secret reference: no ":json-key::" suffix that would pick a single field.
-    for (const valueFrom of Object.values(secrets)) expect(JSON.stringify(valueFrom)).not.toMatch(/:[a-z]+::/);
-  });
-
-  it('lets the app drain for as long as the load balancer waits (stop timeout = drain = deregistration delay)', () => {
-    expect(container.StopTimeout).toBe(DRAIN_SECONDS);
-    expect(DRAIN_SECONDS).toBeLessThanOrEqual(120); // Fargate's maximum stop timeout
+  it("stops within Fargate's maximum stop timeout, after the app's drain and its clean-up", () => {
+    expect(container.StopTimeout).toBe(STOP_TIMEOUT_SECONDS);
+    expect(STOP_TIMEOUT_SECONDS).toBeLessThanOrEqual(120); // Fargate's maximum
+    // After SIGTERM (backend/src/main.ts, app.ts): the drain, 1 s to close what is left, the usage
+    // flush, up to 5 s for the database pool; 10 s of margin for the flush.
+    expect(APP_DRAIN_SECONDS + 1 + 5 + 10).toBeLessThanOrEqual(STOP_TIMEOUT_SECONDS);
   });
 });
 
@@ -172,6 +199,14 @@ describe('load balancer', () => {
     });
   });
 
+  it('is protected from deletion in prod, and not in dev', () => {
+    const protection = (template: Template) =>
+      (onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').Properties.LoadBalancerAttributes as Array<{ Key: string; Value: string }>)
+        .find((a) => a.Key === 'deletion_protection.enabled')?.Value;
+    expect(protection(compute)).toBe('true');
+    expect(protection(templatesOf(makeApp({ stage: 'dev' }).stacks).compute)).toBe('false');
+  });
+
   it('has an ACM certificate for the domain, validated by DNS in the hosted zone', () => {
     compute.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'proxy.example.com',
@@ -204,19 +239,42 @@ describe('load balancer', () => {
     compute.resourceCountIs('AWS::EC2::SecurityGroup', 0);
   });
 
-  it('checks /health on port 8000 every 30 s and drains for the app drain time', () => {
+  it('checks /health on port 8000 every 10 s: healthy after 2 answers, unhealthy after 3 failures', () => {
     compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8000,
       Protocol: 'HTTP',
       TargetType: 'ip',
       HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 30,
-      TargetGroupAttributes: Match.arrayWith([
-        { Key: 'deregistration_delay.timeout_seconds', Value: String(DRAIN_SECONDS) },
-      ]),
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
     });
+    // A new task takes traffic within 30 s of listening (the seed's 5 × 30 s took 150 s).
+    expect(HEALTH_CHECK.intervalSeconds * HEALTH_CHECK.healthyThreshold).toBeLessThanOrEqual(30);
+    expect(HEALTH_CHECK.timeoutSeconds).toBeLessThan(HEALTH_CHECK.intervalSeconds);
+  });
+
+  it('lets a deregistered task finish its open answers for 900 s, longer than the idle timeout allows an answer to be silent', () => {
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '900' }]),
+    });
+    expect(DEREGISTRATION_DELAY_SECONDS).toBeGreaterThanOrEqual(ALB_IDLE_TIMEOUT_SECONDS);
+    expect(DEREGISTRATION_DELAY_SECONDS).toBeLessThanOrEqual(3600); // the target group's maximum
+    // SIGTERM comes only after this delay; the app then drains what is older still.
     const drain = container.Environment.find((e) => e.Name === 'SHUTDOWN_DRAIN_SECONDS')?.Value;
-    expect(drain).toBe(String(DRAIN_SECONDS));
+    expect(drain).toBe(String(APP_DRAIN_SECONDS));
+  });
+
+  it('adds HSTS to every answer of the HTTPS listener, with the value the app sends', () => {
+    expect(HSTS).toBe(APP_HSTS);
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      ListenerAttributes: [{ Key: 'routing.http.response.strict_transport_security.header_value', Value: APP_HSTS }],
+    });
+    const http = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener', { Properties: { Port: 80 } }));
+    expect(http).toHaveLength(1);
+    expect((http[0]?.Properties as Record<string, unknown>).ListenerAttributes).toBeUndefined();
   });
 
   it('points the domain at the load balancer with an alias record', () => {
@@ -263,8 +321,9 @@ describe('service', () => {
         MinimumHealthyPercent: 100,
         MaximumPercent: 200,
       },
-      HealthCheckGracePeriodSeconds: 120,
+      HealthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
     });
+    expect(HEALTH_CHECK_GRACE_SECONDS).toBe(120);
   });
 
   it('scales between 2 and 10 tasks on CPU 70 % and memory 80 %', () => {
@@ -298,12 +357,17 @@ describe('IAM', () => {
     return (entry?.[1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }).PolicyDocument.Statement;
   };
 
-  it("gives the task role exactly the seed's four statements", () => {
-    expect(policyOf('ProxyTaskTaskRoleDefaultPolicy')).toEqual([
+  it("gives the task role the seed's four statements, each narrowed (task-permissions.test.ts checks the reach)", () => {
+    const statements = policyOf('ProxyTaskTaskRoleDefaultPolicy');
+    expect(statements).toEqual([
       {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
         Resource: ref(stacks.secrets.kmsKey.keyArn),
+        Condition: {
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['accessKeyId'] },
+          Null: { 'kms:EncryptionContext:accessKeyId': 'false' },
+        },
       },
       {
         Effect: 'Allow',
@@ -312,6 +376,7 @@ describe('IAM', () => {
           ref(stacks.secrets.adminCredentials.secretArn),
           ref(stacks.secrets.keyHasherSecret.secretArn),
           ref(stacks.database.secret.secretArn),
+          ref(stacks.database.appSecret.secretArn),
         ]),
       },
       {
@@ -323,11 +388,23 @@ describe('IAM', () => {
       {
         Effect: 'Allow',
         Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        Resource: '*',
+        Resource: expect.arrayContaining(['arn:aws:bedrock:ap-northeast-2::foundation-model/anthropic.*']),
       },
     ]);
-    const secretsStatement = policyOf('ProxyTaskTaskRoleDefaultPolicy')[1] as { Resource: unknown[] };
-    expect(secretsStatement.Resource).toHaveLength(3);
+    expect((statements[1] as { Resource: unknown[] }).Resource).toHaveLength(4);
+    expect(JSON.stringify(statements[3])).not.toMatch(/"\*"/);
+  });
+
+  it('lets the execution role decrypt with the stack key only through Secrets Manager', () => {
+    const decrypt = policyOf('ProxyTaskExecutionRoleDefaultPolicy').filter((s) => JSON.stringify(s.Action).includes('kms:'));
+    expect(decrypt).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: ref(stacks.secrets.kmsKey.keyArn),
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.ap-northeast-2.amazonaws.com' } },
+      },
+    ]);
   });
 
   it('lets the execution role read exactly the injected secrets (no Plan key secret by default)', () => {
@@ -337,11 +414,12 @@ describe('IAM', () => {
     expect(read?.Resource).toEqual(
       expect.arrayContaining([
         ref(stacks.database.secret.secretArn),
+        ref(stacks.database.appSecret.secretArn),
         ref(stacks.secrets.adminCredentials.secretArn),
         ref(stacks.secrets.keyHasherSecret.secretArn),
       ]),
     );
-    expect(read?.Resource).toHaveLength(3);
+    expect(read?.Resource).toHaveLength(4);
   });
 });
 

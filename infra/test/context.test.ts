@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEYS, ContextError, parseContext, SEED_ENGINE_VERSION } from '../lib/context.ts';
+import { DEFAULT_AURORA_POSTGRES_VERSION } from '../lib/aurora-versions.ts';
+import { CONTEXT_KEYS, ContextError, parseContext } from '../lib/context.ts';
 import { EXAMPLE_CONTEXT, makeApp } from './support/app.ts';
 
 const parse = (overrides: Record<string, unknown> = {}) => {
@@ -32,7 +33,9 @@ describe('the example context of cdk.json', () => {
       bedrockRegion: 'ap-northeast-2',
       bedrockApi: 'invoke',
       corsOrigins: undefined,
-      databaseEngineVersion: SEED_ENGINE_VERSION,
+      vpcEndpoints: false,
+      stage: 'prod',
+      auroraPostgresVersion: DEFAULT_AURORA_POSTGRES_VERSION,
     });
   });
 
@@ -55,11 +58,18 @@ describe('accepted values', () => {
     expect(parse({ domainName: 'example.com' }).domainName).toBe('example.com');
   });
 
-  it('takes an optional Plan key secret name and a current engine version', () => {
-    expect(parse({ planApiKeySecretName: 'team/anthropic-key', databaseEngineVersion: '15.17' })).toMatchObject({
+  it('takes an optional Plan key secret name and a current engine version of any major from 15', () => {
+    expect(parse({ planApiKeySecretName: 'team/anthropic-key', auroraPostgresVersion: '15.17' })).toMatchObject({
       planApiKeySecretName: 'team/anthropic-key',
-      databaseEngineVersion: '15.17',
+      auroraPostgresVersion: '15.17',
     });
+    expect(parse({ auroraPostgresVersion: '16.13' }).auroraPostgresVersion).toBe('16.13');
+  });
+
+  it('deploys stage prod unless told dev', () => {
+    expect(parse({ stage: undefined }).stage).toBe('prod');
+    expect(parse({ stage: 'dev' }).stage).toBe('dev');
+    expect(parse({ stage: 'prod' }).stage).toBe('prod');
   });
 
   it("takes the proxy's TIMEZONE, BEDROCK_REGION, BEDROCK_API and CORS_ORIGINS, checked as the proxy checks them", () => {
@@ -80,9 +90,10 @@ describe('accepted values', () => {
   });
 
   it('treats an empty optional value (-c planApiKeySecretName=) as unset', () => {
-    expect(parse({ planApiKeySecretName: '', databaseEngineVersion: '' })).toMatchObject({
+    expect(parse({ planApiKeySecretName: '', auroraPostgresVersion: '', stage: '' })).toMatchObject({
       planApiKeySecretName: undefined,
-      databaseEngineVersion: SEED_ENGINE_VERSION,
+      auroraPostgresVersion: DEFAULT_AURORA_POSTGRES_VERSION,
+      stage: 'prod',
     });
   });
 });
@@ -97,7 +108,12 @@ describe('rejected values', () => {
     ['hostedZoneId', '/hostedzone/Z0123456789EXAMPLE', /without the "\/hostedzone\/" prefix/],
     ['alertEmail', 'alerts.example.com', /alertEmail: "alerts.example.com" is not an e-mail address/],
     ['planApiKeySecretName', 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:x', /the name, not an ARN/],
-    ['databaseEngineVersion', '16.4', /databaseEngineVersion: "16.4" is not an Aurora PostgreSQL 15 minor version/],
+    ['auroraPostgresVersion', '15.4', /^auroraPostgresVersion: "15\.4" is no longer offered by Amazon RDS for new clusters \(e\.g\. 17\.9/],
+    ['auroraPostgresVersion', '17.3', /^auroraPostgresVersion: "17\.3" is not an Aurora PostgreSQL version the installed aws-cdk-lib knows/],
+    ['auroraPostgresVersion', '14.22', /^auroraPostgresVersion: "14\.22" is older than the seed's major version 15/],
+    ['auroraPostgresVersion', '16.4-limitless', /is not an Aurora PostgreSQL version the installed aws-cdk-lib knows/],
+    ['stage', 'production', /^stage: "production" is not one of dev, prod$/],
+    ['databaseEngineVersion', '15.17', /^databaseEngineVersion: renamed to auroraPostgresVersion$/],
     ['timezone', 'KST', /^timezone: "KST" is not an IANA time zone \(expected e\.g\. UTC, Europe\/Berlin or Asia\/Seoul\)$/],
     ['bedrockRegion', 'Virginia', /^bedrockRegion: "Virginia" is not an AWS region such as us-east-1$/],
     ['bedrockApi', 'chat', /^bedrockApi: "chat" is not one of invoke, converse, messages$/],

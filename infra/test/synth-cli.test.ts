@@ -62,7 +62,22 @@ describe('cdk synth (CLI, offline)', () => {
       Resources: Record<string, { Type: string; Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }>;
     };
     const alb = Object.values(compute.Resources).find((r) => r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer');
-    expect(alb?.Metadata?.cdk_nag?.rules_to_suppress.map((r) => r.id)).toContain('AwsSolutions-ELB2');
+    // Both packs: AWS Solutions and NIST 800-53 rev 5.
+    expect(alb?.Metadata?.cdk_nag?.rules_to_suppress.map((r) => r.id)).toEqual(
+      expect.arrayContaining(['AwsSolutions-ELB2', 'NIST.800.53.R5-ELBLoggingEnabled']),
+    );
+  });
+
+  it('synthesises stage dev from cdk.json and -c stage=dev, with the acknowledgements only dev needs', async () => {
+    const out = tempDir('ccproxy-cdk-out-');
+    const result = await cdkSynth(['--quiet', '--output', out, '-c', 'stage=dev']);
+    expect(result.code, result.stderr).toBe(0);
+    const database = JSON.parse(readFileSync(path.join(out, 'DatabaseStack.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; DeletionPolicy?: string; Properties: Record<string, unknown>; Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string }> } } }>;
+    };
+    const cluster = Object.values(database.Resources).find((r) => r.Type === 'AWS::RDS::DBCluster');
+    expect([cluster?.Properties.DeletionProtection, cluster?.DeletionPolicy]).toEqual([false, 'Delete']);
+    expect(cluster?.Metadata?.cdk_nag?.rules_to_suppress.map((r) => r.id)).toContain('NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled');
   });
 
   it('stops on a context value of the wrong shape, naming it, before synthesising anything', async () => {

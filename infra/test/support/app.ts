@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll } from 'vitest';
-import { RETIRED_ENGINE_WARNING } from '../../lib/database-stack.ts';
+import { addComplianceChecks } from '../../lib/compliance.ts';
 import { createProxyApp, type ProxyStacks } from '../../lib/proxy-app.ts';
 
 export const INFRA_DIR = path.resolve(import.meta.dirname, '..', '..');
@@ -29,20 +28,14 @@ export function tempDir(prefix = 'ccproxy-infra-'): string {
 
 /**
  * The one app factory of the tests: cdk.json's context with `overrides` on top (a value of
- * `undefined` removes the key), synthesised into a temporary directory. The seed's retired engine
- * version makes every synthesis print a warning; it is acknowledged here unless `keepWarnings`
- * (the tests that assert it keep it).
+ * `undefined` removes the key), synthesised into a temporary directory with the rule packs that
+ * bin/app.ts runs, so every synthesis of a test fails on an unacknowledged finding as `cdk synth` does.
  */
-export function makeApp(overrides: Record<string, unknown> = {}, { keepWarnings = false } = {}) {
+export function makeApp(overrides: Record<string, unknown> = {}) {
   const context = { ...EXAMPLE_CONTEXT, ...overrides };
   for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete context[key];
   const built = createProxyApp({ context, outdir: tempDir() });
-  if (!keepWarnings) {
-    Validations.of(built.app).acknowledge({
-      id: `annotation::${RETIRED_ENGINE_WARNING}`,
-      reason: 'Asserted in database.test.ts and app.test.ts; silenced elsewhere to keep test output readable.',
-    });
-  }
+  addComplianceChecks(built.app);
   return built;
 }
 
