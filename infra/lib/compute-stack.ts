@@ -176,7 +176,12 @@ export class ComputeStack extends Stack {
         streamPrefix: 'proxy',
         // Explicit group for a retention period (the default keeps logs forever). The app's
         // CloudWatch metrics travel in these log events (embedded metric format).
-        logGroup: new logs.LogGroup(this, 'ProxyLogs', { retention: logs.RetentionDays.THREE_MONTHS, encryptionKey: props.kmsKey }),
+        logGroup: new logs.LogGroup(this, 'ProxyLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          encryptionKey: props.kmsKey,
+          // prod keeps the log when the stack is deleted; a dev deployment takes it along.
+          removalPolicy: props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        }),
       }),
       environment: {
         ENVIRONMENT: props.stage,

@@ -116,8 +116,12 @@ describe('ECS cluster and task definition', () => {
     for (const secret of container.Secrets) expect(JSON.stringify(secret.ValueFrom)).not.toMatch(/:[a-z]+::/);
   });
 
-  it('encrypts the container log with the stack key', () => {
+  it('encrypts the container log with the stack key, and keeps it in prod only', () => {
     compute.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: ref(stacks.secrets.kmsKey.keyArn), RetentionInDays: 90 });
+    const policyOf = (template: Template) =>
+      Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) => id.startsWith('ProxyLogs'))?.[1].DeletionPolicy;
+    expect(policyOf(compute)).toBe('Retain');
+    expect(policyOf(templatesOf(makeApp({ stage: 'dev' }).stacks).compute)).toBe('Delete');
   });
 
   it("passes the context's proxy settings on, and leaves unset ones to the proxy (Bedrock: the deployment's region)", () => {
