@@ -243,6 +243,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       corsOrigins: config.corsOrigins,
       version: packageVersion(),
       accounting,
+      developerMaxKeys: config.developerMaxKeys,
     },
     status: {
       timeZone: config.timezone,

@@ -56,6 +56,8 @@ export interface Config {
   /** A Claude Code session served by Bedrock stays there until it has been idle this long (its prompt cache). */
   sessionStickyMs: number;
   streamPingIntervalMs: number;
+  /** Unrevoked access keys a developer may hold through their own routes (admin/me.ts). */
+  developerMaxKeys: number;
   /** How long a rotated access key keeps working. */
   keyRotationGraceMs: number;
   /** Browser origins allowed to call the admin API; empty: same origin only. */
@@ -304,6 +306,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'KEY_ROTATION_GRACE', key: 'keyRotationGraceMs', default: '300', doc: 'seconds a rotated access key keeps working before the server revokes it', parse: seconds },
   { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', doc: 'comma-separated browser origins allowed to call the admin API; unset: same origin only', parse: origins },
   { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },
+  { env: 'DEVELOPER_MAX_KEYS', key: 'developerMaxKeys', default: '3', doc: 'unrevoked access keys a developer may hold when issuing their own (admins are not limited)', parse: integer(0, 1000) },
 ];
 
 /** Whether the environment sets `name` (an empty value counts as unset, as it does for every setting). */

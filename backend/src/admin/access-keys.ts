@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 import type { AccessKeyRow } from '../db/access-key-repository.ts';
 import { accessKeyPrefix, generateAccessKey } from '../security/access-key.ts';
 import { EnvelopeError } from '../security/envelope.ts';
-import { auditContext } from './audit.ts';
+import { auditContext, type AuditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { bedrockKeyStatusJson } from './bedrock-keys.ts';
@@ -40,19 +40,7 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
     '/users/:id/access-keys',
     { schema: { summary: 'Issue an access key; the raw key is in this response only', params: IdParams, body: Type.Optional(IssueKeyBody), response: { 201: IssuedKey } } },
     async (request, reply) => {
-      const rawKey = generateAccessKey();
-      const row = await deps.transact(auditContext(request), async (tx) => {
-        const user = await tx.users.get(request.params.id);
-        if (!user) throw notFound('user');
-        const created = await tx.accessKeys.create({
-          userId: user.id,
-          keyHash: deps.hashKey(rawKey),
-          keyPrefix: accessKeyPrefix(rawKey),
-          bedrockRegion: request.body?.bedrock_region ?? null,
-        });
-        await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: created.id, before: null, after: keyJson(created, false) });
-        return created;
-      });
+      const { row, rawKey } = await issueAccessKey(deps, auditContext(request), request.params.id, request.body?.bedrock_region ?? null);
       // The raw key exists only in this response; the database keeps its HMAC.
       return reply.code(201).send({ ...keyJson(row, false), raw_key: rawKey });
     },
@@ -70,17 +58,7 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
     async (request) => {
       const user = await deps.users.getIncludingDeleted(request.params.id);
       if (!user) throw notFound('user');
-      const rows = await deps.accessKeys.listByUser(user.id);
-      // Every key's Bedrock key in one query; breakers are this task's memory (no query).
-      const bedrock = new Map((await deps.bedrockKeys.getMany(rows.map((r) => r.id))).map((b) => [b.accessKeyId, bedrockKeyStatusJson(b)]));
-      const noKey = await withoutBedrockKey(deps, rows.map((r) => r.id));
-      return {
-        items: rows.map((r) => ({
-          ...keyJson(r, bedrock.has(r.id)),
-          bedrock_key: bedrock.get(r.id) ?? null,
-          circuit_breaker: breakerJson(deps.breakers.snapshot(r.id), noKey.has(r.id) ? 'no_bedrock_key' : null),
-        })),
-      };
+      return { items: await listAccessKeys(deps, user.id) };
     },
   );
 
@@ -110,20 +88,7 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
     { schema: { summary: 'Revoke a key: it stops working on every proxy task at once, and its Bedrock key is erased', params: IdParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { row, hasBedrockKey } = await load(request.params.id);
-      if (row.status === 'revoked') return reply.code(204).send(null); // nothing changes, nothing to audit
-      await deps.transact(auditContext(request), async (tx) => {
-        const revoked = await tx.accessKeys.revokeIfLive(row.id);
-        if (!revoked) return; // revoked meanwhile by someone else, who audited it
-        const erased = await tx.bedrockKeys.delete(row.id);
-        await tx.audit({
-          action: 'access_key.revoke',
-          targetType: 'access_key',
-          targetId: row.id,
-          before: keyJson(row, hasBedrockKey),
-          after: { ...keyJson(revoked, false), bedrock_key_erased: erased },
-        });
-        tx.changed({ topic: 'access_key', id: row.id });
-      });
+      await revokeAccessKey(deps, auditContext(request), row, hasBedrockKey);
       return reply.code(204).send(null);
     },
   );
@@ -139,36 +104,99 @@ export async function accessKeyRoutes(parent: FastifyInstance, deps: AdminDeps):
     },
     async (request, reply) => {
       const { row: old } = await load(request.params.id);
-      if (old.status !== 'active') throw new AdminError(409, 'conflict_error', `access key ${old.id} is ${old.status}; only an active key can be rotated`);
-      const newId = randomUUID();
-      const bedrockKey = await copyBedrockKey(deps, old.id, newId);
-      const rawKey = generateAccessKey();
-      const expiresAt = new Date(Date.now() + deps.keyRotationGraceMs);
-      const { rotating, created } = await deps.transact(auditContext(request), async (tx) => {
-        const rotating = await tx.accessKeys.startRotation(old.id, expiresAt);
-        if (!rotating) throw new AdminError(409, 'conflict_error', `access key ${old.id} is no longer active; only an active key can be rotated`);
-        const created = await tx.accessKeys.create({ id: newId, userId: old.userId, keyHash: deps.hashKey(rawKey), keyPrefix: accessKeyPrefix(rawKey), bedrockRegion: old.bedrockRegion });
-        if (bedrockKey) await tx.bedrockKeys.upsert({ accessKeyId: newId, ...bedrockKey });
-        const hasBedrockKey = bedrockKey !== null;
-        await tx.audit({
-          action: 'access_key.rotate',
-          targetType: 'access_key',
-          targetId: old.id,
-          before: keyJson(old, hasBedrockKey),
-          after: { ...keyJson(rotating, hasBedrockKey), replaced_by: newId },
-        });
-        await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: newId, before: null, after: { ...keyJson(created, hasBedrockKey), rotated_from: old.id } });
-        // The old key's cached context has no expiry yet: every process must learn it.
-        tx.changed({ topic: 'access_key', id: old.id });
-        return { rotating, created };
-      });
-      return reply.code(201).send({
-        ...keyJson(created, bedrockKey !== null),
-        raw_key: rawKey,
-        replaces: { id: old.id, rotation_expires_at: rotating.rotationExpiresAt!.toISOString() },
-      });
+      return reply.code(201).send(await rotateAccessKey(deps, auditContext(request), old));
     },
   );
+}
+
+// The actions below serve both the admin's routes and a developer's own (me.ts).
+
+/** Issues a key for an existing user; with `maxLiveKeys`, refuses (409) once the user has that many unrevoked keys. */
+export async function issueAccessKey(
+  deps: AdminDeps,
+  context: AuditContext,
+  userId: string,
+  bedrockRegion: string | null,
+  options: { maxLiveKeys?: number } = {},
+): Promise<{ row: AccessKeyRow; rawKey: string }> {
+  const rawKey = generateAccessKey();
+  const row = await deps.transact(context, async (tx) => {
+    const user = await tx.users.get(userId);
+    if (!user) throw notFound('user');
+    if (options.maxLiveKeys !== undefined) {
+      const live = (await tx.accessKeys.listByUser(user.id)).filter((k) => k.status !== 'revoked').length;
+      if (live >= options.maxLiveKeys) {
+        throw new AdminError(409, 'conflict_error', `access keys: you have ${live} unrevoked keys, the most allowed (DEVELOPER_MAX_KEYS is ${options.maxLiveKeys}); revoke one first`);
+      }
+    }
+    const created = await tx.accessKeys.create({ userId: user.id, keyHash: deps.hashKey(rawKey), keyPrefix: accessKeyPrefix(rawKey), bedrockRegion });
+    await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: created.id, before: null, after: keyJson(created, false) });
+    return created;
+  });
+  return { row, rawKey };
+}
+
+/** A user's keys, newest first, each with its Bedrock key status and this task's breaker. */
+export async function listAccessKeys(deps: AdminDeps, userId: string): Promise<Static<typeof AccessKeyList>['items']> {
+  const rows = await deps.accessKeys.listByUser(userId);
+  // Every key's Bedrock key in one query; breakers are this task's memory (no query).
+  const bedrock = new Map((await deps.bedrockKeys.getMany(rows.map((r) => r.id))).map((b) => [b.accessKeyId, bedrockKeyStatusJson(b)]));
+  const noKey = await withoutBedrockKey(deps, rows.map((r) => r.id));
+  return rows.map((r) => ({
+    ...keyJson(r, bedrock.has(r.id)),
+    bedrock_key: bedrock.get(r.id) ?? null,
+    circuit_breaker: breakerJson(deps.breakers.snapshot(r.id), noKey.has(r.id) ? 'no_bedrock_key' : null),
+  }));
+}
+
+/** Revokes a key on every task and erases its Bedrock key; a revoked key is left as it is. */
+export async function revokeAccessKey(deps: AdminDeps, context: AuditContext, row: AccessKeyRow, hasBedrockKey: boolean): Promise<void> {
+  if (row.status === 'revoked') return; // nothing changes, nothing to audit
+  await deps.transact(context, async (tx) => {
+    const revoked = await tx.accessKeys.revokeIfLive(row.id);
+    if (!revoked) return; // revoked meanwhile by someone else, who audited it
+    const erased = await tx.bedrockKeys.delete(row.id);
+    await tx.audit({
+      action: 'access_key.revoke',
+      targetType: 'access_key',
+      targetId: row.id,
+      before: keyJson(row, hasBedrockKey),
+      after: { ...keyJson(revoked, false), bedrock_key_erased: erased },
+    });
+    tx.changed({ topic: 'access_key', id: row.id });
+  });
+}
+
+/** A new key (raw, once) with the old one's user, region and Bedrock key; the old one works until the grace period ends. */
+export async function rotateAccessKey(deps: AdminDeps, context: AuditContext, old: AccessKeyRow): Promise<Static<typeof RotatedKey>> {
+  if (old.status !== 'active') throw new AdminError(409, 'conflict_error', `access key ${old.id} is ${old.status}; only an active key can be rotated`);
+  const newId = randomUUID();
+  const bedrockKey = await copyBedrockKey(deps, old.id, newId);
+  const rawKey = generateAccessKey();
+  const expiresAt = new Date(Date.now() + deps.keyRotationGraceMs);
+  const { rotating, created } = await deps.transact(context, async (tx) => {
+    const rotating = await tx.accessKeys.startRotation(old.id, expiresAt);
+    if (!rotating) throw new AdminError(409, 'conflict_error', `access key ${old.id} is no longer active; only an active key can be rotated`);
+    const created = await tx.accessKeys.create({ id: newId, userId: old.userId, keyHash: deps.hashKey(rawKey), keyPrefix: accessKeyPrefix(rawKey), bedrockRegion: old.bedrockRegion });
+    if (bedrockKey) await tx.bedrockKeys.upsert({ accessKeyId: newId, ...bedrockKey });
+    const hasBedrockKey = bedrockKey !== null;
+    await tx.audit({
+      action: 'access_key.rotate',
+      targetType: 'access_key',
+      targetId: old.id,
+      before: keyJson(old, hasBedrockKey),
+      after: { ...keyJson(rotating, hasBedrockKey), replaced_by: newId },
+    });
+    await tx.audit({ action: 'access_key.issue', targetType: 'access_key', targetId: newId, before: null, after: { ...keyJson(created, hasBedrockKey), rotated_from: old.id } });
+    // The old key's cached context has no expiry yet: every process must learn it.
+    tx.changed({ topic: 'access_key', id: old.id });
+    return { rotating, created };
+  });
+  return {
+    ...keyJson(created, bedrockKey !== null),
+    raw_key: rawKey,
+    replaces: { id: old.id, rotation_expires_at: rotating.rotationExpiresAt!.toISOString() },
+  };
 }
 
 /**

@@ -141,8 +141,8 @@ export async function authRoutes(parent: FastifyInstance, deps: AuthDeps): Promi
 /** GET /auth/session: inside the guard (the dashboard asks whether its cookie is still good). */
 export async function sessionRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/auth/session', { schema: { summary: 'The current admin session', response: { 200: Session } } }, async (request) => {
+  app.get('/auth/session', { schema: { summary: 'The current session: who is signed in, their role and their user (null for the break-glass admin)', response: { 200: Session } } }, async (request) => {
     const session = request.adminSession!;
-    return { username: session.username, expires_at: session.expiresAt.toISOString() };
+    return { username: session.username, role: session.role, user_id: session.userId, expires_at: session.expiresAt.toISOString() };
   });
 }

@@ -38,16 +38,20 @@ function statusJson(userId: string, row: BudgetStatusRow, periodStart: Date, tim
   };
 }
 
+/** The user's monthly budget and this month's spend (the admin's view and a developer's own, me.ts). */
+export async function budgetStatus(deps: AdminDeps, userId: string): Promise<Static<typeof BudgetStatus>> {
+  const { budgetRows, timeZone } = deps.accounting;
+  const periodStart = startOf(new Date(), 'month', timeZone);
+  const row = await budgetRows.status(userId, periodStart);
+  if (!row) throw notFound('user');
+  return statusJson(userId, row, periodStart, timeZone);
+}
+
 export async function budgetRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { budgetRows, timeZone } = deps.accounting;
 
-  const status = async (userId: string) => {
-    const periodStart = startOf(new Date(), 'month', timeZone);
-    const row = await budgetRows.status(userId, periodStart);
-    if (!row) throw notFound('user');
-    return statusJson(userId, row, periodStart, timeZone);
-  };
+  const status = (userId: string) => budgetStatus(deps, userId);
 
   app.get(
     '/users/:id/budget',

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { ErrorBody } from './errors.ts';
+import { rolesOf, rolesSentence } from './roles.ts';
 import { SESSION_COOKIE } from './session-cookie.ts';
 
 /** Routes reachable without a session. */
@@ -47,8 +48,15 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
       if (base.params || base.querystring || base.body) errors['400'] = error('Invalid request: the message names the field');
       if (!isPublic) errors['401'] = error('No valid admin session (missing, expired, tampered or logged-out token)');
       if (base.params) errors['404'] = error('No such resource');
+      const roles = isPublic ? undefined : rolesOf(methods[0]!, url, route.config);
+      if (roles) errors['403'] = error('The signed-in role may not call this route (the message names the role)');
       const transformed: RouteSchema = { ...base, response: { ...errors, ...base.response } };
       if (isPublic) transformed.security = [];
+      // Who may call it (roles.ts): `x-roles` for tools, a sentence for people.
+      if (roles) {
+        transformed['x-roles'] = [...roles];
+        transformed.description = [typeof base.description === 'string' ? base.description : undefined, rolesSentence(roles)].filter(Boolean).join(' ');
+      }
       return { schema: transformed as FastifySchema, url };
     },
   });

@@ -43,45 +43,45 @@ function settingsJson(row: UserRow, serverThreshold: number): Static<typeof Plan
   };
 }
 
+/** Every key with a Plan reading or a breaker that is not closed, with its user's rule applied (of one user, with `userId`). */
+export async function planWindowsOf(deps: AdminDeps, userId: string | undefined): Promise<Static<typeof PlanWindow>[]> {
+  const readings = new Map(deps.planWindows.list().map((e) => [e.accessKeyId, e]));
+  const ids = new Set([...readings.keys(), ...deps.breakers.list().map((b) => b.accessKeyId)]);
+  const keys = (await deps.accessKeys.describe([...ids])).filter((k) => !userId || k.userId === userId);
+  const noKey = await withoutBedrockKey(deps, keys.map((k) => k.id));
+  return keys
+    .map((k) => windowJson(k, readings.get(k.id), noKey.has(k.id), deps))
+    .sort((a, b) => a.user_name.localeCompare(b.user_name) || a.key_prefix.localeCompare(b.key_prefix));
+}
+
+function windowJson(k: DescribedKey, entry: PlanWindowEntry | undefined, noBedrockKey: boolean, deps: AdminDeps): Static<typeof PlanWindow> {
+  const policy = policyOf(k, deps.planSwitchThreshold);
+  const now = Date.now();
+  const park = (model: string) => (entry ? parkJson(parkFor(entry.limits, entry.observedAt, policy, model, now)) : null);
+  const limits = entry?.limits;
+  return {
+    access_key_id: k.id,
+    key_prefix: k.keyPrefix,
+    user_id: k.userId,
+    user_name: k.userName,
+    observed_at: entry ? new Date(entry.observedAt).toISOString() : null,
+    status: limits?.status ?? null,
+    claim: limits?.claim ?? null,
+    resets_at: iso(limits?.resetsAt ?? null),
+    windows: limits ? windowsJson(limits) : {},
+    overage_status: limits?.overageStatus ?? null,
+    warning: limits ? isWarning(limits) : false,
+    threshold: policy.threshold,
+    threshold_source: k.planSwitchThreshold !== null ? 'user' : 'server',
+    overage_policy: policy.overage,
+    parked: { opus: park(FAMILY_MODELS.opus), sonnet: park(FAMILY_MODELS.sonnet), other: park(FAMILY_MODELS.other) },
+    breaker: breakerJson(deps.breakers.snapshot(k.id), noBedrockKey ? 'no_bedrock_key' : null),
+  };
+}
+
 export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const serverThreshold = deps.planSwitchThreshold;
-
-  /** Every key with a Plan reading or a breaker that is not closed, with its user's rule applied. */
-  async function planWindows(userId: string | undefined): Promise<Static<typeof PlanWindow>[]> {
-    const readings = new Map(deps.planWindows.list().map((e) => [e.accessKeyId, e]));
-    const ids = new Set([...readings.keys(), ...deps.breakers.list().map((b) => b.accessKeyId)]);
-    const keys = (await deps.accessKeys.describe([...ids])).filter((k) => !userId || k.userId === userId);
-    const noKey = await withoutBedrockKey(deps, keys.map((k) => k.id));
-    return keys
-      .map((k) => windowJson(k, readings.get(k.id), noKey.has(k.id)))
-      .sort((a, b) => a.user_name.localeCompare(b.user_name) || a.key_prefix.localeCompare(b.key_prefix));
-  }
-
-  function windowJson(k: DescribedKey, entry: PlanWindowEntry | undefined, noBedrockKey: boolean): Static<typeof PlanWindow> {
-    const policy = policyOf(k, serverThreshold);
-    const now = Date.now();
-    const park = (model: string) => (entry ? parkJson(parkFor(entry.limits, entry.observedAt, policy, model, now)) : null);
-    const limits = entry?.limits;
-    return {
-      access_key_id: k.id,
-      key_prefix: k.keyPrefix,
-      user_id: k.userId,
-      user_name: k.userName,
-      observed_at: entry ? new Date(entry.observedAt).toISOString() : null,
-      status: limits?.status ?? null,
-      claim: limits?.claim ?? null,
-      resets_at: iso(limits?.resetsAt ?? null),
-      windows: limits ? windowsJson(limits) : {},
-      overage_status: limits?.overageStatus ?? null,
-      warning: limits ? isWarning(limits) : false,
-      threshold: policy.threshold,
-      threshold_source: k.planSwitchThreshold !== null ? 'user' : 'server',
-      overage_policy: policy.overage,
-      parked: { opus: park(FAMILY_MODELS.opus), sonnet: park(FAMILY_MODELS.sonnet), other: park(FAMILY_MODELS.other) },
-      breaker: breakerJson(deps.breakers.snapshot(k.id), noBedrockKey ? 'no_bedrock_key' : null),
-    };
-  }
 
   app.get(
     '/plan-windows',
@@ -92,7 +92,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
         response: { 200: PlanWindowList },
       },
     },
-    async (request) => ({ items: await planWindows(request.query.user_id), server_threshold: serverThreshold, timezone: deps.accounting.timeZone }),
+    async (request) => ({ items: await planWindowsOf(deps, request.query.user_id), server_threshold: serverThreshold, timezone: deps.accounting.timeZone }),
   );
 
   app.get('/users/:id/plan', { schema: { summary: "The user's rule for leaving the Plan", params: IdParams, response: { 200: PlanSettings } } }, async (request) => {
@@ -137,7 +137,7 @@ export async function planWindowRoutes(parent: FastifyInstance, deps: AdminDeps)
       const { bucket, starts } = reportBuckets(q, r, timeZone);
       const report = await reports.plan({ start: r.start, end: r.end, userId: q.user_id, bucket, timeZone });
       const byStart = new Map(report.buckets.map((b) => [b.bucketStart.getTime(), b]));
-      const windows = await planWindows(q.user_id);
+      const windows = await planWindowsOf(deps, q.user_id);
       const read = windows.filter((w) => w.observed_at !== null);
       const mean = (pick: (w: Static<typeof PlanWindow>) => number | null | undefined): number | null => {
         const values = read.map(pick).filter((v): v is number => typeof v === 'number');

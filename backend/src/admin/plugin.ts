@@ -26,10 +26,12 @@ import { fallbackReadinessRoutes } from './fallback-readiness.ts';
 import { planWindowRoutes } from './plan-windows.ts';
 import { AdminError } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
+import { meRoutes } from './me.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
 import { pricingRoutes } from './pricing.ts';
 import { registerOpenApi } from './openapi.ts';
 import { requestRoutes } from './requests.ts';
+import { enforceRoles } from './roles.ts';
 import { SINGLE_LINE_PATTERN, TEXT_PATTERN } from './schemas.ts';
 import type { Transact } from './transaction.ts';
 import { usageRoutes } from './usage.ts';
@@ -72,6 +74,8 @@ export interface AdminDeps {
   version: string;
   /** Prices, usage reports and budgets (usage.ts, pricing.ts, budgets.ts). */
   accounting: AccountingServices;
+  /** DEVELOPER_MAX_KEYS: unrevoked keys a developer may issue themselves (me.ts). */
+  developerMaxKeys: number;
 }
 
 declare module 'fastify' {
@@ -111,6 +115,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
 
   await app.register(async (guarded) => {
     guarded.addHook('onRequest', adminGuard(deps));
+    enforceRoles(guarded); // after the guard: the role is the session's
     await guarded.register(sessionRoutes);
     guarded.get(
       '/openapi.json',
@@ -130,6 +135,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(pricingRoutes, deps);
     await guarded.register(budgetRoutes, deps);
     await guarded.register(limitRoutes, deps);
+    await guarded.register(meRoutes, deps);
   });
 }
 

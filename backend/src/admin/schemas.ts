@@ -427,7 +427,12 @@ export const AuditEntry = Type.Object({
 });
 export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), total: Type.Integer() });
 
-export const Session = Type.Object({ username: Type.String(), expires_at: Type.String() });
+export const Session = Type.Object({
+  username: Type.String({ description: 'the signed-in person (the break-glass admin, an email, or `token:<name>` for an automation token)' }),
+  role: Type.Enum(['admin', 'viewer', 'developer']),
+  user_id: Type.Union([Type.String(), Type.Null()], { description: 'the user this person is; null for the break-glass admin and tokens' }),
+  expires_at: Type.String(),
+});
 
 // Usage reports: every period in TIMEZONE, money as exact decimal strings.
 

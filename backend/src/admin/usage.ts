@@ -78,6 +78,23 @@ function countsPerBucket(starts: readonly Date[], rows: readonly { bucketStart: 
   return buckets;
 }
 
+/** Tokens, requests and cost per bucket over a range (the admin's report and a developer's own, me.ts). */
+export async function usageReport(deps: AdminDeps, q: Static<typeof UsageQuery>): Promise<Static<typeof UsageReport>> {
+  const { reports, timeZone } = deps.accounting;
+  const r = reportRange(q, timeZone);
+  const { bucket, starts } = reportBuckets(q, r, timeZone);
+  const filters: UsageFilters = { userId: q.user_id, accessKeyId: q.access_key_id, provider: q.provider, model: q.model };
+  const rows = await reports.byBucket({ granularity: sourceGranularity(r, bucket, timeZone), start: r.start, end: r.end, filters });
+  const buckets = fillBuckets(starts, rows);
+  const totals = buckets.reduce((sum, b) => addTotals(sum, b.totals), emptyTotals());
+  return {
+    period: periodJson(r, timeZone),
+    bucket,
+    totals: totalsJson(totals),
+    buckets: buckets.map((b) => ({ start: formatZoned(b.start, timeZone), ...totalsJson(b.totals) })),
+  };
+}
+
 export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { reports, timeZone } = deps.accounting;
@@ -85,20 +102,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
   const range = (q: RangeParams): ReportRange => reportRange(q, timeZone);
   const period = (r: ReportRange) => periodJson(r, timeZone);
 
-  async function usageReport(q: Static<typeof UsageQuery>): Promise<Static<typeof UsageReport>> {
-    const r = range(q);
-    const { bucket, starts } = reportBuckets(q, r, timeZone);
-    const filters: UsageFilters = { userId: q.user_id, accessKeyId: q.access_key_id, provider: q.provider, model: q.model };
-    const rows = await reports.byBucket({ granularity: sourceGranularity(r, bucket, timeZone), start: r.start, end: r.end, filters });
-    const buckets = fillBuckets(starts, rows);
-    const totals = buckets.reduce((sum, b) => addTotals(sum, b.totals), emptyTotals());
-    return {
-      period: period(r),
-      bucket,
-      totals: totalsJson(totals),
-      buckets: buckets.map((b) => ({ start: formatZoned(b.start, timeZone), ...totalsJson(b.totals) })),
-    };
-  }
+
 
   async function topUsersReport(q: Static<typeof TopUsersQuery>): Promise<Static<typeof TopUsers>> {
     const r = range(q);
@@ -141,7 +145,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
   app.get(
     '/usage',
     { schema: { summary: 'Usage and cost totals and buckets for a period in TIMEZONE (buckets with no traffic included)', querystring: UsageQuery, response: { 200: UsageReport } } },
-    async (request) => usageReport(request.query),
+    async (request) => usageReport(deps, request.query),
   );
 
   app.get(
@@ -155,7 +159,7 @@ export async function usageRoutes(parent: FastifyInstance, deps: AdminDeps): Pro
     '/usage.csv',
     { schema: { summary: 'The buckets of /admin/usage as CSV', querystring: UsageQuery, response: { 200: CsvFile } } },
     async (request, reply) => {
-      const report = await usageReport(request.query);
+      const report = await usageReport(deps, request.query);
       return sendCsv(reply, { filename: csvName('usage', report.period), columns: Object.keys(UsageReport.properties.buckets.items.properties), rows: report.buckets });
     },
   );

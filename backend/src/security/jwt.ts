@@ -18,11 +18,26 @@ export interface AdminToken {
   id: string;
 }
 
+/** Who may do what in the admin API (admin/roles.ts). */
+export const ROLES = ['admin', 'viewer', 'developer'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** A verified admin token. */
 export interface AdminSession {
+  /** The signed-in person (the break-glass admin's username, or an identity provider's email). */
   username: string;
   id: string;
   expiresAt: Date;
+  role: Role;
+  /** The user this person is (developers' own routes act on it); null for the break-glass admin. */
+  userId: string | null;
+}
+
+/** A session for someone other than the break-glass admin (signed in with the identity provider). */
+export interface PersonIdentity {
+  username: string;
+  role: Role;
+  userId: string | null;
 }
 
 /** The admin login the server runs with (secrets.ts): tokens are bound to it. */
@@ -40,12 +55,24 @@ function credentialFingerprint(key: Uint8Array, admin: AdminCredentials): string
 }
 
 export async function signAdminToken(key: Uint8Array, admin: AdminCredentials, now = new Date()): Promise<AdminToken> {
+  return sign(key, admin.username, { cfp: credentialFingerprint(key, admin), role: 'admin' }, now);
+}
+
+/**
+ * A session for a person the identity provider vouched for: it carries their role and user, and no
+ * credential fingerprint (changing ADMIN_CREDENTIALS does not concern them; logout revokes it).
+ */
+export async function signPersonToken(key: Uint8Array, person: PersonIdentity, now = new Date()): Promise<AdminToken> {
+  return sign(key, person.username, { role: person.role, uid: person.userId, idp: true }, now);
+}
+
+async function sign(key: Uint8Array, subject: string, claims: Record<string, unknown>, now: Date): Promise<AdminToken> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = new Date((issuedAt + TOKEN_LIFETIME_SECONDS) * 1000);
   const id = randomUUID();
-  const token = await new SignJWT({ cfp: credentialFingerprint(key, admin) })
+  const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(admin.username)
+    .setSubject(subject)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setJti(id)
@@ -55,18 +82,27 @@ export async function signAdminToken(key: Uint8Array, admin: AdminCredentials, n
   return { token, expiresAt, id };
 }
 
+const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
 /**
  * The session a token carries, or null for any invalid, expired or foreign token, one without an
- * id, or one minted for other admin credentials than `admin`.
+ * id, one minted for other admin credentials than `admin`, or a person's token without a known role.
  */
 export async function verifyAdminSession(key: Uint8Array, token: string, admin: AdminCredentials): Promise<AdminSession | null> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub', 'cfp'] });
-    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.cfp !== 'string') return null;
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub'] });
+    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return null;
+    const base = { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
+    if (payload.idp === true) {
+      if (!isRole(payload.role) || (payload.uid !== null && typeof payload.uid !== 'string')) return null;
+      return { ...base, role: payload.role, userId: payload.uid };
+    }
+    // The break-glass admin's token (tokens minted before roles carry no role claim: they are admin's too).
+    if (typeof payload.cfp !== 'string') return null;
     const expected = Buffer.from(credentialFingerprint(key, admin));
     const carried = Buffer.from(payload.cfp);
     if (payload.sub !== admin.username || carried.length !== expected.length || !timingSafeEqual(carried, expected)) return null;
-    return { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
+    return { ...base, role: 'admin', userId: null };
   } catch {
     return null;
   }

@@ -63,7 +63,7 @@ describe('login', () => {
     const cookie = cookieOf(await login()).split(';')[0]!;
     const session = await call('GET', '/admin/auth/session', undefined, { token: null, headers: { cookie } });
     expect(session.status).toBe(200);
-    expect(session.body).toEqual({ username: 'admin', expires_at: expect.any(String) });
+    expect(session.body).toEqual({ username: 'admin', role: 'admin', user_id: null, expires_at: expect.any(String) });
     expect((await call('GET', '/admin/users', undefined, { token: null, headers: { cookie } })).status).toBe(200);
     expect((await call('GET', '/admin/users', undefined, { token: null, headers: { cookie: `${SESSION_COOKIE}=garbage` } })).status).toBe(401);
   });

@@ -26,7 +26,8 @@ const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1yb3V0ZXMtdGVzdC1rZXktMTIzNA==';
 // Routes another part of the admin API owns (usage, pricing, budgets, limits) are checked generically
 // (document, 401, malformed id) but their bodies and audit entries are that part's own tests' concern.
-const OWNED_ELSEWHERE = /^\/admin\/(usage|pricing)(\/|$)|\/(budget|limits)$/;
+// me/: a person's own routes, checked (roles, ownership, audit) in admin-roles.test.ts.
+const OWNED_ELSEWHERE = /^\/admin\/(usage|pricing|me)(\/|$)|\/(budget|limits)$/;
 
 let proxy: TestApp;
 let call: AdminCall;
