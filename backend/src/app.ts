@@ -12,6 +12,7 @@ import { startSweeper, type Sweeper } from './admin/sweeper.ts';
 import { cacheCoherence } from './cache-coherence.ts';
 import { createAccessKeyRepository } from './db/access-key-repository.ts';
 import { createAdminTokenRepository } from './db/admin-token-repository.ts';
+import { createApiTokenRepository } from './db/api-token-repository.ts';
 import { createLoginAttemptRepository } from './db/login-attempt-repository.ts';
 import { createLoginLimiter } from './admin/login-limiter.ts';
 import { createAuditRepository } from './db/audit-repository.ts';
@@ -238,6 +239,7 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       transact,
       audit: createAuditRepository(database.db),
       tokens: adminTokens,
+      apiTokens: createApiTokenRepository(database.db),
       modelMappings: createModelMappingRepository(database.db),
       keyRotationGraceMs: config.keyRotationGraceMs,
       corsOrigins: config.corsOrigins,

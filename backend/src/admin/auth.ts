@@ -1,8 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository, type AdminTokenRepository } from '../db/admin-token-repository.ts';
+import type { ApiTokenRepository } from '../db/api-token-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import { signAdminToken, verifyAdminSession, type AdminSession } from '../security/jwt.ts';
+import { hashApiToken, isApiTokenFormat } from '../security/api-token.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { auditContext } from './audit.ts';
 import type { AddressFailures } from '../proxy/address-failures.ts';
@@ -16,6 +18,8 @@ export interface AuthDeps {
   admin: { username: string; passwordHash: string };
   jwtKey: Uint8Array;
   tokens: AdminTokenRepository;
+  /** Automation tokens (`Authorization: Bearer ccp_…`, api-tokens.ts). */
+  apiTokens: ApiTokenRepository;
   transact: Transact;
   loginLimiter: LoginLimiter;
   /** Requests without a valid token, per address (shared with the proxy's unknown keys). */
@@ -38,12 +42,25 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
 }
 
-/** A valid, unrevoked token minted for the admin credentials this task runs with. */
-async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'admin'>): Promise<AdminSession | null> {
-  const token = bearerToken(request) ?? readSessionCookie(request.headers.cookie);
+/**
+ * A valid, unrevoked session: a JWT minted for the admin credentials this task runs with or for a
+ * person the identity provider vouched for, or a live automation token (bearer only, never a cookie).
+ */
+async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'admin' | 'apiTokens' | 'logger'>): Promise<AdminSession | null> {
+  const bearer = bearerToken(request);
+  if (bearer && isApiTokenFormat(bearer)) return apiTokenSession(bearer, deps);
+  const token = bearer ?? readSessionCookie(request.headers.cookie);
   const session = token ? await verifyAdminSession(deps.jwtKey, token, deps.admin) : null;
   if (!session || (await deps.tokens.isRevoked(session.id))) return null;
   return session;
+}
+
+async function apiTokenSession(raw: string, deps: Pick<AuthDeps, 'apiTokens' | 'logger'>): Promise<AdminSession | null> {
+  const row = await deps.apiTokens.findUsable(hashApiToken(raw));
+  if (!row) return null;
+  // "Last used" is for people tidying tokens up: a failed write must not fail the request.
+  await deps.apiTokens.touch(row.id).catch((err: unknown) => deps.logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
+  return { username: `token:${row.name}`, id: row.id, expiresAt: row.expiresAt, role: row.role, userId: null, via: 'token' };
 }
 
 /**
@@ -58,7 +75,7 @@ function originAllowed(request: FastifyRequest, allowed: readonly string[]): boo
 }
 
 /** The onRequest hook of every admin route but login and logout. */
-export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin' | 'addressFailures'>) {
+export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin' | 'addressFailures' | 'apiTokens' | 'logger'>) {
   return async (request: FastifyRequest): Promise<void> => {
     const session = await currentSession(request, deps);
     if (!session) {
@@ -126,7 +143,8 @@ export async function authRoutes(parent: FastifyInstance, deps: AuthDeps): Promi
     { schema: { summary: 'End the session: its token stops working on every task, and the cookie is cleared', response: { 204: NoContent } } },
     async (request, reply) => {
       const session = await currentSession(request, deps);
-      if (session) {
+      // An automation token is ended by revoking it (DELETE /admin/tokens/{id}), not by logging out.
+      if (session && session.via !== 'token') {
         await deps.transact({ ...auditContext(request), actor: session.username }, async (tx) => {
           await createAdminTokenRepository(tx.db).revoke(session.id, session.expiresAt);
           await tx.audit({ action: 'auth.logout', targetType: 'admin_session', targetId: session.id, before: { username: session.username }, after: null });

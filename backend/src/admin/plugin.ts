@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { Type } from 'typebox';
 import type { AccessKeyRepository } from '../db/access-key-repository.ts';
 import type { AdminTokenRepository } from '../db/admin-token-repository.ts';
+import type { ApiTokenRepository } from '../db/api-token-repository.ts';
 import type { AuditRepository } from '../db/audit-repository.ts';
 import type { BedrockKeyRepository } from '../db/bedrock-key-repository.ts';
 import type { ModelMappingRepository } from '../db/model-mapping-repository.ts';
@@ -13,6 +14,7 @@ import type { AccessKeyResolver } from '../proxy/access-keys.ts';
 import type { Envelope } from '../security/envelope.ts';
 import type { AccountingServices } from '../usage/accounting-services.ts';
 import { accessKeyRoutes } from './access-keys.ts';
+import { apiTokenRoutes } from './api-tokens.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { adminGuard, authRoutes, sessionRoutes } from './auth.ts';
 import { bedrockKeyRoutes } from './bedrock-keys.ts';
@@ -65,6 +67,8 @@ export interface AdminDeps {
   audit: AuditRepository;
   /** Admin tokens ended by logout. */
   tokens: AdminTokenRepository;
+  /** Automation tokens (api-tokens.ts). */
+  apiTokens: ApiTokenRepository;
   modelMappings: ModelMappingRepository;
   /** How long a rotated access key keeps working (KEY_ROTATION_GRACE). */
   keyRotationGraceMs: number;
@@ -136,6 +140,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(budgetRoutes, deps);
     await guarded.register(limitRoutes, deps);
     await guarded.register(meRoutes, deps);
+    await guarded.register(apiTokenRoutes, deps);
   });
 }
 

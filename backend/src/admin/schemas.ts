@@ -398,7 +398,7 @@ export const PriceIdParams = Type.Object({ id: Type.String({ pattern: '^\\d{1,18
 // The audit log.
 
 /** What an audit entry can be about (also the audit log's `target_type` filter). */
-export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker', 'model_price'] as const;
+export const AUDIT_TARGET_TYPES = ['admin_session', 'user', 'access_key', 'bedrock_key', 'model_mapping', 'circuit_breaker', 'model_price', 'api_token'] as const;
 
 export const AuditQuery = Type.Object(
   {

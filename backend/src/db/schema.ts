@@ -21,6 +21,8 @@ export const users = pgTable('users', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  /** The identity provider's name for the person (0010): a first company sign-in links to it. */
+  email: text('email'),
 });
 
 export const accessKeys = pgTable('access_keys', {
@@ -206,5 +208,19 @@ export const settings = pgTable('settings', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows, loginAttempts, settings };
+/** Automation tokens (0010): only the SHA-256 of each is kept. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  role: text('role', { enum: ['admin', 'viewer'] }).notNull(),
+  tokenHash: char('token_hash', { length: 64 }).notNull().unique(),
+  tokenPrefix: text('token_prefix').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export const schema = { users, accessKeys, usageEvents, bedrockKeys, modelMappings, adminAuditLog, adminTokenRevocations, modelPrices, usageRollups, budgetLedgers, budgetReservations, planWindows, loginAttempts, settings, apiTokens };
 export type Schema = typeof schema;

@@ -31,6 +31,8 @@ export interface AdminSession {
   role: Role;
   /** The user this person is (developers' own routes act on it); null for the break-glass admin. */
   userId: string | null;
+  /** How it was made: the break-glass password, the identity provider, or an automation token (admin/api-tokens.ts). */
+  via: 'password' | 'idp' | 'token';
 }
 
 /** A session for someone other than the break-glass admin (signed in with the identity provider). */
@@ -95,14 +97,14 @@ export async function verifyAdminSession(key: Uint8Array, token: string, admin: 
     const base = { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
     if (payload.idp === true) {
       if (!isRole(payload.role) || (payload.uid !== null && typeof payload.uid !== 'string')) return null;
-      return { ...base, role: payload.role, userId: payload.uid };
+      return { ...base, role: payload.role, userId: payload.uid, via: 'idp' };
     }
     // The break-glass admin's token (tokens minted before roles carry no role claim: they are admin's too).
     if (typeof payload.cfp !== 'string') return null;
     const expected = Buffer.from(credentialFingerprint(key, admin));
     const carried = Buffer.from(payload.cfp);
     if (payload.sub !== admin.username || carried.length !== expected.length || !timingSafeEqual(carried, expected)) return null;
-    return { ...base, role: 'admin', userId: null };
+    return { ...base, role: 'admin', userId: null, via: 'password' };
   } catch {
     return null;
   }

@@ -1,0 +1,100 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { createApiTokenRepository, type ApiTokenRow } from '../db/api-token-repository.ts';
+import { apiTokenPrefix, generateApiToken, hashApiToken } from '../security/api-token.ts';
+import { auditContext } from './audit.ts';
+import { AdminError, notFound } from './errors.ts';
+import type { AdminDeps } from './plugin.ts';
+import { ADMIN } from './roles.ts';
+import { IdParams, NoContent, SINGLE_LINE_PATTERN } from './schemas.ts';
+
+// Automation tokens for scripts and CI (README "Sign-in and roles"): named, with a role and an
+// expiry, shown once, kept as a SHA-256 (security/api-token.ts), listed with their last use, revoked
+// by an admin. Sent as `Authorization: Bearer ccp_…`; the audit log names them `token:<name>`.
+
+const ApiToken = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.Enum(['admin', 'viewer']),
+  token_prefix: Type.String({ description: 'the first characters, to tell tokens apart' }),
+  created_by: Type.String(),
+  created_at: Type.String(),
+  expires_at: Type.String(),
+  last_used_at: Type.Union([Type.String(), Type.Null()], { description: 'to the minute' }),
+  revoked_at: Type.Union([Type.String(), Type.Null()]),
+});
+const CreatedApiToken = Type.Intersect([ApiToken, Type.Object({ token: Type.String({ description: 'the token itself: in this response only' }) })]);
+const CreateApiTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: SINGLE_LINE_PATTERN }),
+    role: Type.Enum(['admin', 'viewer']),
+    expires_in_days: Type.Integer({ minimum: 1, maximum: 366, description: 'the token stops working this many days from now' }),
+  },
+  { additionalProperties: false },
+);
+
+function tokenJson(row: ApiTokenRow): Static<typeof ApiToken> {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    token_prefix: row.tokenPrefix,
+    created_by: row.createdBy,
+    created_at: row.createdAt.toISOString(),
+    expires_at: row.expiresAt.toISOString(),
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    revoked_at: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export async function apiTokenRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/tokens',
+    { config: { roles: ADMIN }, schema: { summary: 'Create an automation token; the token is in this response only', body: CreateApiTokenBody, response: { 201: CreatedApiToken } } },
+    async (request, reply) => {
+      const token = generateApiToken();
+      const { role, expires_in_days } = request.body;
+      const name = request.body.name.trim();
+      if (!name) throw new AdminError(400, 'invalid_request_error', 'name: must not be blank');
+      const context = auditContext(request);
+      const row = await deps.transact(context, async (tx) => {
+        const created = await createApiTokenRepository(tx.db).create({
+          name,
+          role,
+          tokenHash: hashApiToken(token),
+          tokenPrefix: apiTokenPrefix(token),
+          createdBy: context.actor,
+          expiresAt: new Date(Date.now() + expires_in_days * 86_400_000),
+        });
+        await tx.audit({ action: 'api_token.create', targetType: 'api_token', targetId: created.id, before: null, after: tokenJson(created) });
+        return created;
+      });
+      return reply.code(201).send({ ...tokenJson(row), token });
+    },
+  );
+
+  app.get(
+    '/tokens',
+    { config: { roles: ADMIN }, schema: { summary: 'Every automation token, newest first, with its last use (never the token)', response: { 200: Type.Object({ items: Type.Array(ApiToken) }) } } },
+    async () => ({ items: (await deps.apiTokens.list()).map(tokenJson) }),
+  );
+
+  app.delete(
+    '/tokens/:id',
+    { config: { roles: ADMIN }, schema: { summary: 'Revoke a token: it stops working at once, on every task', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const before = await deps.apiTokens.get(request.params.id);
+      if (!before) throw notFound('token');
+      if (before.revokedAt) return reply.code(204).send(null); // nothing changes, nothing to audit
+      await deps.transact(auditContext(request), async (tx) => {
+        const revoked = await createApiTokenRepository(tx.db).revoke(before.id);
+        if (!revoked) return; // revoked meanwhile by someone else, who audited it
+        await tx.audit({ action: 'api_token.revoke', targetType: 'api_token', targetId: before.id, before: tokenJson(before), after: tokenJson(revoked) });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+}
