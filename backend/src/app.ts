@@ -21,6 +21,8 @@ import { createBedrockKeyRepository } from './db/bedrock-key-repository.ts';
 import type { Database } from './db/client.ts';
 import { isMigrated } from './db/migrate.ts';
 import { createUserRepository } from './db/user-repository.ts';
+import { createUserIdentityRepository } from './db/user-identity-repository.ts';
+import { oidcSettings } from './admin/oidc.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createAccessKeyResolver, type AccessKeyResolver } from './proxy/access-keys.ts';
@@ -246,6 +248,8 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       version: packageVersion(),
       accounting,
       developerMaxKeys: config.developerMaxKeys,
+      oidc: oidcSettings(config),
+      userIdentities: createUserIdentityRepository(database.db),
     },
     status: {
       timeZone: config.timezone,

@@ -58,6 +58,16 @@ export interface Config {
   streamPingIntervalMs: number;
   /** Unrevoked access keys a developer may hold through their own routes (admin/me.ts). */
   developerMaxKeys: number;
+  /** Company sign-in (admin/oidc.ts): unset issuer, no change. */
+  oidcIssuer: string | undefined;
+  oidcClientId: string | undefined;
+  oidcClientSecret: string | undefined;
+  oidcUsernameClaim: string;
+  oidcRoleClaim: string;
+  oidcAdminValues: string[];
+  oidcViewerValues: string[];
+  oidcRedirectUrl: string | undefined;
+  selfEnrolment: boolean;
   /** How long a rotated access key keeps working. */
   keyRotationGraceMs: number;
   /** Browser origins allowed to call the admin API; empty: same origin only. */
@@ -248,6 +258,11 @@ export function parseEncryptionKey(raw: string): Buffer {
   throw new ConfigError('must be 32 bytes as base64 (44 characters, e.g. `openssl rand -base64 32`) or as 64 hex digits');
 }
 
+/** A comma-separated list; blanks dropped. */
+function commaList(raw: string): string[] {
+  return raw.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
 /** Comma-separated origins (`https://admin.example.com,http://localhost:5173`): scheme, host, port; nothing else. */
 function origins(raw: string): string[] {
   const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -307,6 +322,15 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', doc: 'comma-separated browser origins allowed to call the admin API; unset: same origin only', parse: origins },
   { env: 'STREAM_PING_INTERVAL', key: 'streamPingIntervalMs', default: '15', doc: 'seconds between SSE pings while a stream waits for its first upstream byte', parse: seconds },
   { env: 'DEVELOPER_MAX_KEYS', key: 'developerMaxKeys', default: '3', doc: 'unrevoked access keys a developer may hold when issuing their own (admins are not limited)', parse: integer(0, 1000) },
+  { env: 'OIDC_ISSUER', key: 'oidcIssuer', default: undefined, doc: 'OpenID Connect issuer URL for company sign-in; unset: only the ADMIN_CREDENTIALS account', parse: httpUrl },
+  { env: 'OIDC_CLIENT_ID', key: 'oidcClientId', default: undefined, doc: 'the client id registered with the issuer', parse: (raw) => raw.trim() },
+  { env: 'OIDC_CLIENT_SECRET', key: 'oidcClientSecret', default: undefined, doc: 'the client secret (a secret)', parse: (raw) => raw },
+  { env: 'OIDC_USERNAME_CLAIM', key: 'oidcUsernameClaim', default: 'email', doc: 'ID token claim that names the person', parse: (raw) => raw.trim() },
+  { env: 'OIDC_ROLE_CLAIM', key: 'oidcRoleClaim', default: 'groups', doc: 'ID token claim (a string or a list) whose values give the role', parse: (raw) => raw.trim() },
+  { env: 'OIDC_ADMIN_VALUES', key: 'oidcAdminValues', default: '', doc: 'comma-separated role-claim values that make an admin', parse: commaList },
+  { env: 'OIDC_VIEWER_VALUES', key: 'oidcViewerValues', default: '', doc: 'comma-separated role-claim values that make a viewer; anyone else signed in is a developer', parse: commaList },
+  { env: 'OIDC_REDIRECT_URL', key: 'oidcRedirectUrl', default: undefined, doc: 'the callback URL registered with the issuer; default: the request\'s origin + /admin/auth/oidc/callback', parse: httpUrl },
+  { env: 'SELF_ENROLMENT', key: 'selfEnrolment', default: 'false', doc: '`true`: a developer signing in with no user of their email gets one', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
 ];
 
 /** Whether the environment sets `name` (an empty value counts as unset, as it does for every setting). */

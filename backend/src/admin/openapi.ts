@@ -5,7 +5,7 @@ import { rolesOf, rolesSentence } from './roles.ts';
 import { SESSION_COOKIE } from './session-cookie.ts';
 
 /** Routes reachable without a session. */
-const PUBLIC_ROUTES = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout']);
+const PUBLIC_ROUTES = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout', 'GET /admin/auth/methods', 'GET /admin/auth/oidc/login', 'GET /admin/auth/oidc/callback']);
 
 interface RouteSchema {
   params?: unknown;

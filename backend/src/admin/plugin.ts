@@ -8,6 +8,7 @@ import type { ApiTokenRepository } from '../db/api-token-repository.ts';
 import type { AuditRepository } from '../db/audit-repository.ts';
 import type { BedrockKeyRepository } from '../db/bedrock-key-repository.ts';
 import type { ModelMappingRepository } from '../db/model-mapping-repository.ts';
+import type { UserIdentityRepository } from '../db/user-identity-repository.ts';
 import type { UserRepository } from '../db/user-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccessKeyResolver } from '../proxy/access-keys.ts';
@@ -29,6 +30,7 @@ import { planWindowRoutes } from './plan-windows.ts';
 import { AdminError } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { meRoutes } from './me.ts';
+import { oidcRoutes, type OidcSettings } from './oidc.ts';
 import { modelMappingRoutes } from './model-mappings.ts';
 import { pricingRoutes } from './pricing.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -37,6 +39,7 @@ import { enforceRoles } from './roles.ts';
 import { SINGLE_LINE_PATTERN, TEXT_PATTERN } from './schemas.ts';
 import type { Transact } from './transaction.ts';
 import { usageRoutes } from './usage.ts';
+import { userEmailRoutes } from './user-emails.ts';
 import { userRoutes } from './users.ts';
 
 export interface AdminDeps {
@@ -80,6 +83,9 @@ export interface AdminDeps {
   accounting: AccountingServices;
   /** DEVELOPER_MAX_KEYS: unrevoked keys a developer may issue themselves (me.ts). */
   developerMaxKeys: number;
+  /** Company sign-in (oidc.ts); null: only the password account. */
+  oidc: OidcSettings | null;
+  userIdentities: UserIdentityRepository;
 }
 
 declare module 'fastify' {
@@ -116,6 +122,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
   }
 
   await app.register(authRoutes, deps);
+  await app.register(oidcRoutes, { oidc: deps.oidc, jwtKey: deps.jwtKey, transact: deps.transact, users: deps.userIdentities, logger: deps.logger });
 
   await app.register(async (guarded) => {
     guarded.addHook('onRequest', adminGuard(deps));
@@ -141,6 +148,7 @@ export async function adminPlugin(parent: FastifyInstance, options: AdminDeps & 
     await guarded.register(limitRoutes, deps);
     await guarded.register(meRoutes, deps);
     await guarded.register(apiTokenRoutes, deps);
+    await guarded.register(userEmailRoutes, deps);
   });
 }
 

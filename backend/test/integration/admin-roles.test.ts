@@ -15,7 +15,7 @@ interface Operation {
   requestBody?: unknown;
 }
 
-const PUBLIC = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout']);
+const PUBLIC = new Set(['POST /admin/auth/login', 'POST /admin/auth/logout', 'GET /admin/auth/methods', 'GET /admin/auth/oidc/login', 'GET /admin/auth/oidc/callback']);
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const BEDROCK_KEY = 'ABSKQmVkcm9ja0FQSUtleS1yb2xlcy10ZXN0LWtleS05ODc2';
 const jwtKey = deriveJwtKey('test-key-hasher-secret-0123456789abcdef');

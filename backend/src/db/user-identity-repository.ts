@@ -1,0 +1,37 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { users } from './schema.ts';
+import type { UserRow } from './user-repository.ts';
+
+/** Users by the email the identity provider names them with (admin/oidc.ts, admin/user-emails.ts). */
+export interface UserIdentityRepository {
+  /** The live (not deleted) user with this email, whatever its case. */
+  findByEmail(email: string): Promise<UserRow | null>;
+  setEmail(userId: string, email: string | null): Promise<UserRow | null>;
+  /** A user for a person signing in for the first time (SELF_ENROLMENT): named and linked by their email. */
+  enrol(email: string): Promise<UserRow>;
+}
+
+export function createUserIdentityRepository(db: Db): UserIdentityRepository {
+  return {
+    async findByEmail(email) {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(and(eq(sql`lower(${users.email})`, email.toLowerCase()), isNull(users.deletedAt)));
+      return row ?? null;
+    },
+    async setEmail(userId, email) {
+      const [row] = await db
+        .update(users)
+        .set({ email, updatedAt: sql`now()` })
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+        .returning();
+      return row ?? null;
+    },
+    async enrol(email) {
+      const [row] = await db.insert(users).values({ name: email, email, description: 'enrolled at first sign-in' }).returning();
+      return row!;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE } from '../../src/admin/session-cookie.ts';
+import { adminClient, auditOf, type AdminCall } from '../support/admin.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { browse, CookieJar, startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
+
+// Company sign-in against a real OpenID provider (oidc-provider) on 127.0.0.1: the browser's walk
+// from the login button to the dashboard, roles from the groups claim, linking to the user of the
+// same email (or enrolling one), sign-out, and the flow's checks (state, the flow cookie).
+
+let idp: TestIdentityProvider;
+let proxy: TestApp;
+let call: AdminCall;
+
+const PEOPLE = {
+  alice: { email: 'alice@example.com', groups: ['platform-admins', 'staff'] },
+  victor: { email: 'victor@example.com', groups: ['auditors'] },
+  dana: { email: 'Dana@Example.com', groups: ['staff'] },
+  nobody: { email: 'nobody@example.com', groups: ['staff'] },
+};
+
+beforeAll(async () => {
+  idp = await startIdentityProvider();
+  proxy = await startTestApp({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    OIDC_ADMIN_VALUES: 'platform-admins',
+    OIDC_VIEWER_VALUES: 'auditors,finance',
+  });
+  idp.serve({ redirectUri: `${proxy.url}/admin/auth/oidc/callback`, people: PEOPLE });
+  call = await adminClient(proxy);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await idp?.close();
+});
+
+/** Signs `account` in from the dashboard's button; returns the browser's cookies and where it ended. */
+async function signIn(account: string) {
+  const jar = new CookieJar();
+  const end = await browse(`${proxy.url}/admin/auth/oidc/login`, { jar, account, stopAt: (url) => url.origin === proxy.url && url.pathname === '/' });
+  return { jar, end, session: jar.get(new URL(proxy.url), SESSION_COOKIE) };
+}
+
+describe('company sign-in', () => {
+  it('is offered by /admin/auth/methods', async () => {
+    const res = await call('GET', '/admin/auth/methods', undefined, { token: null });
+    expect(res.body).toEqual({ oidc: { issuer: idp.issuer, login_url: '/admin/auth/oidc/login' } });
+  });
+
+  it('signs a developer in, linked to the user with their email, and signs them out', async () => {
+    const user = await call('POST', '/admin/users', { name: 'dana' });
+    expect((await call('PUT', `/admin/users/${user.body.id}/email`, { email: 'dana@example.com' })).status).toBe(200);
+
+    const { end, session } = await signIn('dana');
+    expect(end.location).toBe(`${proxy.url}/`);
+    expect(session).toBeTruthy();
+    const cookie = { cookie: `${SESSION_COOKIE}=${session}` };
+    const who = await call('GET', '/admin/auth/session', undefined, { token: null, headers: cookie });
+    expect(who.body).toMatchObject({ username: 'Dana@Example.com', role: 'developer', user_id: user.body.id });
+    expect((await call('GET', '/admin/me', undefined, { token: null, headers: cookie })).body.id).toBe(user.body.id);
+    expect((await call('GET', '/admin/users', undefined, { token: null, headers: cookie })).status).toBe(403);
+    expect((await auditOf(proxy, who.body.username)).length).toBe(0); // the login entry's target is the session
+    const logins = (await call('GET', '/admin/audit-log?action=auth.login&actor=Dana%40Example.com')).body.items as { after: { via: string } }[];
+    expect(logins.map((e) => e.after.via)).toEqual(['oidc']);
+
+    expect((await call('POST', '/admin/auth/logout', undefined, { token: null, headers: cookie })).status).toBe(204);
+    expect((await call('GET', '/admin/auth/session', undefined, { token: null, headers: cookie })).status).toBe(401);
+  });
+
+  it('maps roles from the groups claim', async () => {
+    const alice = await signIn('alice');
+    const aliceCookie = { cookie: `${SESSION_COOKIE}=${alice.session}` };
+    expect((await call('GET', '/admin/auth/session', undefined, { token: null, headers: aliceCookie })).body).toMatchObject({ username: 'alice@example.com', role: 'admin', user_id: null });
+    const made = await call('POST', '/admin/users', { name: 'made-by-alice' }, { token: null, headers: { ...aliceCookie, origin: proxy.url } });
+    expect(made.status).toBe(201);
+    expect((await auditOf(proxy, made.body.id)).map((e) => e.actor)).toEqual(['alice@example.com']);
+
+    const victor = await signIn('victor');
+    const victorCookie = { cookie: `${SESSION_COOKIE}=${victor.session}` };
+    expect((await call('GET', '/admin/auth/session', undefined, { token: null, headers: victorCookie })).body.role).toBe('viewer');
+    expect((await call('GET', '/admin/users', undefined, { token: null, headers: victorCookie })).status).toBe(200);
+    expect((await call('POST', '/admin/users', { name: 'x' }, { token: null, headers: { ...victorCookie, origin: proxy.url } })).status).toBe(403);
+  });
+
+  it('refuses a developer with no user of their email while self-enrolment is off', async () => {
+    const { end, session } = await signIn('nobody');
+    expect(session).toBeUndefined();
+    expect(end.status).toBe(403);
+    expect(JSON.parse(end.body).error.message).toContain('no user with the email nobody@example.com');
+  });
+
+  it('refuses a callback whose state is not the one this browser started with, or from a browser that started none', async () => {
+    const jar = new CookieJar();
+    const atCallback = await browse(`${proxy.url}/admin/auth/oidc/login`, { jar, account: 'alice', stopAt: (url) => url.pathname === '/admin/auth/oidc/callback' });
+    const callback = new URL(atCallback.location!);
+    expect(callback.searchParams.get('state')).toBeTruthy();
+
+    const forged = new URL(callback);
+    forged.searchParams.set('state', 'not-the-state');
+    const wrongState = await fetch(forged, { headers: { cookie: jar.header(forged) }, redirect: 'manual' });
+    expect(wrongState.status).toBe(401);
+    expect(((await wrongState.json()) as { error: { message: string } }).error.message).toMatch(/^sign-in: .*state/);
+
+    const noFlow = await fetch(callback, { redirect: 'manual' });
+    expect(noFlow.status).toBe(400);
+    expect(((await noFlow.json()) as { error: { message: string } }).error.message).toMatch(/^sign-in: no sign-in in progress/);
+
+    // The genuine callback still works once, and its code cannot be replayed.
+    const genuine = await fetch(callback, { headers: { cookie: jar.header(callback) }, redirect: 'manual' });
+    expect(genuine.status).toBe(302);
+    const replay = await fetch(callback, { headers: { cookie: jar.header(callback) }, redirect: 'manual' });
+    expect(replay.status).toBe(401);
+  });
+});
+
+describe('without OIDC_ISSUER', () => {
+  it('changes nothing: only the ADMIN_CREDENTIALS login, and the OIDC routes say it is not configured', async () => {
+    const plain = await startTestApp();
+    try {
+      const plainCall = await adminClient(plain);
+      expect((await plainCall('GET', '/admin/auth/methods', undefined, { token: null })).body).toEqual({ oidc: null });
+      const login = await plainCall('GET', '/admin/auth/oidc/login', undefined, { token: null });
+      expect(login.status).toBe(404);
+      expect(login.body.error.message).toContain('OIDC_ISSUER');
+    } finally {
+      await plain.close();
+    }
+  });
+});

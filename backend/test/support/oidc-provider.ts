@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+
+/** A person the test identity provider knows: their account id is what the login form takes. */
+export interface TestPerson {
+  email: string;
+  groups: string[];
+}
+
+export interface TestIdentityProvider {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Starts answering, for a client whose callback is `redirectUri` (known once the app listens). */
+  serve(options: { redirectUri: string; people: Record<string, TestPerson> }): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A real OpenID provider (the `oidc-provider` package) on 127.0.0.1 with its development login
+ * and consent pages, one confidential client, and ID tokens that carry email and groups.
+ */
+export async function startIdentityProvider(): Promise<TestIdentityProvider> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = 'ccproxy-test';
+  const clientSecret = 'ccproxy-test-secret-0123456789abcdef';
+  const serve = (options: { redirectUri: string; people: Record<string, TestPerson> }) => {
+    const provider = new Provider(issuer, {
+      clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+      cookies: { keys: ['test-cookie-signing-key'] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
+      // The claims of the scopes granted go in the ID token itself (the proxy reads no userinfo).
+      conformIdTokenClaims: false,
+      pkce: { required: () => true },
+      async findAccount(_ctx, id) {
+        const person = options.people[id];
+        if (!person) return undefined;
+        return { accountId: id, claims: async () => ({ sub: id, email: person.email, email_verified: true, name: id, groups: person.groups }) };
+      },
+    });
+    server.on('request', provider.callback());
+  };
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    serve,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A browser's cookies, per host (enough for 127.0.0.1 servers that set plain cookies). */
+export class CookieJar {
+  private readonly jar = new Map<string, Map<string, string>>();
+
+  store(url: URL, setCookie: string[]): void {
+    const host = this.jar.get(url.host) ?? new Map<string, string>();
+    for (const line of setCookie) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/max-age=0\b/i.test(line) || value === '') host.delete(name);
+      else host.set(name, value);
+    }
+    this.jar.set(url.host, host);
+  }
+
+  header(url: URL): string {
+    return [...(this.jar.get(url.host) ?? new Map<string, string>())].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  get(url: URL, name: string): string | undefined {
+    return this.jar.get(url.host)?.get(name);
+  }
+}
+
+/**
+ * Walks a sign-in the way a browser would: follows redirects with cookies, and on the provider's
+ * login and consent pages submits `account` and "Continue". Stops at the first answer that is
+ * neither a redirect nor one of those pages, or at a redirect to `stopAt` (not followed).
+ */
+export async function browse(start: string, options: { jar: CookieJar; account: string; stopAt?: (url: URL) => boolean }): Promise<{ url: URL; status: number; body: string; location?: string }> {
+  let url = new URL(start);
+  let method = 'GET';
+  let body: string | undefined;
+  for (let hop = 0; hop < 20; hop++) {
+    const res = await fetch(url, {
+      method,
+      redirect: 'manual',
+      headers: { cookie: options.jar.header(url), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body,
+    });
+    options.jar.store(url, res.headers.getSetCookie());
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, url);
+      if (options.stopAt?.(next)) return { url, status: res.status, body: await res.text(), location: next.href };
+      url = next;
+      method = 'GET';
+      body = undefined;
+      continue;
+    }
+    const text = await res.text();
+    const prompt = /name="prompt" value="(login|consent)"/.exec(text)?.[1];
+    if (res.status === 200 && prompt && url.pathname.startsWith('/interaction/')) {
+      method = 'POST';
+      body = new URLSearchParams(prompt === 'login' ? { prompt, login: options.account } : { prompt }).toString();
+      continue;
+    }
+    return { url, status: res.status, body: text };
+  }
+  throw new Error('too many redirects');
+}
