@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
@@ -101,6 +101,14 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
     return discovered;
   }
 
+  let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
+  const jwks = (config: client.Configuration) => {
+    const uri = config.serverMetadata().jwks_uri;
+    if (!uri) throw new Error('the issuer publishes no jwks_uri');
+    keys ??= createRemoteJWKSet(new URL(uri));
+    return keys;
+  };
+
   const redirectUri = (s: OidcSettings, request: FastifyRequest) => s.redirectUrl ?? `${request.protocol}://${request.host}/admin/auth/oidc/callback`;
 
   function configured(): OidcSettings {
@@ -166,11 +174,12 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
       try {
         const tokens = await client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: flow.cv, expectedState: flow.st, expectedNonce: flow.nn, idTokenExpected: true });
         claims = tokens.claims();
+        // openid-client trusts an ID token from the token endpoint without its signature (the
+        // connection vouches for it); the proxy checks the signature against the issuer's keys too.
+        await jwtVerify(tokens.id_token!, jwks(config), { issuer: config.serverMetadata().issuer, audience: s.clientId });
       } catch (err) {
         deps.logger.warn({ err, reqId: request.id }, 'OpenID Connect sign-in refused');
-        // openid-client wraps the check that failed (state, nonce, PKCE, signature, expiry…) as the cause.
-        const cause = (err as { cause?: { message?: unknown } }).cause?.message;
-        throw new AdminError(401, 'authentication_error', `sign-in: ${(err as Error).message}${typeof cause === 'string' ? `: ${cause}` : ''}`);
+        throw new AdminError(401, 'authentication_error', `sign-in: ${refusal(err)}`);
       }
       const username = claims?.[s.usernameClaim];
       if (typeof username !== 'string' || !username) throw new AdminError(401, 'authentication_error', `sign-in: the ID token has no ${s.usernameClaim} claim (OIDC_USERNAME_CLAIM)`);
@@ -193,6 +202,15 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
       return reply.redirect('/', 302);
     },
   );
+}
+
+/** What was wrong, in words: openid-client's message with the check that failed, or the provider's OAuth error. */
+function refusal(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: unknown }; error?: unknown; error_description?: unknown };
+  const parts = [e.message ?? String(err)];
+  if (typeof e.error === 'string') parts.push(typeof e.error_description === 'string' ? `${e.error} (${e.error_description})` : e.error);
+  else if (typeof e.cause?.message === 'string') parts.push(e.cause.message);
+  return parts.join(': ');
 }
 
 async function readFlow(request: FastifyRequest, key: Uint8Array): Promise<{ st: string; nn: string; cv: string; ru: string }> {

@@ -1,3 +1,4 @@
+import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/admin/session-cookie.ts';
 import { adminClient, auditOf, type AdminCall } from '../support/admin.ts';
@@ -112,6 +113,64 @@ describe('company sign-in', () => {
     expect(genuine.status).toBe(302);
     const replay = await fetch(callback, { headers: { cookie: jar.header(callback) }, redirect: 'manual' });
     expect(replay.status).toBe(401);
+  });
+});
+
+describe("the ID token's checks", () => {
+  /** Re-signs the provider's ID token with the provider's own key after `change` altered its claims. */
+  const resign = (change: (claims: JWTPayload) => void) => async (idToken: string) => {
+    const claims = decodeJwt(idToken);
+    change(claims);
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'test-signing-key' }).sign(idp.signingKey);
+  };
+
+  /** Signs victor in with the token endpoint rewritten; returns the callback's refusal message. */
+  async function refusedWith(rewrite: Pick<TestIdentityProvider, 'onIdToken' | 'onTokenRequest'>): Promise<string> {
+    Object.assign(idp, rewrite);
+    try {
+      const { end, session } = await signIn('victor');
+      expect(session).toBeUndefined();
+      expect(end.status).toBe(401);
+      return (JSON.parse(end.body) as { error: { message: string } }).error.message;
+    } finally {
+      idp.onIdToken = undefined;
+      idp.onTokenRequest = undefined;
+    }
+  }
+
+  it('refuses an ID token whose claims were changed after signing', async () => {
+    const message = await refusedWith({
+      onIdToken: async (idToken) => {
+        const [header, payload, signature] = idToken.split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+        claims.groups = ['platform-admins'];
+        return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      },
+    });
+    expect(message).toMatch(/^sign-in: .*signature/i);
+  });
+
+  it('refuses an expired ID token, even one the provider signed', async () => {
+    const message = await refusedWith({
+      onIdToken: resign((claims) => {
+        claims.iat = Math.floor(Date.now() / 1000) - 7200;
+        claims.exp = Math.floor(Date.now() / 1000) - 3600;
+      }),
+    });
+    expect(message).toMatch(/^sign-in: .*exp/i);
+  });
+
+  it('refuses an ID token for another sign-in (nonce)', async () => {
+    expect(await refusedWith({ onIdToken: resign((claims) => void (claims.nonce = 'someone-elses-nonce')) })).toMatch(/^sign-in: .*nonce/i);
+  });
+
+  it('is refused by the provider when the PKCE verifier is not the one the challenge was made from', async () => {
+    const message = await refusedWith({ onTokenRequest: (form) => form.set('code_verifier', 'x'.repeat(43)) });
+    expect(message).toMatch(/^sign-in: .*(invalid_grant|PKCE|code_verifier)/i);
+  });
+
+  it('still signs in after those refusals', async () => {
+    expect((await signIn('victor')).session).toBeTruthy();
   });
 });
 

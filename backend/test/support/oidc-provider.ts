@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
 /** A person the test identity provider knows: their account id is what the login form takes. */
@@ -14,6 +16,12 @@ export interface TestIdentityProvider {
   clientSecret: string;
   /** Starts answering, for a client whose callback is `redirectUri` (known once the app listens). */
   serve(options: { redirectUri: string; people: Record<string, TestPerson> }): void;
+  /** The provider's ID token signing key (to forge tokens the proxy must refuse). */
+  signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  /** When set, rewrites the token endpoint's request body (form) before the provider reads it. */
+  onTokenRequest?: (form: URLSearchParams) => void;
+  /** When set, rewrites the ID token of the token endpoint's answer. */
+  onIdToken?: (idToken: string) => Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,10 +35,13 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientId = 'ccproxy-test';
   const clientSecret = 'ccproxy-test-secret-0123456789abcdef';
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
   const serve = (options: { redirectUri: string; people: Record<string, TestPerson> }) => {
     const provider = new Provider(issuer, {
       clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
       cookies: { keys: ['test-cookie-signing-key'] },
+      jwks: { keys: [jwk as never] },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
       // The claims of the scopes granted go in the ID token itself (the proxy reads no userinfo).
       conformIdTokenClaims: false,
@@ -41,15 +52,48 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
         return { accountId: id, claims: async () => ({ sub: id, email: person.email, email_verified: true, name: id, groups: person.groups }) };
       },
     });
-    server.on('request', provider.callback());
+    const handle = provider.callback();
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.method === 'POST' && req.url?.startsWith('/token') && (idp.onTokenRequest || idp.onIdToken)) void rewriteToken(req, res, handle);
+      else handle(req, res);
+    });
   };
-  return {
+
+  /** The token endpoint with idp's rewrites applied to its request and its answer. */
+  async function rewriteToken(req: http.IncomingMessage, res: http.ServerResponse, handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const form = new URLSearchParams(Buffer.concat(chunks).toString());
+    idp.onTokenRequest?.(form);
+    const body = form.toString();
+    const replay = Readable.from([Buffer.from(body)]) as unknown as http.IncomingMessage;
+    Object.assign(replay, { method: req.method, url: req.url, headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)) }, socket: req.socket, httpVersion: req.httpVersion });
+    const end = res.end.bind(res) as (chunk?: unknown) => http.ServerResponse;
+    const chunksOut: Buffer[] = [];
+    res.write = ((chunk: unknown) => (chunksOut.push(Buffer.from(chunk as Buffer)), true)) as typeof res.write;
+    res.end = ((chunk?: unknown) => {
+      if (chunk) chunksOut.push(Buffer.from(chunk as Buffer));
+      const answer = JSON.parse(Buffer.concat(chunksOut).toString()) as { id_token?: string };
+      void (async () => {
+        if (answer.id_token && idp.onIdToken) answer.id_token = await idp.onIdToken(answer.id_token);
+        const text = JSON.stringify(answer);
+        res.setHeader('content-length', Buffer.byteLength(text));
+        end(text);
+      })();
+      return res;
+    }) as typeof res.end;
+    handle(replay, res);
+  }
+
+  const idp: TestIdentityProvider = {
     issuer,
     clientId,
     clientSecret,
     serve,
+    signingKey: privateKey,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return idp;
 }
 
 /** A browser's cookies, per host (enough for 127.0.0.1 servers that set plain cookies). */
