@@ -68,6 +68,9 @@ export interface Config {
   oidcViewerValues: string[];
   oidcRedirectUrl: string | undefined;
   selfEnrolment: boolean;
+  /** A self-enrolled user's routing strategy and monthly budget (USD; undefined: none). */
+  selfEnrolmentRouting: 'plan_first' | 'bedrock_only' | 'plan_only';
+  selfEnrolmentBudgetUsd: string | undefined;
   /** How long a rotated access key keeps working. */
   keyRotationGraceMs: number;
   /** Browser origins allowed to call the admin API; empty: same origin only. */
@@ -258,6 +261,13 @@ export function parseEncryptionKey(raw: string): Buffer {
   throw new ConfigError('must be 32 bytes as base64 (44 characters, e.g. `openssl rand -base64 32`) or as 64 hex digits');
 }
 
+/** A USD amount as PostgreSQL numeric text ("250", "99.5"). */
+function usdAmount(raw: string): string {
+  const text = raw.trim();
+  if (!/^\d{1,10}(\.\d{1,4})?$/.test(text)) throw new ConfigError('must be an amount in USD with at most 4 decimals, e.g. 250');
+  return text;
+}
+
 /** A comma-separated list; blanks dropped. */
 function commaList(raw: string): string[] {
   return raw.split(',').map((v) => v.trim()).filter(Boolean);
@@ -331,6 +341,8 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'OIDC_VIEWER_VALUES', key: 'oidcViewerValues', default: '', doc: 'comma-separated role-claim values that make a viewer; anyone else signed in is a developer', parse: commaList },
   { env: 'OIDC_REDIRECT_URL', key: 'oidcRedirectUrl', default: undefined, doc: 'the callback URL registered with the issuer; default: the request\'s origin + /admin/auth/oidc/callback', parse: httpUrl },
   { env: 'SELF_ENROLMENT', key: 'selfEnrolment', default: 'false', doc: '`true`: a developer signing in with no user of their email gets one', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
+  { env: 'SELF_ENROLMENT_ROUTING', key: 'selfEnrolmentRouting', default: 'plan_first', doc: 'routing strategy of a self-enrolled user', parse: oneOf(['plan_first', 'bedrock_only', 'plan_only'] as const) },
+  { env: 'SELF_ENROLMENT_BUDGET', key: 'selfEnrolmentBudgetUsd', default: undefined, doc: 'monthly Bedrock budget (USD) of a self-enrolled user; unset: none', parse: usdAmount },
 ];
 
 /** Whether the environment sets `name` (an empty value counts as unset, as it does for every setting). */

@@ -11,7 +11,7 @@ import { auditContext } from './audit.ts';
 import { AdminError } from './errors.ts';
 import { sessionCookie } from './session-cookie.ts';
 import type { Transact } from './transaction.ts';
-import { userJson } from './users.ts';
+import { isUniqueViolation, userJson } from './users.ts';
 
 // Company sign-in (README "Sign-in and roles"): OpenID Connect authorization code flow with PKCE,
 // state and nonce (openid-client does the checks). The person's role comes from a claim of their ID
@@ -27,6 +27,8 @@ export interface OidcSettings {
   viewerValues: readonly string[];
   redirectUrl: string | undefined;
   selfEnrolment: boolean;
+  /** What a self-enrolled user starts with (SELF_ENROLMENT_ROUTING, SELF_ENROLMENT_BUDGET). */
+  enrolmentDefaults: { routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only'; monthlyBudgetUsd: string | null };
 }
 
 /** The settings from config, or null when no issuer is configured (nothing changes then). */
@@ -43,6 +45,7 @@ export function oidcSettings(config: Config): OidcSettings | null {
     viewerValues: config.oidcViewerValues,
     redirectUrl: config.oidcRedirectUrl,
     selfEnrolment: config.selfEnrolment,
+    enrolmentDefaults: { routingStrategy: config.selfEnrolmentRouting, monthlyBudgetUsd: config.selfEnrolmentBudgetUsd ?? null },
   };
 }
 
@@ -189,7 +192,12 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
         const linked = await createUserIdentityRepository(tx.db).findByEmail(username);
         if (linked || role !== 'developer') return linked;
         if (!s.selfEnrolment) throw new AdminError(403, 'permission_error', `sign-in: there is no user with the email ${username}; ask an admin to add you (or to turn on SELF_ENROLMENT)`);
-        const enrolled = await createUserIdentityRepository(tx.db).enrol(username);
+        const enrolled = await createUserIdentityRepository(tx.db)
+          .enrol(username, s.enrolmentDefaults)
+          .catch((err: unknown) => {
+            if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `sign-in: a user named ${username} exists without that email; ask an admin to set its email`);
+            throw err;
+          });
         await tx.audit({ action: 'user.enrol', targetType: 'user', targetId: enrolled.id, before: null, after: userJson(enrolled) });
         return enrolled;
       });

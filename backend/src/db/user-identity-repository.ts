@@ -9,7 +9,7 @@ export interface UserIdentityRepository {
   findByEmail(email: string): Promise<UserRow | null>;
   setEmail(userId: string, email: string | null): Promise<UserRow | null>;
   /** A user for a person signing in for the first time (SELF_ENROLMENT): named and linked by their email. */
-  enrol(email: string): Promise<UserRow>;
+  enrol(email: string, defaults: { routingStrategy: UserRow['routingStrategy']; monthlyBudgetUsd: string | null }): Promise<UserRow>;
 }
 
 export function createUserIdentityRepository(db: Db): UserIdentityRepository {
@@ -29,8 +29,8 @@ export function createUserIdentityRepository(db: Db): UserIdentityRepository {
         .returning();
       return row ?? null;
     },
-    async enrol(email) {
-      const [row] = await db.insert(users).values({ name: email, email, description: 'enrolled at first sign-in' }).returning();
+    async enrol(email, defaults) {
+      const [row] = await db.insert(users).values({ name: email, email, description: 'enrolled at first sign-in', ...defaults }).returning();
       return row!;
     },
   };

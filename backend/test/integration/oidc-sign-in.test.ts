@@ -12,6 +12,8 @@ import { browse, CookieJar, startIdentityProvider, type TestIdentityProvider } f
 let idp: TestIdentityProvider;
 let proxy: TestApp;
 let call: AdminCall;
+/** A second server on its own database that lets developers enrol themselves. */
+let enrolling: TestApp;
 
 const PEOPLE = {
   alice: { email: 'alice@example.com', groups: ['platform-admins', 'staff'] },
@@ -29,19 +31,28 @@ beforeAll(async () => {
     OIDC_ADMIN_VALUES: 'platform-admins',
     OIDC_VIEWER_VALUES: 'auditors,finance',
   });
-  idp.serve({ redirectUri: `${proxy.url}/admin/auth/oidc/callback`, people: PEOPLE });
+  enrolling = await startTestApp({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    SELF_ENROLMENT: 'true',
+    SELF_ENROLMENT_ROUTING: 'plan_only',
+    SELF_ENROLMENT_BUDGET: '25',
+  });
+  idp.serve({ redirectUris: [`${proxy.url}/admin/auth/oidc/callback`, `${enrolling.url}/admin/auth/oidc/callback`], people: PEOPLE });
   call = await adminClient(proxy);
 });
 afterAll(async () => {
   await proxy?.close();
+  await enrolling?.close();
   await idp?.close();
 });
 
 /** Signs `account` in from the dashboard's button; returns the browser's cookies and where it ended. */
-async function signIn(account: string) {
+async function signIn(account: string, app: TestApp = proxy) {
   const jar = new CookieJar();
-  const end = await browse(`${proxy.url}/admin/auth/oidc/login`, { jar, account, stopAt: (url) => url.origin === proxy.url && url.pathname === '/' });
-  return { jar, end, session: jar.get(new URL(proxy.url), SESSION_COOKIE) };
+  const end = await browse(`${app.url}/admin/auth/oidc/login`, { jar, account, stopAt: (url) => url.origin === app.url && url.pathname === '/' });
+  return { jar, end, session: jar.get(new URL(app.url), SESSION_COOKIE) };
 }
 
 describe('company sign-in', () => {
@@ -90,6 +101,20 @@ describe('company sign-in', () => {
     expect(session).toBeUndefined();
     expect(end.status).toBe(403);
     expect(JSON.parse(end.body).error.message).toContain('no user with the email nobody@example.com');
+  });
+
+  it('enrols a developer with no user of their email when SELF_ENROLMENT is on, with the enrolment defaults, once', async () => {
+    const first = await signIn('nobody', enrolling);
+    expect(first.session).toBeTruthy();
+    const enrolledCall = await adminClient(enrolling);
+    const who = await enrolledCall('GET', '/admin/auth/session', undefined, { token: null, headers: { cookie: `${SESSION_COOKIE}=${first.session}` } });
+    expect(who.body).toMatchObject({ username: 'nobody@example.com', role: 'developer', user_id: expect.any(String) });
+    const user = await enrolledCall('GET', `/admin/users/${who.body.user_id}`);
+    expect(user.body).toMatchObject({ name: 'nobody@example.com', routing_strategy: 'plan_only', monthly_budget_usd: '25.0000' });
+    expect((await auditOf(enrolling, user.body.id)).map((e) => [e.action, e.actor])).toEqual([['user.enrol', 'nobody@example.com']]);
+    const again = await signIn('nobody', enrolling);
+    const whoAgain = await enrolledCall('GET', '/admin/auth/session', undefined, { token: null, headers: { cookie: `${SESSION_COOKIE}=${again.session}` } });
+    expect(whoAgain.body.user_id).toBe(who.body.user_id);
   });
 
   it('refuses a callback whose state is not the one this browser started with, or from a browser that started none', async () => {

@@ -14,8 +14,8 @@ export interface TestIdentityProvider {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  /** Starts answering, for a client whose callback is `redirectUri` (known once the app listens). */
-  serve(options: { redirectUri: string; people: Record<string, TestPerson> }): void;
+  /** Starts answering, for a client whose callbacks are `redirectUris` (known once the apps listen). */
+  serve(options: { redirectUris: string[]; people: Record<string, TestPerson> }): void;
   /** The provider's ID token signing key (to forge tokens the proxy must refuse). */
   signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   /** When set, rewrites the token endpoint's request body (form) before the provider reads it. */
@@ -37,9 +37,9 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   const clientSecret = 'ccproxy-test-secret-0123456789abcdef';
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
-  const serve = (options: { redirectUri: string; people: Record<string, TestPerson> }) => {
+  const serve = (options: { redirectUris: string[]; people: Record<string, TestPerson> }) => {
     const provider = new Provider(issuer, {
-      clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+      clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: options.redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
       cookies: { keys: ['test-cookie-signing-key'] },
       jwks: { keys: [jwk as never] },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
