@@ -23,6 +23,7 @@ import { isMigrated } from './db/migrate.ts';
 import { createUserRepository } from './db/user-repository.ts';
 import { createUserIdentityRepository } from './db/user-identity-repository.ts';
 import { oidcSettings } from './admin/oidc.ts';
+import { scimPlugin } from './admin/scim.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createAccessKeyResolver, type AccessKeyResolver } from './proxy/access-keys.ts';
@@ -260,6 +261,16 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
       }),
     },
     isReady: async () => !draining && (await isMigrated(database)),
+  });
+
+  // SCIM provisioning beside the admin API (admin/scim.ts): the identity provider's own door.
+  await server.register(scimPlugin, {
+    prefix: '/scim/v2',
+    apiTokens: createApiTokenRepository(database.db),
+    transact,
+    identities: createUserIdentityRepository(database.db),
+    users,
+    logger,
   });
 
   const closeUnusedConnections = trackUnusedConnections(server.server);

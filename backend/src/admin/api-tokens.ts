@@ -16,7 +16,7 @@ import { IdParams, NoContent, SINGLE_LINE_PATTERN } from './schemas.ts';
 const ApiToken = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  role: Type.Enum(['admin', 'viewer']),
+  role: Type.Enum(['admin', 'viewer', 'scim'], { description: 'scim: only for /scim/v2 (the identity provider\'s provisioning)' }),
   token_prefix: Type.String({ description: 'the first characters, to tell tokens apart' }),
   created_by: Type.String(),
   created_at: Type.String(),
@@ -28,7 +28,7 @@ const CreatedApiToken = Type.Intersect([ApiToken, Type.Object({ token: Type.Stri
 const CreateApiTokenBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, pattern: SINGLE_LINE_PATTERN }),
-    role: Type.Enum(['admin', 'viewer']),
+    role: Type.Enum(['admin', 'viewer', 'scim']),
     expires_in_days: Type.Integer({ minimum: 1, maximum: 366, description: 'the token stops working this many days from now' }),
   },
   { additionalProperties: false },

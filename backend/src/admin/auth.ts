@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository, type AdminTokenRepository } from '../db/admin-token-repository.ts';
 import type { ApiTokenRepository } from '../db/api-token-repository.ts';
 import type { Logger } from '../observability/logger.ts';
-import { signAdminToken, verifyAdminSession, type AdminSession } from '../security/jwt.ts';
+import { signAdminToken, verifyAdminSession, type AdminSession, type Role } from '../security/jwt.ts';
 import { hashApiToken, isApiTokenFormat } from '../security/api-token.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { auditContext } from './audit.ts';
@@ -57,10 +57,11 @@ async function currentSession(request: FastifyRequest, deps: Pick<AuthDeps, 'jwt
 
 async function apiTokenSession(raw: string, deps: Pick<AuthDeps, 'apiTokens' | 'logger'>): Promise<AdminSession | null> {
   const row = await deps.apiTokens.findUsable(hashApiToken(raw));
-  if (!row) return null;
+  if (!row || row.role === 'scim') return null; // a SCIM token opens /scim/v2 only (scim.ts)
   // "Last used" is for people tidying tokens up: a failed write must not fail the request.
   await deps.apiTokens.touch(row.id).catch((err: unknown) => deps.logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
-  return { username: `token:${row.name}`, id: row.id, expiresAt: row.expiresAt, role: row.role, userId: null, via: 'token' };
+  const role: Role = row.role;
+  return { username: `token:${row.name}`, id: row.id, expiresAt: row.expiresAt, role, userId: null, via: 'token' };
 }
 
 /**

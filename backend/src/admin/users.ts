@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import { formatZoned, startOf } from '../accounting/calendar.ts';
 import type { UserChanges, UserRow } from '../db/user-repository.ts';
-import { auditContext } from './audit.ts';
+import { auditContext, type AuditContext } from './audit.ts';
 import { budgetSummaryJson } from './budgets.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
@@ -127,18 +127,7 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
           response: { 200: User },
         },
       },
-      async (request) => {
-        const row = await deps.transact(auditContext(request), async (tx) => {
-          const before = await tx.users.get(request.params.id);
-          if (!before) throw notFound('user');
-          const after = await tx.users.setStatus(before.id, from, to);
-          if (!after) throw new AdminError(409, 'conflict_error', `status: user ${before.id} is ${before.status}, not ${from}`);
-          await tx.audit({ action: `user.${verb}`, targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
-          tx.changed({ topic: 'user', id: after.id });
-          return after;
-        });
-        return userJson(row);
-      },
+      async (request) => userJson(await setUserStatus(deps, auditContext(request), request.params.id, verb, from, to)),
     );
   }
 
@@ -146,28 +135,55 @@ export async function userRoutes(parent: FastifyInstance, deps: AdminDeps): Prom
     '/users/:id',
     { schema: { summary: 'Soft delete: the user is marked deleted, every key revoked and its Bedrock key erased; usage stays', params: IdParams, response: { 204: NoContent } } },
     async (request, reply) => {
-      await deps.transact(auditContext(request), async (tx) => {
-        const before = await tx.users.get(request.params.id);
-        if (!before) throw notFound('user');
-        const after = await tx.users.softDelete(before.id);
-        if (!after) throw notFound('user'); // deleted meanwhile
-        const revoked = await tx.accessKeys.revokeAllOfUser(before.id);
-        // A revoked key can never be used again, so the Bedrock keys it held are secrets with no use left.
-        const erased: string[] = [];
-        for (const key of revoked) if (await tx.bedrockKeys.delete(key.id)) erased.push(key.id);
-        await tx.audit({
-          action: 'user.delete',
-          targetType: 'user',
-          targetId: before.id,
-          before: userJson(before),
-          after: { ...userJson(after), revoked_access_key_ids: revoked.map((k) => k.id), erased_bedrock_key_ids: erased },
-        });
-        tx.changed({ topic: 'user', id: before.id });
-        for (const key of revoked) tx.changed({ topic: 'access_key', id: key.id });
-      });
+      await deleteUser(deps, auditContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
+}
+
+// The actions below serve both the admin's routes and SCIM provisioning (scim.ts).
+
+/** Deactivates or reactivates a user: their keys are refused (or accepted again) on every task. */
+export async function setUserStatus(
+  deps: Pick<AdminDeps, 'transact'>,
+  context: AuditContext,
+  userId: string,
+  verb: 'deactivate' | 'reactivate',
+  from: 'active' | 'inactive',
+  to: 'active' | 'inactive',
+): Promise<UserRow> {
+  return deps.transact(context, async (tx) => {
+    const before = await tx.users.get(userId);
+    if (!before) throw notFound('user');
+    const after = await tx.users.setStatus(before.id, from, to);
+    if (!after) throw new AdminError(409, 'conflict_error', `status: user ${before.id} is ${before.status}, not ${from}`);
+    await tx.audit({ action: `user.${verb}`, targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
+    tx.changed({ topic: 'user', id: after.id });
+    return after;
+  });
+}
+
+/** Soft delete: the user is marked deleted, every key revoked and its Bedrock key erased; usage stays. */
+export async function deleteUser(deps: Pick<AdminDeps, 'transact'>, context: AuditContext, userId: string): Promise<void> {
+  await deps.transact(context, async (tx) => {
+    const before = await tx.users.get(userId);
+    if (!before) throw notFound('user');
+    const after = await tx.users.softDelete(before.id);
+    if (!after) throw notFound('user'); // deleted meanwhile
+    const revoked = await tx.accessKeys.revokeAllOfUser(before.id);
+    // A revoked key can never be used again, so the Bedrock keys it held are secrets with no use left.
+    const erased: string[] = [];
+    for (const key of revoked) if (await tx.bedrockKeys.delete(key.id)) erased.push(key.id);
+    await tx.audit({
+      action: 'user.delete',
+      targetType: 'user',
+      targetId: before.id,
+      before: userJson(before),
+      after: { ...userJson(after), revoked_access_key_ids: revoked.map((k) => k.id), erased_bedrock_key_ids: erased },
+    });
+    tx.changed({ topic: 'user', id: before.id });
+    for (const key of revoked) tx.changed({ topic: 'access_key', id: key.id });
+  });
 }
 
 /** A budget as PostgreSQL numeric text: "250", "99.5"; null clears it. */

@@ -208,11 +208,11 @@ export const settings = pgTable('settings', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Automation tokens (0010): only the SHA-256 of each is kept. */
+/** Automation tokens (0010; `scim` since 0011): only the SHA-256 of each is kept. */
 export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull(),
-  role: text('role', { enum: ['admin', 'viewer'] }).notNull(),
+  role: text('role', { enum: ['admin', 'viewer', 'scim'] }).notNull(),
   tokenHash: char('token_hash', { length: 64 }).notNull().unique(),
   tokenPrefix: text('token_prefix').notNull(),
   createdBy: text('created_by').notNull(),

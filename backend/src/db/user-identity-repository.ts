@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { users } from './schema.ts';
 import type { UserRow } from './user-repository.ts';
@@ -8,6 +8,8 @@ export interface UserIdentityRepository {
   /** The live (not deleted) user with this email, whatever its case. */
   findByEmail(email: string): Promise<UserRow | null>;
   setEmail(userId: string, email: string | null): Promise<UserRow | null>;
+  /** Live users that have an email (those an identity provider can know), oldest first, and how many there are. */
+  listWithEmail(page: { offset: number; limit: number }): Promise<{ items: UserRow[]; total: number }>;
   /** A user for a person signing in for the first time (SELF_ENROLMENT): named and linked by their email. */
   enrol(email: string, defaults: { routingStrategy: UserRow['routingStrategy']; monthlyBudgetUsd: string | null }): Promise<UserRow>;
 }
@@ -28,6 +30,14 @@ export function createUserIdentityRepository(db: Db): UserIdentityRepository {
         .where(and(eq(users.id, userId), isNull(users.deletedAt)))
         .returning();
       return row ?? null;
+    },
+    async listWithEmail({ offset, limit }) {
+      const where = and(isNotNull(users.email), isNull(users.deletedAt));
+      const [items, [counted]] = await Promise.all([
+        db.select().from(users).where(where).orderBy(asc(users.createdAt), asc(users.id)).offset(offset).limit(limit),
+        db.select({ n: count() }).from(users).where(where),
+      ]);
+      return { items, total: counted?.n ?? 0 };
     },
     async enrol(email, defaults) {
       const [row] = await db.insert(users).values({ name: email, email, description: 'enrolled at first sign-in', ...defaults }).returning();
