@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -124,6 +125,8 @@ export async function issueAccessKey(
     const user = await tx.users.get(userId);
     if (!user) throw notFound('user');
     if (options.maxLiveKeys !== undefined) {
+      // The user's row locked: two issues at once cannot both see room for one more key.
+      await tx.db.execute(sql`SELECT 1 FROM users WHERE id = ${user.id} FOR UPDATE`);
       const live = (await tx.accessKeys.listByUser(user.id)).filter((k) => k.status !== 'revoked').length;
       if (live >= options.maxLiveKeys) {
         throw new AdminError(409, 'conflict_error', `access keys: you have ${live} unrevoked keys, the most allowed (DEVELOPER_MAX_KEYS is ${options.maxLiveKeys}); revoke one first`);

@@ -129,6 +129,13 @@ describe("a developer's own routes", () => {
     for (const entry of [...entries, ...(await auditOf(proxy, issued.body.id))]) expect(entry.actor).toBe('dev.one@example.com');
   });
 
+  it('holds DEVELOPER_MAX_KEYS when keys are asked for at once', async () => {
+    const user = await call('POST', '/admin/users', { name: 'dev-eager' });
+    const eager = (await signPersonToken(jwtKey, { username: 'eager@example.com', role: 'developer', userId: user.body.id })).token;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/admin/me/access-keys', {}, { token: eager })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 201, 409, 409, 409]);
+  });
+
   it("answers 404 for another user's key and leaves it alone", async () => {
     const other = await proxy.createKey('someone-else');
     const me = (method: string, path: string, body?: unknown) => call(method, `/admin/me${path}`, body, { token: developer });
