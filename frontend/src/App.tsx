@@ -7,12 +7,15 @@ import { setShownTimeZone } from './lib/format.ts';
 import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
 import { matchRoute, navigate, useLocation } from './lib/router.tsx';
+import { SessionProvider } from './lib/session.tsx';
 import type { Session } from './lib/types.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { NotAvailablePage } from './pages/NotAvailablePage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 
 // Pages load on first visit: the login page does not wait for the chart library.
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage.tsx').then((m) => ({ default: m.AuditLogPage })));
+const MePage = lazy(() => import('./pages/MePage.tsx').then((m) => ({ default: m.MePage })));
 const ModelMappingsPage = lazy(() => import('./pages/ModelMappingsPage.tsx').then((m) => ({ default: m.ModelMappingsPage })));
 const OverviewPage = lazy(() => import('./pages/OverviewPage.tsx').then((m) => ({ default: m.OverviewPage })));
 const RequestsPage = lazy(() => import('./pages/RequestsPage.tsx').then((m) => ({ default: m.RequestsPage })));
@@ -31,9 +34,20 @@ const ROUTES: Route[] = [
   { pattern: '/model-mappings', title: 'Model mappings', render: () => <ModelMappingsPage /> },
   { pattern: '/audit-log', title: 'Audit log', render: () => <AuditLogPage /> },
 ];
+const ME: Route = { pattern: '/me', title: 'My keys & usage', render: () => <MePage /> };
 
-function routeFor(path: string): { title: string; page: ReactNode } {
-  for (const route of ROUTES) {
+/**
+ * The session's role decides the pages (README "Sign-in and roles"): admins and viewers see every
+ * admin page (viewers without the controls that change things) and /me when they are a user; a
+ * developer sees only their own page, at / too, and "not available" on an admin page.
+ */
+function routeFor(path: string, session: Session): { title: string; page: ReactNode } {
+  if (session.role === 'developer') {
+    if (path === '/' || matchRoute(ME.pattern, path)) return { title: ME.title, page: ME.render({}) };
+    if (ROUTES.some((route) => matchRoute(route.pattern, path))) return { title: 'Not available', page: <NotAvailablePage role={session.role} /> };
+    return { title: 'Page not found', page: <NotFoundPage /> };
+  }
+  for (const route of [...ROUTES, ME]) {
     const params = matchRoute(route.pattern, path);
     if (params) return { title: route.title, page: route.render(params) };
   }
@@ -50,7 +64,7 @@ export function App() {
     try {
       const current = await api.session();
       // Every instant is shown in the server's TIMEZONE: learnt before the first page shows.
-      if (current) setShownTimeZone(await serverTimeZone());
+      if (current) setShownTimeZone(await serverTimeZone(current.role));
       setSession(current);
       setBootError(null);
     } catch (err) {
@@ -69,7 +83,7 @@ export function App() {
     if (session && path === '/login') navigate(safeNextPath(search), { replace: true });
   }, [session, path, search]);
 
-  const route = session ? routeFor(path) : { title: 'Sign in', page: null };
+  const route = session ? routeFor(path, session) : { title: 'Sign in', page: null };
   useEffect(() => {
     // The tab (and a screen reader's announcement of it) names the page.
     document.title = `${route.title} · Claude Code Proxy admin`;
@@ -95,8 +109,10 @@ export function App() {
     navigate('/login', { replace: true });
   };
   return (
-    <Layout username={session.username} onLogout={logout}>
-      <Suspense fallback={<PageSkeleton />}>{route.page}</Suspense>
-    </Layout>
+    <SessionProvider value={session}>
+      <Layout session={session} onLogout={logout}>
+        <Suspense fallback={<PageSkeleton />}>{route.page}</Suspense>
+      </Layout>
+    </SessionProvider>
   );
 }

@@ -1,6 +1,8 @@
 import { useState, type ReactNode } from 'react';
 import { errorText } from '../lib/api-error.ts';
 import { Link, useLocation } from '../lib/router.tsx';
+import { ROLE_LABELS } from '../lib/session.tsx';
+import type { Session } from '../lib/types.ts';
 import { Alert } from './Alert.tsx';
 
 const NAV = [
@@ -11,12 +13,19 @@ const NAV = [
   { to: '/model-mappings', label: 'Model mappings' },
   { to: '/audit-log', label: 'Audit log' },
 ];
+const ME = { to: '/me', label: 'My keys & usage' };
+
+/** The session's pages: a developer has only their own; an admin or viewer who is a user has it too. */
+function navFor(session: Session) {
+  if (session.role === 'developer') return [ME];
+  return session.user_id ? [...NAV, ME] : NAV;
+}
 
 function isCurrent(to: string, path: string): boolean {
   return to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`);
 }
 
-export function Layout({ username, onLogout, children }: { username: string; onLogout: () => Promise<void>; children: ReactNode }) {
+export function Layout({ session, onLogout, children }: { session: Session; onLogout: () => Promise<void>; children: ReactNode }) {
   const { path } = useLocation();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -40,15 +49,15 @@ export function Layout({ username, onLogout, children }: { username: string; onL
       <header className="border-b border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <Link to="/" className="font-semibold text-slate-900 dark:text-slate-100">
-            Claude Code Proxy <span className="font-normal text-slate-500 dark:text-slate-400">admin</span>
+            Claude Code Proxy <span className="font-normal text-slate-500 dark:text-slate-400">{session.role === 'developer' ? 'self-service' : 'admin'}</span>
           </Link>
           <nav aria-label="Main" className="order-last w-full sm:order-none sm:w-auto">
             <ul className="flex flex-wrap gap-1">
-              {NAV.map((item) => (
+              {navFor(session).map((item) => (
                 <li key={item.to}>
                   <Link
                     to={item.to}
-                    aria-current={isCurrent(item.to, path) ? 'page' : undefined}
+                    aria-current={isCurrent(item.to, path) || (item === ME && session.role === 'developer' && path === '/') ? 'page' : undefined}
                     className="block rounded-md px-3 py-1.5 text-sm text-slate-700 dark:text-slate-200 hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-50 dark:aria-[current=page]:bg-indigo-950 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700 dark:aria-[current=page]:text-indigo-300"
                   >
                     {item.label}
@@ -58,8 +67,8 @@ export function Layout({ username, onLogout, children }: { username: string; onL
             </ul>
           </nav>
           <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="text-slate-500 dark:text-slate-400">
-              Signed in as <span className="font-medium text-slate-700 dark:text-slate-200">{username}</span>
+            <span className="text-slate-500 dark:text-slate-400" data-testid="signed-in-as">
+              Signed in as <span className="font-medium text-slate-700 dark:text-slate-200">{session.username}</span> ({ROLE_LABELS[session.role]})
             </span>
             <button type="button" onClick={logout} disabled={busy} className="btn-secondary">
               {busy ? 'Logging out…' : 'Log out'}

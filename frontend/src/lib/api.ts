@@ -76,6 +76,21 @@ export const api = {
     }
   },
 
+  /** How one may sign in: company sign-in (OIDC_ISSUER) or only the password. */
+  authMethods: () => request<{ oidc: { issuer: string; login_url: string } | null }>('GET', '/auth/methods', { quiet401: true }),
+
+  // A signed-in person's own things (README "Sign-in and roles"): the /admin/me routes.
+  me: () => request<User>('GET', '/me'),
+  myAccessKeys: () => request<{ items: AccessKeyListItem[] }>('GET', '/me/access-keys'),
+  issueMyKey: (region: string | null) => request<IssuedKey>('POST', '/me/access-keys', { body: { bedrock_region: region } }),
+  rotateMyKey: (keyId: string) => request<RotatedKey>('POST', `/me/access-keys/${id(keyId)}/rotate`),
+  revokeMyKey: (keyId: string) => request<void>('DELETE', `/me/access-keys/${id(keyId)}`),
+  putMyBedrockKey: (keyId: string, key: string) => request<BedrockKeyStatus>('PUT', `/me/access-keys/${id(keyId)}/bedrock-key`, { body: { bedrock_api_key: key } }),
+  deleteMyBedrockKey: (keyId: string) => request<void>('DELETE', `/me/access-keys/${id(keyId)}/bedrock-key`),
+  myUsage: (query: Query) => request<UsageReport>('GET', '/me/usage', { query }),
+  myBudget: () => request<BudgetStatus>('GET', '/me/budget'),
+  myPlanWindows: () => request<PlanWindowList>('GET', '/me/plan-windows'),
+
   users: (query: UserListQuery) => request<UserPage>('GET', '/users', { query }),
   user: (userId: string) => request<User>('GET', `/users/${id(userId)}`),
   createUser: (body: { name: string; description: string | null }) => request<User>('POST', '/users', { body }),
@@ -129,15 +144,14 @@ export const api = {
 let timeZone: Promise<string> | undefined;
 /**
  * The server's TIMEZONE, in which every instant on the dashboard is shown (one zone on every
- * page). Asked once, from the smallest report that names it; a failed ask is asked again next time.
+ * page). Asked once, from the smallest report that names it (a developer may read only their own
+ * reports); a failed ask is asked again next time.
  */
-export function serverTimeZone(): Promise<string> {
-  timeZone ??= api.fallbacks({ period: 'day' }).then(
-    (r) => r.period.timezone,
-    (err: unknown) => {
-      timeZone = undefined;
-      throw err;
-    },
-  );
+export function serverTimeZone(role?: Session['role']): Promise<string> {
+  const ask = () => (role === 'developer' ? api.myPlanWindows().then((r) => r.timezone) : api.fallbacks({ period: 'day' }).then((r) => r.period.timezone));
+  timeZone ??= ask().catch((err: unknown) => {
+    timeZone = undefined;
+    throw err;
+  });
   return timeZone;
 }

@@ -2,12 +2,25 @@ import { useState, type FormEvent } from 'react';
 import { Alert } from '../components/Alert.tsx';
 import { api } from '../lib/api.ts';
 import { ApiError, errorText } from '../lib/api-error.ts';
+import { useAsync } from '../lib/use-async.ts';
+
+/** The identity provider as a person knows it: its issuer's host ("acme.okta.com"). */
+function providerName(issuer: string): string {
+  try {
+    return new URL(issuer).host;
+  } catch {
+    return issuer;
+  }
+}
 
 export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Company sign-in is offered when the server has OIDC_ISSUER; the password form stays (break-glass admin).
+  const methods = useAsync(() => api.authMethods(), []);
+  const oidc = methods.data?.oidc ?? null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -34,6 +47,16 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
       <div className="w-full max-w-sm">
         <h1 className="mb-1 text-2xl font-semibold">Sign in</h1>
         <p className="mb-6 text-sm text-slate-600 dark:text-slate-300">Claude Code Proxy administration</p>
+        {oidc && (
+          <div className="card mb-4 space-y-2">
+            {/* A plain link: the server redirects to the identity provider and back (README "Sign-in and roles"). */}
+            <a href={oidc.login_url} className="btn-primary w-full" data-testid="oidc-sign-in">
+              Sign in with {providerName(oidc.issuer)}
+            </a>
+            <p className="text-xs text-slate-600 dark:text-slate-300">Your company account: your own keys and usage, or the admin pages your role allows.</p>
+          </div>
+        )}
+        {oidc && <h2 className="mb-2 text-sm font-medium text-slate-700 dark:text-slate-200">Or the admin password (break-glass)</h2>}
         <form onSubmit={submit} className="card space-y-4" noValidate>
           {error && <Alert>{error}</Alert>}
           <div>

@@ -4,6 +4,7 @@ import { ConfirmAction } from '../components/ConfirmAction.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { api } from '../lib/api.ts';
+import { useCanChange } from '../lib/session.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useAsync } from '../lib/use-async.ts';
 import { useSubmit } from '../lib/use-submit.ts';
@@ -22,6 +23,7 @@ export function ModelMappingsPage() {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const overridden = new Set(mappings.data?.items.map((m) => m.model));
+  const canChange = useCanChange();
 
   const edit = (d: Draft) => {
     setNotice(null);
@@ -38,6 +40,7 @@ export function ModelMappingsPage() {
           next request.
         </p>
       </div>
+      {canChange && (
       <div id="mapping-form">
         <MappingForm
           key={JSON.stringify(draft)}
@@ -49,6 +52,7 @@ export function ModelMappingsPage() {
           }}
         />
       </div>
+      )}
       {notice && <Alert kind="success">{notice}</Alert>}
       {mappings.error && <Alert>{mappings.error}</Alert>}
       {mappings.data && (
@@ -76,6 +80,7 @@ export function ModelMappingsPage() {
                         <td>{m.geographies.join(', ') || 'base id only'}</td>
                         <td className="whitespace-nowrap">{formatDateTime(m.updated_at)}</td>
                         <td>
+                          {canChange && (
                           <div className="flex flex-wrap gap-2">
                             <button type="button" className="btn-secondary" onClick={() => edit({ model: m.model, baseId: m.base_id, geographies: m.geographies })}>
                               Edit<span className="sr-only"> {m.model}</span>
@@ -91,6 +96,7 @@ export function ModelMappingsPage() {
                               }}
                             />
                           </div>
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -120,9 +126,11 @@ export function ModelMappingsPage() {
                       <td className="font-mono text-xs break-all">{m.base_id}</td>
                       <td>{m.geographies.join(', ') || 'base id only'}</td>
                       <td>
-                        <button type="button" className="btn-secondary" onClick={() => edit({ model: m.model, baseId: m.base_id, geographies: m.geographies })}>
-                          Override<span className="sr-only"> {m.model}</span>
-                        </button>
+                        {canChange && (
+                          <button type="button" className="btn-secondary" onClick={() => edit({ model: m.model, baseId: m.base_id, geographies: m.geographies })}>
+                            Override<span className="sr-only"> {m.model}</span>
+                          </button>
+                        )}
                       </td>
                     </tr>
                   ))}

@@ -5,6 +5,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { PriceForm, type PriceDraft } from '../components/PriceForm.tsx';
 import { api } from '../lib/api.ts';
+import { useCanChange } from '../lib/session.tsx';
 import { formatDateTime, formatTokens } from '../lib/format.ts';
 import { formatRate, priceState, RATE_FIELDS } from '../lib/pricing.ts';
 import type { Price } from '../lib/types.ts';
@@ -21,6 +22,7 @@ export function PricingPage() {
   const items = prices.data?.items.filter((p) => !needle || p.model.toLowerCase().includes(needle));
   const [draft, setDraft] = useState<PriceDraft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const canChange = useCanChange();
 
   const edit = (p: Price) => {
     setNotice(null);
@@ -36,6 +38,7 @@ export function PricingPage() {
           USD per million tokens. A price applies from its date until a later one; costs already recorded keep the price they were computed with.
         </p>
       </div>
+      {canChange && (
       <div id="price-form">
         <PriceForm
           key={JSON.stringify(draft)}
@@ -47,6 +50,7 @@ export function PricingPage() {
           }}
         />
       </div>
+      )}
       {notice && <Alert kind="success">{notice}</Alert>}
       <Panel title="Prices">
         <div className="mb-3 flex flex-wrap gap-3">
@@ -118,6 +122,7 @@ export function PricingPage() {
                       <td className="whitespace-nowrap">{formatDateTime(p.effective_from)}</td>
                       <td className="whitespace-nowrap">{state}</td>
                       <td>
+                        {canChange && (
                         <div className="flex flex-wrap gap-2">
                           <button type="button" className="btn-secondary whitespace-nowrap" onClick={() => edit(p)}>
                             Change<span className="sr-only"> price of {p.model} ({p.provider}{p.region ? ` ${p.region}` : ''})</span>
@@ -135,6 +140,7 @@ export function PricingPage() {
                             />
                           )}
                         </div>
+                        )}
                       </td>
                     </tr>
                   );

@@ -14,6 +14,7 @@ import { StatusPanel } from '../components/user/StatusPanel.tsx';
 import { api } from '../lib/api.ts';
 import { requestLogPath } from '../lib/request-log.ts';
 import { Link, useLocation } from '../lib/router.tsx';
+import { useCanChange } from '../lib/session.tsx';
 import type { User } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
 
@@ -25,6 +26,8 @@ export function UserDetailPage({ userId }: { userId: string }) {
   const readiness = useAsync(() => api.fallbackReadiness(), [userId, user?.routing_strategy]);
   const cannotFallBack = readiness.data?.keys_without_bedrock_key.filter((k) => k.user_id === userId) ?? [];
   useEffect(() => setUser(loaded.data), [loaded.data]);
+  // Key material is an admin's only: a viewer sees the user without their keys (the API answers 403).
+  const canChange = useCanChange();
 
   if (loaded.error) {
     return (
@@ -64,7 +67,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
           <LimitsPanel user={user} />
         </div>
       </div>
-      <AccessKeysPanel user={user} onChanged={readiness.reload} />
+      {canChange && <AccessKeysPanel user={user} onChanged={readiness.reload} />}
       <PlanWindowPanel user={user} />
       <section aria-labelledby="user-usage" className="space-y-3">
         <h2 id="user-usage" className="text-lg font-semibold">

@@ -7,6 +7,7 @@ import { NoBedrockKeyFlag } from '../components/NoBedrockKeyFlag.tsx';
 import { Panel } from '../components/Panel.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { api } from '../lib/api.ts';
+import { useCanChange } from '../lib/session.tsx';
 import { formatDateTime, formatInteger, formatUsd } from '../lib/format.ts';
 import { ROUTING_LABELS } from '../lib/labels.ts';
 import { Link, navigate } from '../lib/router.tsx';
@@ -37,11 +38,12 @@ export function UsersPage() {
   // Users whose plan_first keys have no Bedrock key: flagged in their row.
   const readiness = useAsync(() => api.fallbackReadiness(), []);
   const cannotFallBack = new Set(readiness.data?.keys_without_bedrock_key.map((k) => k.user_id));
+  const canChange = useCanChange();
 
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Users</h1>
-      <CreateUser />
+      {canChange && <CreateUser />}
       <Panel title="All users">
         <div className="mb-3 flex flex-wrap items-end gap-3">
           <div className="w-64 max-w-full">

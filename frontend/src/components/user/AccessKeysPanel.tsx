@@ -1,7 +1,7 @@
-import { Fragment, useId, useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
+import { Fragment, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
+import { userKeyEndpoints, type KeyEndpoints } from '../../lib/key-endpoints.ts';
 import { breakerLabel, breakerStyle } from '../../lib/labels.ts';
 import type { AccessKey, BedrockKeyStatus, Breaker, NewKey, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
@@ -20,8 +20,8 @@ interface KeyRow {
 }
 
 /** The list carries each key's Bedrock key and breaker: one request for the whole table. */
-async function loadKeys(userId: string): Promise<KeyRow[]> {
-  const { items } = await api.accessKeys(userId);
+async function loadKeys(endpoints: KeyEndpoints): Promise<KeyRow[]> {
+  const { items } = await endpoints.list();
   return items.map(({ bedrock_key, circuit_breaker, ...key }) => ({
     key,
     bedrock: bedrock_key,
@@ -30,10 +30,25 @@ async function loadKeys(userId: string): Promise<KeyRow[]> {
   }));
 }
 
-/** `onChanged` tells the page a key changed (its no-Bedrock-key flag may have). */
-export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: () => void }) {
+/**
+ * `onChanged` tells the page a key changed (its no-Bedrock-key flag may have). `endpoints`: the
+ * routes to act through (default: the admin routes for `user`; the developer page passes its own);
+ * `summary` says something about the keys above the form (the developer page: how many they hold).
+ */
+export function AccessKeysPanel({
+  user,
+  onChanged,
+  endpoints: given,
+  summary,
+}: {
+  user: User;
+  onChanged?: () => void;
+  endpoints?: KeyEndpoints;
+  summary?: (keys: AccessKey[]) => ReactNode;
+}) {
   const id = useId();
-  const loaded = useAsync(() => loadKeys(user.id), [user.id]);
+  const endpoints = given ?? userKeyEndpoints(user.id);
+  const loaded = useAsync(() => loadKeys(endpoints), [user.id, given]);
   const keys = {
     ...loaded,
     reload: () => {
@@ -53,7 +68,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
     setBusy(true);
     setError(null);
     try {
-      setIssued(await api.issueKey(user.id, region.trim() || null));
+      setIssued(await endpoints.issue(region.trim() || null));
       setRegion('');
       keys.reload();
     } catch (err) {
@@ -70,6 +85,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
           <KeyReveal issued={issued} onDone={() => setIssued(null)} />
         </div>
       )}
+      {keys.data && summary?.(keys.data.map((row) => row.key))}
       {usable && (
         <form onSubmit={issue} className="mb-4 flex flex-wrap items-end gap-3">
           <div className="w-56">
@@ -121,7 +137,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
                     <td className="whitespace-nowrap">{bedrock ? <span className="font-mono">…{bedrock.last4}</span> : 'Not set'}</td>
                     <td className="whitespace-nowrap">{key.bedrock_region ?? 'server default'}</td>
                     <td>
-                      <BreakerCell breaker={breaker} onReset={keys.reload} />
+                      <BreakerCell breaker={breaker} onReset={keys.reload} reset={endpoints.resetBreaker} />
                     </td>
                     <td className="whitespace-nowrap">{formatDateTime(key.created_at)}</td>
                     <td>
@@ -143,7 +159,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
                               confirmLabel="Yes, rotate"
                               question="Issue a replacement key? The old one keeps working for the grace period, then the server revokes it."
                               onConfirm={async () => {
-                                setIssued(await api.rotateKey(key.id));
+                                setIssued(await endpoints.rotate(key.id));
                                 keys.reload();
                               }}
                             />
@@ -154,7 +170,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
                             confirmLabel="Yes, revoke"
                             question="Revoke this key? It stops working on every proxy task at once and its Bedrock key is erased."
                             onConfirm={async () => {
-                              await api.revokeKey(key.id);
+                              await endpoints.revoke(key.id);
                               keys.reload();
                             }}
                           />
@@ -165,7 +181,7 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
                   {editing === key.id && (
                     <tr>
                       <td colSpan={7} className="bg-slate-50 dark:bg-slate-800">
-                        <BedrockKeyEditor accessKey={key} status={bedrock} onChanged={keys.reload} />
+                        <BedrockKeyEditor accessKey={key} status={bedrock} onChanged={keys.reload} endpoints={endpoints} />
                       </td>
                     </tr>
                   )}
@@ -179,14 +195,16 @@ export function AccessKeysPanel({ user, onChanged }: { user: User; onChanged?: (
   );
 }
 
-function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: () => void }) {
+/** `reset`: the route that closes the breaker; without it (not an admin) the state is shown only. */
+function BreakerCell({ breaker, onReset, reset: resetBreaker }: { breaker: Breaker | null; onReset: () => void; reset?: (keyId: string) => Promise<void> }) {
   const [error, setError] = useState<string | null>(null);
   if (!breaker) return <span className="text-slate-500 dark:text-slate-400">—</span>;
   const tripped = breaker.state !== 'closed' || breaker.failures > 0;
   const reset = async () => {
+    if (!resetBreaker) return;
     setError(null);
     try {
-      await api.resetBreaker(breaker.access_key_id);
+      await resetBreaker(breaker.access_key_id);
       onReset();
     } catch (err) {
       setError(errorText(err));
@@ -204,7 +222,7 @@ function BreakerCell({ breaker, onReset }: { breaker: Breaker | null; onReset: (
           {breaker.retry_at && ` · retries ${formatDateTime(breaker.retry_at)}`}
         </p>
       )}
-      {tripped && (
+      {tripped && resetBreaker && (
         <button type="button" className="btn-secondary" onClick={reset}>
           Reset breaker
         </button>

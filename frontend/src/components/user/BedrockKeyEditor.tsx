@@ -1,13 +1,23 @@
 import { useId, useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
+import type { KeyEndpoints } from '../../lib/key-endpoints.ts';
 import type { AccessKey, BedrockKeyStatus } from '../../lib/types.ts';
 import { Alert } from '../Alert.tsx';
 import { ConfirmAction } from '../ConfirmAction.tsx';
 
-/** Register, replace or remove the Bedrock API key of one access key; it is never shown back. */
-export function BedrockKeyEditor({ accessKey, status, onChanged }: { accessKey: AccessKey; status: BedrockKeyStatus | null; onChanged: () => void }) {
+/** Register, replace or remove the Bedrock API key of one access key (through the admin or the /admin/me routes); it is never shown back. */
+export function BedrockKeyEditor({
+  accessKey,
+  status,
+  onChanged,
+  endpoints,
+}: {
+  accessKey: AccessKey;
+  status: BedrockKeyStatus | null;
+  onChanged: () => void;
+  endpoints: Pick<KeyEndpoints, 'putBedrockKey' | 'deleteBedrockKey'>;
+}) {
   const id = useId();
   const [value, setValue] = useState('');
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
@@ -18,7 +28,7 @@ export function BedrockKeyEditor({ accessKey, status, onChanged }: { accessKey: 
     setBusy(true);
     setMessage(null);
     try {
-      const saved = await api.putBedrockKey(accessKey.id, value.trim());
+      const saved = await endpoints.putBedrockKey(accessKey.id, value.trim());
       setValue('');
       setMessage({ kind: 'success', text: `Bedrock key ending in ${saved.last4} saved (encrypted).` });
       onChanged();
@@ -53,7 +63,7 @@ export function BedrockKeyEditor({ accessKey, status, onChanged }: { accessKey: 
           confirmLabel="Yes, remove"
           question="Erase this Bedrock key? Requests on this access key can no longer fall back to Bedrock."
           onConfirm={async () => {
-            await api.deleteBedrockKey(accessKey.id);
+            await endpoints.deleteBedrockKey(accessKey.id);
             setMessage({ kind: 'success', text: 'Bedrock key removed.' });
             onChanged();
           }}

@@ -3,21 +3,26 @@ import { api } from '../../lib/api.ts';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime, formatUsd, trimDecimal } from '../../lib/format.ts';
 import { inclusiveEndDate } from '../../lib/period.ts';
-import type { User } from '../../lib/types.ts';
+import { useCanChange } from '../../lib/session.tsx';
+import type { BudgetStatus, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
 import { BudgetBar } from '../BudgetBar.tsx';
 import { Panel } from '../Panel.tsx';
 import { Figure } from '../Figure.tsx';
 
-/** The monthly Bedrock budget: where this month stands, and setting or removing it. */
-export function BudgetPanel({ user }: { user: User }) {
+/**
+ * The monthly Bedrock budget: where this month stands, and setting or removing it (admins). `load`:
+ * where the status comes from (default the admin route for `user`; the developer page reads its own).
+ */
+export function BudgetPanel({ user, load }: { user: User; load?: () => Promise<BudgetStatus> }) {
   const id = useId();
-  const budget = useAsync(() => api.budget(user.id), [user.id]);
+  const budget = useAsync(() => (load ? load() : api.budget(user.id)), [user.id, load]);
+  const canChange = useCanChange() && load === undefined;
   const [amount, setAmount] = useState(user.monthly_budget_usd === null ? '' : trimDecimal(user.monthly_budget_usd));
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const editable = user.status !== 'deleted';
+  const editable = canChange && user.status !== 'deleted';
 
   const save = async (value: string | null) => {
     setBusy(true);

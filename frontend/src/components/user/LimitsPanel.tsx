@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
+import { useCanChange } from '../../lib/session.tsx';
 import { errorText } from '../../lib/api-error.ts';
 import type { Limits, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
@@ -38,6 +39,7 @@ function LimitsForm({ user, limits }: { user: User; limits: Limits }) {
   const [inFlight, setInFlight] = useState(limits.max_in_flight?.toString() ?? '');
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const canChange = useCanChange();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -63,17 +65,19 @@ function LimitsForm({ user, limits }: { user: User; limits: Limits }) {
           <label htmlFor={`${id}-rpm`} className="label">
             Requests per minute
           </label>
-          <input id={`${id}-rpm`} className="input" inputMode="numeric" placeholder="no limit" value={rpm} onChange={(e) => setRpm(e.target.value)} />
+          <input id={`${id}-rpm`} className="input" inputMode="numeric" placeholder="no limit" disabled={!canChange} value={rpm} onChange={(e) => setRpm(e.target.value)} />
         </div>
         <div className="w-40">
           <label htmlFor={`${id}-in-flight`} className="label">
             Requests in flight
           </label>
-          <input id={`${id}-in-flight`} className="input" inputMode="numeric" placeholder="no limit" value={inFlight} onChange={(e) => setInFlight(e.target.value)} />
+          <input id={`${id}-in-flight`} className="input" inputMode="numeric" placeholder="no limit" disabled={!canChange} value={inFlight} onChange={(e) => setInFlight(e.target.value)} />
         </div>
-        <button type="submit" className="btn-primary" disabled={busy || user.status === 'deleted'}>
-          {busy ? 'Saving…' : 'Save limits'}
-        </button>
+        {canChange && (
+          <button type="submit" className="btn-primary" disabled={busy || user.status === 'deleted'}>
+            {busy ? 'Saving…' : 'Save limits'}
+          </button>
+        )}
       </form>
       {message && (
         <div className="mt-3">

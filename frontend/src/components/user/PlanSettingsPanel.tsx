@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
+import { useCanChange } from '../../lib/session.tsx';
 import { errorText } from '../../lib/api-error.ts';
 import { formatThreshold, parseThresholdPercent } from '../../lib/plan-window.ts';
 import type { PlanSettings, User } from '../../lib/types.ts';
@@ -24,7 +25,7 @@ export function PlanSettingsPanel({ user, onSaved }: { user: User; onSaved: () =
   const [overage, setOverage] = useState<Overage>('move');
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const editable = user.status !== 'deleted';
+  const editable = useCanChange() && user.status !== 'deleted';
 
   useEffect(() => setSaved(loaded.data), [loaded.data]);
   // The form starts from the saved rule, and again after each save.

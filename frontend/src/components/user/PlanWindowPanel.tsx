@@ -3,7 +3,7 @@ import { api } from '../../lib/api.ts';
 import { formatDateTime, formatPercent } from '../../lib/format.ts';
 import { breakerLabel, breakerStyle } from '../../lib/labels.ts';
 import { familiesLabel, formatThreshold, formatUtilization, routeLabel, routesNow, shownWindows, type WindowReading } from '../../lib/plan-window.ts';
-import type { PlanWindow, User } from '../../lib/types.ts';
+import type { PlanWindow, PlanWindowList, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
 import { EmptyState } from '../EmptyState.tsx';
@@ -16,10 +16,14 @@ const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
   rejected: 'bg-red-100 dark:bg-red-900 text-red-800 dark:text-red-200',
 };
 
-/** Where each of the user's keys stands on their Claude plan now, and the rule that moves them to Bedrock. */
-export function PlanWindowPanel({ user }: { user: User }) {
+/**
+ * Where each of the user's keys stands on their Claude plan now, and the rule that moves them to
+ * Bedrock. `load`: where the windows come from (default the admin route for `user`); the developer
+ * page reads its own and shows no settings panel (the settings are an admin's).
+ */
+export function PlanWindowPanel({ user, load }: { user: User; load?: () => Promise<PlanWindowList> }) {
   const headingId = useId();
-  const windows = useAsync(() => api.planWindows(user.id), [user.id]);
+  const windows = useAsync(() => (load ? load() : api.planWindows(user.id)), [user.id, load]);
   const data = windows.data;
 
   return (
@@ -33,7 +37,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
         </button>
       </div>
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
-        <div className="min-w-0 lg:col-span-2">
+        <div className={load ? 'min-w-0 lg:col-span-3' : 'min-w-0 lg:col-span-2'}>
           <Panel title="Now, per access key" testId="plan-windows">
             {windows.error && <Alert>{windows.error}</Alert>}
             {!data && !windows.error && <p className="text-slate-500 dark:text-slate-400">Loading the Plan window…</p>}
@@ -55,7 +59,7 @@ export function PlanWindowPanel({ user }: { user: User }) {
             )}
           </Panel>
         </div>
-        <PlanSettingsPanel user={user} onSaved={windows.reload} />
+        {!load && <PlanSettingsPanel user={user} onSaved={windows.reload} />}
       </div>
     </section>
   );

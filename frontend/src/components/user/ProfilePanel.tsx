@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
+import { useCanChange } from '../../lib/session.tsx';
 import { errorText } from '../../lib/api-error.ts';
 import { formatDateTime } from '../../lib/format.ts';
 import { ROUTING_LABELS } from '../../lib/labels.ts';
@@ -15,7 +16,7 @@ export function ProfilePanel({ user, onSaved }: { user: User; onSaved: (user: Us
   const [routing, setRouting] = useState<RoutingStrategy>(user.routing_strategy);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const editable = user.status !== 'deleted';
+  const editable = useCanChange() && user.status !== 'deleted';
   const changed = name.trim() !== user.name || (description.trim() || null) !== user.description || routing !== user.routing_strategy;
 
   const submit = async (event: FormEvent) => {

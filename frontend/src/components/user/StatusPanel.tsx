@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.ts';
+import { useCanChange } from '../../lib/session.tsx';
 import { navigate } from '../../lib/router.tsx';
 import type { User } from '../../lib/types.ts';
 import { ConfirmAction } from '../ConfirmAction.tsx';
@@ -7,6 +8,7 @@ import { StatusBadge } from '../StatusBadge.tsx';
 
 /** Deactivate / reactivate / delete, each after a confirmation. */
 export function StatusPanel({ user, onChanged }: { user: User; onChanged: (user: User) => void }) {
+  const canChange = useCanChange();
   return (
     <Panel title="Status">
       <p className="mb-3 text-sm">
@@ -16,7 +18,7 @@ export function StatusPanel({ user, onChanged }: { user: User; onChanged: (user:
         {user.status === 'deleted' && 'Their keys are revoked and their Bedrock keys erased; their usage stays in the reports.'}
       </p>
       <div className="flex flex-wrap items-start gap-3">
-        {user.status === 'active' && (
+        {canChange && user.status === 'active' && (
           <ConfirmAction
             label="Deactivate user"
             confirmLabel="Yes, deactivate"
@@ -24,7 +26,7 @@ export function StatusPanel({ user, onChanged }: { user: User; onChanged: (user:
             onConfirm={async () => onChanged(await api.setUserStatus(user.id, 'deactivate'))}
           />
         )}
-        {user.status === 'inactive' && (
+        {canChange && user.status === 'inactive' && (
           <ConfirmAction
             danger={false}
             label="Reactivate user"
@@ -33,7 +35,7 @@ export function StatusPanel({ user, onChanged }: { user: User; onChanged: (user:
             onConfirm={async () => onChanged(await api.setUserStatus(user.id, 'reactivate'))}
           />
         )}
-        {user.status !== 'deleted' && (
+        {canChange && user.status !== 'deleted' && (
           <ConfirmAction
             label="Delete user"
             confirmLabel="Yes, delete"
