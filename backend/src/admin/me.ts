@@ -47,6 +47,8 @@ export async function meRoutes(parent: FastifyInstance, deps: AdminDeps): Promis
     const userId = request.adminSession?.userId;
     const row = userId ? await deps.users.get(userId) : null;
     if (!row) throw new AdminError(404, 'not_found_error', 'this session is not linked to a user (sign in with the identity provider as a user)');
+    // A deactivated person (an admin's or the identity provider's doing) keeps no self-service.
+    if (row.status !== 'active') throw new AdminError(403, 'permission_error', `your user is ${row.status}; ask an admin`);
     return row;
   }
 

@@ -169,6 +169,17 @@ describe("a developer's own routes", () => {
     expect(windows.body.items).toEqual([]);
   });
 
+  it('are closed to a deactivated user until reactivation', async () => {
+    const user = await call('POST', '/admin/users', { name: 'dev-paused' });
+    const paused = (await signPersonToken(jwtKey, { username: 'paused@example.com', role: 'developer', userId: user.body.id })).token;
+    await call('POST', `/admin/users/${user.body.id}/deactivate`);
+    const refused = await call('POST', '/admin/me/access-keys', {}, { token: paused });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe('your user is inactive; ask an admin');
+    await call('POST', `/admin/users/${user.body.id}/reactivate`);
+    expect((await call('POST', '/admin/me/access-keys', {}, { token: paused })).status).toBe(201);
+  });
+
   it('tell the break-glass admin that its session is no user', async () => {
     const res = await call('GET', '/admin/me');
     expect(res.status).toBe(404);
