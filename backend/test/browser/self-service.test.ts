@@ -1,0 +1,230 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { adminClient, type AdminCall } from '../support/admin.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
+import { seriousAxeViolations } from './support/axe.ts';
+import { launchChromium } from './support/browser.ts';
+import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
+
+// Developer self-service in the dashboard (issue #19): a developer signs in with the company identity
+// provider (oidc-provider on 127.0.0.1), lands on their own page, issues a key, registers its Bedrock
+// key, sends a request through the proxy and sees it in their usage; admin pages show "not available"
+// and no other user's data; a viewer sees Users without the controls that change things. One
+// browser, one identity provider and one server for the whole file.
+
+let idp: TestIdentityProvider;
+let fake: FakeAnthropic;
+let app: TestApp;
+let call: AdminCall;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const scriptErrors: string[] = [];
+
+const MODEL = 'claude-sonnet-5-5';
+const DEVELOPER = 'Dana Developer';
+const OTHER = 'Oscar Other';
+const BEDROCK_KEY = 'ABSK-dana-bedrock-key-7xQ9';
+let developerId: string;
+let otherId: string;
+/** The key the developer issued on their page, for the request through the proxy. */
+let keyForProxy = '';
+
+beforeAll(async () => {
+  assertDashboardBuilt();
+  idp = await startIdentityProvider();
+  fake = await startFakeAnthropic();
+  app = await startTestApp({
+    PLAN_API_URL: fake.url,
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    OIDC_VIEWER_VALUES: 'auditors',
+  });
+  idp.serve({
+    redirectUris: [`${app.url}/admin/auth/oidc/callback`],
+    people: { dana: { email: 'dana@example.com', groups: ['staff'] }, victor: { email: 'victor@example.com', groups: ['auditors'] } },
+  });
+  call = await adminClient(app);
+  // The developer's user carries their company email, so their first sign-in links to it.
+  developerId = (await call('POST', '/admin/users', { name: DEVELOPER })).body.id as string;
+  expect((await call('PUT', `/admin/users/${developerId}/email`, { email: 'dana@example.com' })).status).toBe(200);
+  otherId = (await app.createKey(OTHER)).userId;
+
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(15_000);
+  page = await context.newPage();
+  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    // A 403 or 404 the page expects shows as a failed resource; anything else is a bug.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
+  });
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await app?.close();
+  await fake?.close();
+  await idp?.close();
+});
+
+let brokenAt: string | undefined;
+beforeEach(({ task, onTestFailed }) => {
+  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+  onTestFailed(() => {
+    brokenAt ??= task.name;
+  });
+});
+
+/** Clicks "Sign in with …" on the login page and walks the provider's login and consent pages as `account`. */
+async function signInWithCompany(p: Page, account: string): Promise<void> {
+  await p.goto(`${app.url}/login`);
+  const button = await visible(p.getByRole('link', { name: `Sign in with ${new URL(idp.issuer).host}` }));
+  await button.click();
+  await visible(p.locator('input[name="login"]'));
+  await p.locator('input[name="login"]').fill(account);
+  // The development login page asks for a password too (any will do).
+  const password = p.locator('input[name="password"]');
+  if (await password.count()) await password.fill('any password');
+  await p.locator('button[type="submit"]').click();
+  // Consent, then back to the dashboard.
+  await p.waitForURL((url) => url.origin === app.url || url.pathname.startsWith('/interaction/'));
+  if (new URL(p.url()).pathname.startsWith('/interaction/')) await p.locator('button[type="submit"]').click();
+  await p.waitForURL((url) => url.origin === app.url && !url.pathname.startsWith('/admin/'));
+}
+
+describe('a developer', () => {
+  it('signs in with the company identity provider and lands on their own page', async () => {
+    await page.goto(`${app.url}/login`);
+    // The password form stays beside the company button (the break-glass admin).
+    await visible(page.getByLabel('Password'));
+    await signInWithCompany(page, 'dana');
+    await visible(heading(page, 'My keys & usage'));
+    await visible(page.getByTestId('signed-in-as').getByText('dana@example.com'));
+    expect(await page.getByTestId('signed-in-as').textContent()).toContain('(developer)');
+    // Their nav has their page only.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['My keys & usage']);
+    await visible(page.getByText(`Signed in as the user ${DEVELOPER}`));
+  });
+
+  it('issues a key and sees it once with the Claude Code set-up', async () => {
+    await visible(page.getByTestId('key-count').getByText('You hold 0 unrevoked keys'));
+    await page.getByRole('button', { name: 'Issue new key' }).click();
+    const shown = await visible(page.getByTestId('new-key-value'));
+    const rawKey = ((await shown.textContent()) ?? '').trim();
+    expect(rawKey).toMatch(/^ak_/);
+    expect(await page.getByTestId('setup-shell').textContent()).toBe(`export ANTHROPIC_BASE_URL=${app.url}/ak/${rawKey}`);
+    const settings = JSON.parse((await page.getByTestId('setup-settings').textContent()) ?? '') as { env: Record<string, string>; statusLine: { command: string } };
+    expect(settings.env.ANTHROPIC_BASE_URL).toBe(`${app.url}/ak/${rawKey}`);
+    expect(settings.statusLine.command).toContain(`${app.url}/ak/${rawKey}/status`);
+    await visible(page.getByTestId('key-count').getByText('You hold 1 unrevoked key '));
+    // The key is the developer's own (the admin API agrees).
+    const keys = (await call('GET', `/admin/users/${developerId}/access-keys`)).body.items as { key_prefix: string }[];
+    expect(keys.map((k) => rawKey.startsWith(k.key_prefix))).toEqual([true]);
+    keyForProxy = rawKey;
+    await page.getByRole('button', { name: 'I have copied it, hide the key' }).click();
+    await page.getByTestId('new-key').waitFor({ state: 'detached' });
+  });
+
+  it('registers a Bedrock key and sees only its last four characters', async () => {
+    const panel = page.getByTestId('access-keys');
+    await panel.getByRole('button', { name: /^Bedrock key/ }).click();
+    await panel.getByLabel(/^Bedrock API key for ak_/).fill(BEDROCK_KEY);
+    await panel.getByRole('button', { name: 'Register Bedrock key' }).click();
+    await visible(panel.getByText('Bedrock key ending in 7xQ9 saved (encrypted).'));
+    await visible(panel.getByRole('cell', { name: '…7xQ9', exact: true }));
+    expect(await page.content()).not.toContain(BEDROCK_KEY);
+    const keys = (await call('GET', `/admin/users/${developerId}/access-keys`)).body.items as { bedrock_key: { last4: string } | null }[];
+    expect(keys.map((k) => k.bedrock_key?.last4)).toEqual(['7xQ9']);
+  });
+
+  it('sends a request through the proxy with that key and sees it in their usage', async () => {
+    const res = await request(`${app.url}/ak/${keyForProxy}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-api03-dana' },
+      body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+    await app.flushUsage();
+    await page.getByRole('button', { name: 'Refresh usage' }).click();
+    const requests = page.getByTestId('card-requests').locator('p').nth(1);
+    await visible(requests.getByText('1', { exact: true }));
+  });
+
+  it('sees "not available to your role" and no admin data on admin pages', async () => {
+    for (const path of ['/users', `/users/${otherId}`, '/requests', '/pricing', '/audit-log']) {
+      await page.goto(`${app.url}${path}`);
+      await visible(heading(page, 'Not available to your role'));
+      const text = (await page.locator('main').textContent()) ?? '';
+      expect({ path, other: text.includes(OTHER) }).toEqual({ path, other: false });
+      // The API behind those pages answers 403 to this session.
+      const api = path.startsWith('/users/') ? `/admin/users/${otherId}` : path === '/audit-log' ? '/admin/audit-log' : `/admin${path}`;
+      expect({ api, status: (await context.request.get(`${app.url}${api}`)).status() }).toEqual({ api, status: 403 });
+    }
+  });
+
+  it('passes axe-core on their page, light and dark, and fits a phone', async () => {
+    await page.goto(`${app.url}/me`);
+    await visible(page.getByTestId('access-keys').getByRole('cell', { name: '…7xQ9', exact: true }));
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect({ scheme, problems: await seriousAxeViolations(page) }).toEqual({ scheme, problems: [] });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await visible(heading(page, 'My keys & usage'));
+    expect(await horizontalOverflow(page)).toBe(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
+
+describe('the login page', () => {
+  it('passes axe-core, light and dark, with the company button', async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const login = await other.newPage();
+      await login.goto(`${app.url}/login`);
+      await visible(login.getByRole('link', { name: /^Sign in with / }));
+      for (const scheme of ['light', 'dark'] as const) {
+        await login.emulateMedia({ colorScheme: scheme });
+        expect({ scheme, problems: await seriousAxeViolations(login) }).toEqual({ scheme, problems: [] });
+      }
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('a viewer', () => {
+  it('sees Users without "Add user" or key controls', async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const viewer = await other.newPage();
+      await signInWithCompany(viewer, 'victor');
+      expect(await viewer.getByTestId('signed-in-as').textContent()).toContain('victor@example.com');
+      expect(await viewer.getByTestId('signed-in-as').textContent()).toContain('viewer');
+      await viewer.goto(`${app.url}/users`);
+      await visible(heading(viewer, 'Users'));
+      await visible(viewer.getByRole('table').getByRole('link', { name: OTHER }));
+      expect(await viewer.getByRole('button', { name: /add user|create user/i }).count()).toBe(0);
+      await viewer.getByRole('table').getByRole('link', { name: OTHER }).click();
+      await visible(heading(viewer, OTHER));
+      await visible(viewer.getByTestId('budget'));
+      for (const name of [/issue/i, /rotate/i, /revoke/i, /delete user/i, /deactivate/i, /save/i]) {
+        expect({ name: String(name), count: await viewer.getByRole('button', { name }).count() }).toEqual({ name: String(name), count: 0 });
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('raised no script error on any page', () => {
+    expect(scriptErrors).toEqual([]);
+  });
+});
