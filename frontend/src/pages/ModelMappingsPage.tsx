@@ -41,17 +41,17 @@ export function ModelMappingsPage() {
         </p>
       </div>
       {canChange && (
-      <div id="mapping-form">
-        <MappingForm
-          key={JSON.stringify(draft)}
-          initial={draft}
-          onSaved={(model) => {
-            setNotice(`Mapping for ${model} saved.`);
-            setDraft(null);
-            mappings.reload();
-          }}
-        />
-      </div>
+        <div id="mapping-form">
+          <MappingForm
+            key={JSON.stringify(draft)}
+            initial={draft}
+            onSaved={(model) => {
+              setNotice(`Mapping for ${model} saved.`);
+              setDraft(null);
+              mappings.reload();
+            }}
+          />
+        </div>
       )}
       {notice && <Alert kind="success">{notice}</Alert>}
       {mappings.error && <Alert>{mappings.error}</Alert>}
@@ -81,21 +81,21 @@ export function ModelMappingsPage() {
                         <td className="whitespace-nowrap">{formatDateTime(m.updated_at)}</td>
                         <td>
                           {canChange && (
-                          <div className="flex flex-wrap gap-2">
-                            <button type="button" className="btn-secondary" onClick={() => edit({ model: m.model, baseId: m.base_id, geographies: m.geographies })}>
-                              Edit<span className="sr-only"> {m.model}</span>
-                            </button>
-                            <ConfirmAction
-                              label="Remove"
-                              detail={m.model}
-                              confirmLabel="Yes, remove"
-                              question={`Remove your mapping of ${m.model}? The shipped default, if there is one, applies again.`}
-                              onConfirm={async () => {
-                                await api.deleteMapping(m.model);
-                                mappings.reload();
-                              }}
-                            />
-                          </div>
+                            <div className="flex flex-wrap gap-2">
+                              <button type="button" className="btn-secondary" onClick={() => edit({ model: m.model, baseId: m.base_id, geographies: m.geographies })}>
+                                Edit<span className="sr-only"> {m.model}</span>
+                              </button>
+                              <ConfirmAction
+                                label="Remove"
+                                detail={m.model}
+                                confirmLabel="Yes, remove"
+                                question={`Remove your mapping of ${m.model}? The shipped default, if there is one, applies again.`}
+                                onConfirm={async () => {
+                                  await api.deleteMapping(m.model);
+                                  mappings.reload();
+                                }}
+                              />
+                            </div>
                           )}
                         </td>
                       </tr>

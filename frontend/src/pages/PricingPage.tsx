@@ -39,17 +39,17 @@ export function PricingPage() {
         </p>
       </div>
       {canChange && (
-      <div id="price-form">
-        <PriceForm
-          key={JSON.stringify(draft)}
-          initial={draft}
-          onSaved={(p) => {
-            setNotice(`Price for ${p.model} (${p.provider}) added, in effect from ${formatDateTime(p.effective_from)}.`);
-            setDraft(null);
-            prices.reload();
-          }}
-        />
-      </div>
+        <div id="price-form">
+          <PriceForm
+            key={JSON.stringify(draft)}
+            initial={draft}
+            onSaved={(p) => {
+              setNotice(`Price for ${p.model} (${p.provider}) added, in effect from ${formatDateTime(p.effective_from)}.`);
+              setDraft(null);
+              prices.reload();
+            }}
+          />
+        </div>
       )}
       {notice && <Alert kind="success">{notice}</Alert>}
       <Panel title="Prices">
@@ -123,23 +123,23 @@ export function PricingPage() {
                       <td className="whitespace-nowrap">{state}</td>
                       <td>
                         {canChange && (
-                        <div className="flex flex-wrap gap-2">
-                          <button type="button" className="btn-secondary whitespace-nowrap" onClick={() => edit(p)}>
-                            Change<span className="sr-only"> price of {p.model} ({p.provider}{p.region ? ` ${p.region}` : ''})</span>
-                          </button>
-                          {state === 'scheduled' && (
-                            <ConfirmAction
-                              label="Cancel"
-                              detail={`scheduled price of ${p.model}`}
-                              confirmLabel="Yes, cancel it"
-                              question={`Cancel the ${p.model} price scheduled for ${formatDateTime(p.effective_from)}?`}
-                              onConfirm={async () => {
-                                await api.cancelPrice(p.id);
-                                prices.reload();
-                              }}
-                            />
-                          )}
-                        </div>
+                          <div className="flex flex-wrap gap-2">
+                            <button type="button" className="btn-secondary whitespace-nowrap" onClick={() => edit(p)}>
+                              Change<span className="sr-only"> price of {p.model} ({p.provider}{p.region ? ` ${p.region}` : ''})</span>
+                            </button>
+                            {state === 'scheduled' && (
+                              <ConfirmAction
+                                label="Cancel"
+                                detail={`scheduled price of ${p.model}`}
+                                confirmLabel="Yes, cancel it"
+                                question={`Cancel the ${p.model} price scheduled for ${formatDateTime(p.effective_from)}?`}
+                                onConfirm={async () => {
+                                  await api.cancelPrice(p.id);
+                                  prices.reload();
+                                }}
+                              />
+                            )}
+                          </div>
                         )}
                       </td>
                     </tr>
