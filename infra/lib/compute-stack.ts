@@ -12,6 +12,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { companySignInEnvironment, type CompanySignIn } from './company-sign-in.ts';
 import type { DeploymentStage } from './context.ts';
 import { PROXY_PORT } from './network-stack.ts';
 import { ProxyWaf } from './waf.ts';
@@ -75,6 +76,8 @@ export interface ComputeStackProps extends StackProps {
   readonly adminCredentials: secretsmanager.ISecret;
   readonly keyHasherSecret: secretsmanager.ISecret;
   readonly planApiKey?: secretsmanager.ISecret | undefined;
+  /** Company sign-in with its client secret (OidcClientSecret); unset: nothing of it in the task. */
+  readonly companySignIn?: (CompanySignIn & { readonly clientSecret: secretsmanager.ISecret }) | undefined;
   /** The application's database login (DATABASE_URL). */
   readonly dbSecret: secretsmanager.ISecret;
   /** The master login (DATABASE_ADMIN_URL): the server migrates and creates the application's role with it at start-up. */
@@ -159,6 +162,7 @@ export class ComputeStack extends Stack {
     };
     // Without it the proxy forwards each client's own Authorization / x-api-key (seed default).
     if (props.planApiKey) secrets.PLAN_API_KEY = ecs.Secret.fromSecretsManager(props.planApiKey);
+    if (props.companySignIn) secrets.OIDC_CLIENT_SECRET = injected('OidcClientSecret', props.companySignIn.clientSecret);
 
     this.taskDefinition.addContainer(CONTAINER_NAME, {
       // The backend is an npm workspace whose lockfile lives at the repository root, so the build
@@ -195,6 +199,7 @@ export class ComputeStack extends Stack {
         KMS_KEY_ID: props.kmsKey.keyArn,
         SHUTDOWN_DRAIN_SECONDS: String(APP_DRAIN_SECONDS),
         ...proxySettingsEnvironment(props.proxySettings),
+        ...(props.companySignIn ? companySignInEnvironment(props.companySignIn, props.domainName) : {}),
       },
       secrets,
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
@@ -202,7 +207,13 @@ export class ComputeStack extends Stack {
 
     grantTaskPermissions(this.taskDefinition.taskRole, {
       kmsKey: props.kmsKey,
-      secrets: [props.adminCredentials, props.keyHasherSecret, props.dbSecret, props.dbAdminSecret],
+      secrets: [
+        props.adminCredentials,
+        props.keyHasherSecret,
+        props.dbSecret,
+        props.dbAdminSecret,
+        ...(props.companySignIn ? [props.companySignIn.clientSecret] : []),
+      ],
       bedrockRegion: props.proxySettings.bedrockRegion,
     });
     Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge(

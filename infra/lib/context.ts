@@ -83,6 +83,30 @@ function parseOrigins(raw: string): Result<string> {
   return ok(list.join(','));
 }
 
+/** OIDC_ISSUER as the proxy takes it (no query or fragment, trailing slashes dropped), but https only: the proxy runs behind TLS. */
+function parseIssuer(raw: string): Result<string> {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    /* reported below */
+  }
+  if (!url || url.protocol !== 'https:' || url.search || url.hash) {
+    return bad(`"${raw}" is not an https issuer URL without query or fragment (expected e.g. https://login.example.com/oauth2/default)`);
+  }
+  return ok(url.toString().replace(/\/+$/, ''));
+}
+
+/** A claim name or a client id: one word, no blanks. */
+const word = (expected: string): Field<string> =>
+  field((raw) => (/^\S+$/.test(raw.trim()) ? ok(raw.trim()) : bad(`"${raw}" is not ${expected}`)));
+
+/** A comma-separated list as the proxy reads it (blanks dropped), written back joined by commas. */
+const commaList = field((raw) => {
+  const list = raw.split(',').map((v) => v.trim()).filter(Boolean);
+  return list.length > 0 ? ok(list.join(',')) : bad(`"${raw}" holds no value`);
+});
+
 const schema = {
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id'),
   region: matching(AWS_REGION, 'an AWS region such as ap-northeast-2'),
@@ -117,6 +141,36 @@ const schema = {
     field((raw) => (raw === 'true' ? ok(true) : raw === 'false' ? ok(false) : bad(`"${raw}" is not true or false`))),
     false,
   ),
+  // Company sign-in (README "Company sign-in"); the proxy's OIDC_ and SELF_ENROLMENT settings,
+  // checked as backend/src/config.ts checks them. All of them only with oidcIssuer and oidcClientId.
+  /** OIDC_ISSUER: the identity provider; set with oidcClientId, it adds the OidcClientSecret secret. */
+  oidcIssuer: optional(field(parseIssuer)),
+  /** OIDC_CLIENT_ID: the client registered with the issuer. */
+  oidcClientId: optional(word('a client id (no blanks)')),
+  /** OIDC_USERNAME_CLAIM: the ID token claim that names the person (proxy default: email). */
+  oidcUsernameClaim: optional(word('a claim name (no blanks)')),
+  /** OIDC_ROLE_CLAIM: the claim whose values give the role (proxy default: groups). */
+  oidcRoleClaim: optional(word('a claim name (no blanks)')),
+  /** OIDC_ADMIN_VALUES: comma-separated role-claim values that make an admin. */
+  oidcAdminValues: optional(commaList),
+  /** OIDC_VIEWER_VALUES: comma-separated role-claim values that make a viewer. */
+  oidcViewerValues: optional(commaList),
+  /** SELF_ENROLMENT: whether a developer's first sign-in creates their user. */
+  selfEnrolment: optional(
+    field((raw) => (raw === 'true' ? ok(true) : raw === 'false' ? ok(false) : bad(`"${raw}" is not true or false`))),
+  ),
+  /** SELF_ENROLMENT_ROUTING: routing strategy of a self-enrolled user. */
+  selfEnrolmentRouting: optional(
+    field((raw) =>
+      ['plan_first', 'bedrock_only', 'plan_only'].includes(raw) ? ok(raw) : bad(`"${raw}" is not one of plan_first, bedrock_only, plan_only`),
+    ),
+  ),
+  /** SELF_ENROLMENT_BUDGET: monthly Bedrock budget (USD) of a self-enrolled user. */
+  selfEnrolmentBudget: optional(matching(/^\d{1,10}(\.\d{1,4})?$/, 'an amount in USD with at most 4 decimals, e.g. 250')),
+  /** DEVELOPER_MAX_KEYS: unrevoked access keys a developer may hold when issuing their own. */
+  developerMaxKeys: optional(
+    field((raw) => (/^\d{1,4}$/.test(raw) && Number(raw) <= 1000 ? ok(raw) : bad(`"${raw}" is not an integer from 0 to 1000`))),
+  ),
   stage: withDefault(
     field((raw): Result<DeploymentStage> =>
       raw === 'dev' || raw === 'prod' ? ok(raw) : bad(`"${raw}" is not one of ${STAGES.join(', ')}`),
@@ -138,6 +192,12 @@ export type ContextKey = keyof Schema;
 export type DeploymentConfig = { [K in ContextKey]: Schema[K] extends Field<infer T> ? T : never };
 
 export const CONTEXT_KEYS = Object.keys(schema) as ContextKey[];
+
+/** The company sign-in settings (README "Company sign-in"): none of them without oidcIssuer. */
+const SIGN_IN_SETTINGS: ReadonlySet<ContextKey> = new Set<ContextKey>([
+  'oidcIssuer', 'oidcClientId', 'oidcUsernameClaim', 'oidcRoleClaim', 'oidcAdminValues', 'oidcViewerValues',
+  'selfEnrolment', 'selfEnrolmentRouting', 'selfEnrolmentBudget', 'developerMaxKeys',
+]);
 
 /** Keys of earlier versions of this app, and what replaced them. */
 const RENAMED_KEYS: Readonly<Record<string, ContextKey>> = { databaseEngineVersion: 'auroraPostgresVersion' };
@@ -190,6 +250,13 @@ export function parseContext(read: (key: string) => unknown): DeploymentConfig {
     !domainName.endsWith(`.${hostedZoneName}`)
   ) {
     problems.push(`domainName: "${domainName}" is not inside the hosted zone "${hostedZoneName}"`);
+  }
+
+  // Company sign-in needs both; its other settings without them would be ignored without a word.
+  const signInKeys = CONTEXT_KEYS.filter((key) => SIGN_IN_SETTINGS.has(key) && values[key] !== undefined);
+  if (values.oidcIssuer !== undefined && values.oidcClientId === undefined) problems.push('oidcClientId: required with oidcIssuer');
+  if (values.oidcIssuer === undefined) {
+    for (const key of signInKeys) if (key !== 'oidcIssuer') problems.push(`${key}: only with oidcIssuer (company sign-in)`);
   }
 
   if (problems.length > 0) throw new ContextError(problems);

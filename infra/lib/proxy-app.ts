@@ -1,5 +1,6 @@
 import { App, Tags, type AppProps, type Environment } from 'aws-cdk-lib';
 import { acknowledgeNetworkAndAlertFindings } from './compliance.ts';
+import { companySignInOf } from './company-sign-in.ts';
 import { ComputeStack } from './compute-stack.ts';
 import { parseContext, type DeploymentConfig } from './context.ts';
 import { DatabaseStack } from './database-stack.ts';
@@ -22,6 +23,7 @@ export interface ProxyStacks {
  */
 export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks {
   const env: Environment = { account: config.account, region: config.region };
+  const companySignIn = companySignInOf(config);
   const stackName = (part: string) => `ClaudeCodeProxy-${part}`;
 
   const network = new NetworkStack(app, 'NetworkStack', {
@@ -37,6 +39,7 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     description: 'Claude Code Proxy: KMS key and application secrets',
     planApiKeySecretName: config.planApiKeySecretName,
     stage: config.stage,
+    companySignIn: companySignIn !== undefined,
   });
   // Nothing in the secrets stack refers to the network; the seed still deploys it second.
   secrets.addStackDependency(network, 'deploy order of the seed design');
@@ -65,6 +68,7 @@ export function addProxyStacks(app: App, config: DeploymentConfig): ProxyStacks 
     adminCredentials: secrets.adminCredentials,
     keyHasherSecret: secrets.keyHasherSecret,
     planApiKey: secrets.planApiKey,
+    companySignIn: companySignIn && secrets.oidcClientSecret ? { ...companySignIn, clientSecret: secrets.oidcClientSecret } : undefined,
     dbSecret: database.appSecret,
     dbAdminSecret: database.secret,
     stage: config.stage,

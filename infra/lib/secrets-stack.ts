@@ -9,6 +9,8 @@ export interface SecretsStackProps extends StackProps {
   /** Name of an existing secret with a default Anthropic API key, wired in as PLAN_API_KEY. */
   readonly planApiKeySecretName?: string | undefined;
   readonly stage: DeploymentStage;
+  /** Company sign-in is configured (oidcIssuer and oidcClientId): adds the OidcClientSecret secret. */
+  readonly companySignIn?: boolean | undefined;
 }
 
 /** The KMS key for Bedrock API keys and the application's own secrets. */
@@ -18,6 +20,8 @@ export class SecretsStack extends Stack {
   readonly keyHasherSecret: secretsmanager.Secret;
   /** Present only when the context names a Plan key secret. */
   readonly planApiKey: secretsmanager.ISecret | undefined;
+  /** OIDC_CLIENT_SECRET; present only with company sign-in. */
+  readonly oidcClientSecret: secretsmanager.Secret | undefined;
 
   constructor(scope: Construct, id: string, props: SecretsStackProps) {
     super(scope, id, props);
@@ -88,6 +92,27 @@ export class SecretsStack extends Stack {
     Validations.of(this.keyHasherSecret).acknowledge(
       ...noRotation('Every stored access key is an HMAC under this secret: rotating it would invalidate all issued keys at once.'),
     );
+
+    // The identity provider issues the client secret, so CDK cannot know it: the secret starts as a
+    // generated placeholder that the operator replaces after the first deploy (README "Company
+    // sign-in"). Until then the proxy starts, and only the company sign-in fails, at the provider.
+    this.oidcClientSecret = props.companySignIn
+      ? new secretsmanager.Secret(this, 'OidcClientSecret', {
+          secretName: 'claude-code-proxy/oidc-client-secret',
+          description: 'Claude Code Proxy: client secret of the company sign-in, issued by the identity provider (OIDC_CLIENT_SECRET)',
+          encryptionKey: this.kmsKey,
+          removalPolicy: keep,
+          generateSecretString: { passwordLength: 32, excludePunctuation: true },
+        })
+      : undefined;
+    if (this.oidcClientSecret) {
+      Validations.of(this.oidcClientSecret).acknowledge(
+        ...noRotation(
+          'The identity provider issues the client secret; it is renewed there and put here by the operator, ' +
+            'and ECS injects it at task start.',
+        ),
+      );
+    }
 
     // The seed's "create the secret manually and wire it in": only a name is referenced, so the
     // secret (a plain string holding the key) is neither created nor deleted by CDK.

@@ -64,7 +64,7 @@ export function bedrockResources(stack: Stack, bedrockRegion: string): string[] 
 export interface TaskPermissionsProps {
   /** The stack's one key (SecretsStack). */
   readonly kmsKey: kms.IKey;
-  /** The deployment's own secrets (admin login, key-hashing secret, both database logins). */
+  /** The deployment's own secrets (admin login, key-hashing secret, both database logins, and the OIDC client secret with company sign-in). */
   readonly secrets: readonly secretsmanager.ISecret[];
   /** BEDROCK_REGION of the container. */
   readonly bedrockRegion: string;
