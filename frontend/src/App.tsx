@@ -64,7 +64,15 @@ export function App() {
     try {
       const current = await api.session();
       // Every instant is shown in the server's TIMEZONE: learnt before the first page shows.
-      if (current) setShownTimeZone(await serverTimeZone(current.role));
+      if (current) {
+        // A deactivated developer's own routes answer 403: their page says so (with Log out) rather
+        // than the app failing to start; nothing with a time is shown to them then.
+        const zone = await serverTimeZone(current.role).catch((err: unknown) => {
+          if (current.role === 'developer') return null;
+          throw err;
+        });
+        if (zone) setShownTimeZone(zone);
+      }
       setSession(current);
       setBootError(null);
     } catch (err) {

@@ -182,6 +182,16 @@ describe('a developer', () => {
     expect(await horizontalOverflow(page)).toBe(0);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
+
+  it('once deactivated, is told so on their page and can still log out', async () => {
+    expect((await call('POST', `/admin/users/${developerId}/deactivate`)).status).toBe(200);
+    await page.goto(`${app.url}/me`);
+    await visible(heading(page, 'My keys & usage'));
+    await visible(page.getByRole('alert').getByText(/your user is inactive/));
+    expect(await page.getByTestId('access-keys').count()).toBe(0);
+    await visible(page.getByRole('button', { name: 'Log out' }));
+    expect((await call('POST', `/admin/users/${developerId}/reactivate`)).status).toBe(200);
+  });
 });
 
 describe('the login page', () => {

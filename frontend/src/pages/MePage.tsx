@@ -50,7 +50,6 @@ export function MePage() {
           and follow your usage.
         </p>
       </div>
-      {user.status === 'inactive' && <Alert>Your user is deactivated: your keys are refused until an admin reactivates you.</Alert>}
       <AccessKeysPanel user={user} endpoints={myKeyEndpoints} summary={(keys) => <KeyCount keys={keys} />} />
       <BudgetPanel user={user} load={api.myBudget} />
       <PlanWindowPanel user={user} load={api.myPlanWindows} />
