@@ -217,6 +217,8 @@ export class ContextError extends Error {
 export function parseContext(read: (key: string) => unknown): DeploymentConfig {
   const problems: string[] = [];
   const values: Partial<Record<ContextKey, unknown>> = {};
+  /** Keys given but refused above: reported once, not again as missing. */
+  const refused = new Set<ContextKey>();
 
   for (const key of CONTEXT_KEYS) {
     const spec: Field<unknown> = schema[key];
@@ -228,11 +230,15 @@ export function parseContext(read: (key: string) => unknown): DeploymentConfig {
     }
     if (typeof raw !== 'string') {
       problems.push(`${key}: must be a string, got ${JSON.stringify(raw)}`);
+      refused.add(key);
       continue;
     }
     const result = spec.parse(raw);
     if (result.ok) values[key] = result.value;
-    else problems.push(`${key}: ${result.problem}`);
+    else {
+      problems.push(`${key}: ${result.problem}`);
+      refused.add(key);
+    }
   }
 
   // A renamed key would otherwise be ignored without a word, and the deployment run on the default.
@@ -253,10 +259,12 @@ export function parseContext(read: (key: string) => unknown): DeploymentConfig {
   }
 
   // Company sign-in needs both; its other settings without them would be ignored without a word.
-  const signInKeys = CONTEXT_KEYS.filter((key) => SIGN_IN_SETTINGS.has(key) && values[key] !== undefined);
-  if (values.oidcIssuer !== undefined && values.oidcClientId === undefined) problems.push('oidcClientId: required with oidcIssuer');
-  if (values.oidcIssuer === undefined) {
-    for (const key of signInKeys) if (key !== 'oidcIssuer') problems.push(`${key}: only with oidcIssuer (company sign-in)`);
+  const given = (key: ContextKey) => values[key] !== undefined || refused.has(key);
+  if (given('oidcIssuer') && !given('oidcClientId')) problems.push('oidcClientId: required with oidcIssuer');
+  if (!given('oidcIssuer')) {
+    for (const key of CONTEXT_KEYS) {
+      if (SIGN_IN_SETTINGS.has(key) && key !== 'oidcIssuer' && values[key] !== undefined) problems.push(`${key}: only with oidcIssuer (company sign-in)`);
+    }
   }
 
   if (problems.length > 0) throw new ContextError(problems);

@@ -34,6 +34,16 @@ describe('the example context of cdk.json', () => {
       bedrockApi: 'invoke',
       corsOrigins: undefined,
       vpcEndpoints: false,
+      oidcIssuer: undefined,
+      oidcClientId: undefined,
+      oidcUsernameClaim: undefined,
+      oidcRoleClaim: undefined,
+      oidcAdminValues: undefined,
+      oidcViewerValues: undefined,
+      selfEnrolment: undefined,
+      selfEnrolmentRouting: undefined,
+      selfEnrolmentBudget: undefined,
+      developerMaxKeys: undefined,
       stage: 'prod',
       auroraPostgresVersion: DEFAULT_AURORA_POSTGRES_VERSION,
     });
@@ -89,6 +99,34 @@ describe('accepted values', () => {
     });
   });
 
+  it('takes company sign-in: an https issuer (trailing slash dropped, as the proxy does), a client id and the mapping values', () => {
+    expect(
+      parse({
+        oidcIssuer: 'https://login.example.com/oauth2/default/',
+        oidcClientId: ' 0oa1example ',
+        oidcUsernameClaim: 'preferred_username',
+        oidcRoleClaim: 'roles',
+        oidcAdminValues: 'proxy-admins, platform,',
+        oidcViewerValues: 'auditors',
+        selfEnrolment: 'true',
+        selfEnrolmentRouting: 'bedrock_only',
+        selfEnrolmentBudget: '250.50',
+        developerMaxKeys: '0',
+      }),
+    ).toMatchObject({
+      oidcIssuer: 'https://login.example.com/oauth2/default',
+      oidcClientId: '0oa1example',
+      oidcUsernameClaim: 'preferred_username',
+      oidcRoleClaim: 'roles',
+      oidcAdminValues: 'proxy-admins,platform',
+      oidcViewerValues: 'auditors',
+      selfEnrolment: true,
+      selfEnrolmentRouting: 'bedrock_only',
+      selfEnrolmentBudget: '250.50',
+      developerMaxKeys: '0',
+    });
+  });
+
   it('treats an empty optional value (-c planApiKeySecretName=) as unset', () => {
     expect(parse({ planApiKeySecretName: '', auroraPostgresVersion: '', stage: '' })).toMatchObject({
       planApiKeySecretName: undefined,
@@ -123,6 +161,32 @@ describe('rejected values', () => {
     const problems = problemsOf({ [key]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  const SIGN_IN = { oidcIssuer: 'https://login.example.com', oidcClientId: 'abc' };
+  it.each([
+    ['oidcIssuer', 'http://login.example.com', /^oidcIssuer: "http:\/\/login\.example\.com" is not an https issuer URL/],
+    ['oidcIssuer', 'login.example.com', /^oidcIssuer: "login\.example\.com" is not an https issuer URL/],
+    ['oidcIssuer', 'https://login.example.com/?tenant=x', /^oidcIssuer: .* is not an https issuer URL without query or fragment/],
+    ['oidcClientId', 'my client', /^oidcClientId: "my client" is not a client id \(no blanks\)$/],
+    ['oidcRoleClaim', 'my groups', /^oidcRoleClaim: "my groups" is not a claim name/],
+    ['oidcAdminValues', ' , ', /^oidcAdminValues: " , " holds no value$/],
+    ['selfEnrolment', 'yes', /^selfEnrolment: "yes" is not true or false$/],
+    ['selfEnrolmentRouting', 'plan', /^selfEnrolmentRouting: "plan" is not one of plan_first, bedrock_only, plan_only$/],
+    ['selfEnrolmentBudget', '$250', /^selfEnrolmentBudget: "\$250" is not an amount in USD/],
+    ['developerMaxKeys', '1001', /^developerMaxKeys: "1001" is not an integer from 0 to 1000$/],
+  ])('with company sign-in: %s = %s', (key, value, message) => {
+    const problems = problemsOf({ ...SIGN_IN, [key]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('asks for oidcClientId with oidcIssuer, and refuses sign-in settings without an issuer', () => {
+    expect(problemsOf({ oidcIssuer: 'https://login.example.com' })).toEqual(['oidcClientId: required with oidcIssuer']);
+    expect(problemsOf({ oidcClientId: 'abc', selfEnrolment: 'true' })).toEqual([
+      'oidcClientId: only with oidcIssuer (company sign-in)',
+      'selfEnrolment: only with oidcIssuer (company sign-in)',
+    ]);
   });
 
   it('rejects a domain outside the hosted zone', () => {
