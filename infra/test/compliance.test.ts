@@ -24,12 +24,16 @@ interface Proof {
   rule: string | RegExp;
   /** Construct path the acknowledgement sits on. */
   path: string;
-  /** What must hold for the reason to apply; `prod` and `dev` are the two stages of the example context. */
-  holds: (prod: Built, dev: Built) => void;
+  /**
+   * What must hold for the reason to apply; `prod` and `dev` are the two stages of the example
+   * context, `signIn` is prod with company sign-in (oidcIssuer and oidcClientId).
+   */
+  holds: (prod: Built, dev: Built, signIn: Built) => void;
 }
 
 let prod: Built;
 let dev: Built;
+let signIn: Built;
 
 const build = (overrides: Record<string, unknown>): Built => {
   const { app, stacks } = makeApp(overrides);
@@ -39,6 +43,7 @@ const build = (overrides: Record<string, unknown>): Built => {
 beforeAll(() => {
   prod = build({});
   dev = build({ stage: 'dev' });
+  signIn = build({ oidcIssuer: 'https://login.example.com', oidcClientId: 'abc' });
 });
 
 const resources = (template: Template, type: string) => Object.entries(template.findResources(type)) as [string, Resource][];
@@ -135,6 +140,15 @@ const PROOFS: Proof[] = [
     { rule, path: 'SecretsStack/KeyHasherSecret', holds: injectedAtStart('KEY_HASHER_SECRET', (b) => b.stacks.secrets.keyHasherSecret.secretArn) },
     { rule, path: 'DatabaseStack/ProxyDb/Secret', holds: injectedAtStart('DATABASE_ADMIN_URL', (b) => b.stacks.database.secret.secretArn) },
     { rule, path: 'DatabaseStack/AppSecret', holds: injectedAtStart('DATABASE_URL', (b) => b.stacks.database.appSecret.secretArn) },
+    {
+      rule,
+      path: 'SecretsStack/OidcClientSecret',
+      holds: (_p: Built, _d: Built, s: Built) => {
+        const secret = s.stacks.secrets.oidcClientSecret;
+        expect(secret).toBeDefined();
+        injectedAtStart('OIDC_CLIENT_SECRET', () => secret!.secretArn)(s);
+      },
+    },
   ]),
   // Database
   {
@@ -172,6 +186,16 @@ const PROOFS: Proof[] = [
       expect(containerOf(p).Secrets.map((s) => s.Name).sort()).toEqual(
         ['ADMIN_CREDENTIALS', 'DATABASE_ADMIN_URL', 'DATABASE_URL', 'KEY_HASHER_SECRET'].sort(),
       );
+    },
+  },
+  {
+    rule: 'AwsSolutions-ECS2',
+    path: 'ComputeStack/ProxyTask',
+    holds: (_p, _d, s) => {
+      // With company sign-in: issuer, client id and redirect URL are plain; the client secret is injected.
+      const names = containerOf(s).Environment.map((e) => e.Name);
+      expect(names.filter((n) => /SECRET|PASSWORD|CREDENTIALS|DATABASE_(ADMIN_)?URL|API_KEY/.test(n))).toEqual([]);
+      expect(containerOf(s).Secrets.map((e) => e.Name)).toContain('OIDC_CLIENT_SECRET');
     },
   },
   {
@@ -268,14 +292,14 @@ const matches = (proof: Proof, ack: { path: string; rule: string }) =>
   proof.path === ack.path && (typeof proof.rule === 'string' ? proof.rule === ack.rule : proof.rule.test(ack.rule));
 
 describe('acknowledged findings', () => {
-  it.each(['prod', 'dev'] as const)('each has a proof below (stage %s)', (stage) => {
-    const acks = acknowledgements((stage === 'prod' ? prod : dev).app);
+  it.each(['prod', 'dev', 'signIn'] as const)('each has a proof below (%s)', (stage) => {
+    const acks = acknowledgements({ prod, dev, signIn }[stage].app);
     expect(acks.length).toBeGreaterThan(20);
     const unproved = acks.filter((ack) => !PROOFS.some((proof) => matches(proof, ack)));
     expect(unproved).toEqual([]);
   });
 
   it.each(PROOFS.map((proof) => [`${String(proof.rule)} at ${proof.path}`, proof] as const))('%s: the reason still holds', (_, proof) => {
-    proof.holds(prod, dev);
+    proof.holds(prod, dev, signIn);
   });
 });
