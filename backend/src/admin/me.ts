@@ -60,7 +60,15 @@ export async function meRoutes(parent: FastifyInstance, deps: AdminDeps): Promis
     return key;
   }
 
-  app.get('/me', { config: { roles: ALL }, schema: { summary: 'My user', response: { 200: User } } }, async (request) => userJson(await me(request)));
+  // The most keys this session may hold, so the page can say "2 of 3" before the 409 does.
+  const MyUser = Type.Object({
+    ...User.properties,
+    max_live_keys: Type.Union([Type.Integer(), Type.Null()], { description: 'DEVELOPER_MAX_KEYS for a developer; null: no maximum (admin, viewer)' }),
+  });
+  app.get('/me', { config: { roles: ALL }, schema: { summary: 'My user, and how many unrevoked keys I may hold', response: { 200: MyUser } } }, async (request) => ({
+    ...userJson(await me(request)),
+    max_live_keys: request.adminSession?.role === 'developer' ? deps.developerMaxKeys : null,
+  }));
 
   app.get(
     '/me/access-keys',

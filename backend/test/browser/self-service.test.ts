@@ -113,7 +113,7 @@ describe('a developer', () => {
   });
 
   it('issues a key and sees it once with the Claude Code set-up', async () => {
-    await visible(page.getByTestId('key-count').getByText('You hold 0 unrevoked keys'));
+    await visible(page.getByTestId('key-count').getByText('You hold 0 of the 3 unrevoked keys you may hold', { exact: false }));
     await page.getByRole('button', { name: 'Issue new key' }).click();
     const shown = await visible(page.getByTestId('new-key-value'));
     const rawKey = ((await shown.textContent()) ?? '').trim();
@@ -122,7 +122,7 @@ describe('a developer', () => {
     const settings = JSON.parse((await page.getByTestId('setup-settings').textContent()) ?? '') as { env: Record<string, string>; statusLine: { command: string } };
     expect(settings.env.ANTHROPIC_BASE_URL).toBe(`${app.url}/ak/${rawKey}`);
     expect(settings.statusLine.command).toContain(`${app.url}/ak/${rawKey}/status`);
-    await visible(page.getByTestId('key-count').getByText('You hold 1 unrevoked key '));
+    await visible(page.getByTestId('key-count').getByText('You hold 1 of the 3 unrevoked keys you may hold', { exact: false }));
     // The key is the developer's own (the admin API agrees).
     const keys = (await call('GET', `/admin/users/${developerId}/access-keys`)).body.items as { key_prefix: string }[];
     expect(keys.map((k) => rawKey.startsWith(k.key_prefix))).toEqual([true]);

@@ -68,7 +68,7 @@ describe('a developer session', () => {
   it('reaches the routes open to it', async () => {
     const session = await call('GET', '/admin/auth/session', undefined, { token: developer });
     expect(session.body).toMatchObject({ username: 'dev.one@example.com', role: 'developer', user_id: developerUserId });
-    expect((await call('GET', '/admin/me', undefined, { token: developer })).body).toMatchObject({ id: developerUserId, name: 'dev-one' });
+    expect((await call('GET', '/admin/me', undefined, { token: developer })).body).toMatchObject({ id: developerUserId, name: 'dev-one', max_live_keys: 2 });
   });
 });
 

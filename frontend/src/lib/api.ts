@@ -80,7 +80,7 @@ export const api = {
   authMethods: () => request<{ oidc: { issuer: string; login_url: string } | null }>('GET', '/auth/methods', { quiet401: true }),
 
   // A signed-in person's own things (README "Sign-in and roles"): the /admin/me routes.
-  me: () => request<User>('GET', '/me'),
+  me: () => request<User & { max_live_keys: number | null }>('GET', '/me'),
   myAccessKeys: () => request<{ items: AccessKeyListItem[] }>('GET', '/me/access-keys'),
   issueMyKey: (region: string | null) => request<IssuedKey>('POST', '/me/access-keys', { body: { bedrock_region: region } }),
   rotateMyKey: (keyId: string) => request<RotatedKey>('POST', `/me/access-keys/${id(keyId)}/rotate`),

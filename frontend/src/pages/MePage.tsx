@@ -11,12 +11,13 @@ import type { AccessKey } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
 
 /** How many keys count against the developer's maximum: every unrevoked one (a rotating key too, until revoked). */
-function KeyCount({ keys }: { keys: AccessKey[] }) {
+function KeyCount({ keys, max }: { keys: AccessKey[]; max: number | null }) {
   const live = keys.filter((k) => k.status !== 'revoked').length;
   return (
     <p className="mb-3 text-sm text-slate-600 dark:text-slate-300" data-testid="key-count">
-      You hold {live} unrevoked key{live === 1 ? '' : 's'} (a rotating key counts until the server revokes it). An admin sets the most you may hold; revoke one to
-      issue another once you reach it.
+      {max === null
+        ? `You hold ${live} unrevoked key${live === 1 ? '' : 's'}.`
+        : `You hold ${live} of the ${max} unrevoked keys you may hold (a rotating key counts until the server revokes it)${live >= max ? '; revoke one to issue another' : ''}.`}
     </p>
   );
 }
@@ -50,7 +51,7 @@ export function MePage() {
           and follow your usage.
         </p>
       </div>
-      <AccessKeysPanel user={user} endpoints={myKeyEndpoints} summary={(keys) => <KeyCount keys={keys} />} />
+      <AccessKeysPanel user={user} endpoints={myKeyEndpoints} summary={(keys) => <KeyCount keys={keys} max={user.max_live_keys} />} />
       <BudgetPanel user={user} load={api.myBudget} />
       <PlanWindowPanel user={user} load={api.myPlanWindows} />
       <section aria-labelledby="my-usage" className="space-y-3">
