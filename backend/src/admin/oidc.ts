@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Type } from 'typebox';
@@ -168,48 +168,61 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
       },
     },
     async (request, reply) => {
-      const s = configured();
-      const flow = await readFlow(request, deps.jwtKey);
-      const config = await configuration(s);
-      const currentUrl = new URL(flow.ru);
-      currentUrl.search = new URL(request.url, 'http://x').search;
-      let claims: client.IDToken | undefined;
       try {
-        const tokens = await client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: flow.cv, expectedState: flow.st, expectedNonce: flow.nn, idTokenExpected: true });
-        claims = tokens.claims();
-        // openid-client trusts an ID token from the token endpoint without its signature (the
-        // connection vouches for it); the proxy checks the signature against the issuer's keys too.
-        await jwtVerify(tokens.id_token!, jwks(config), { issuer: config.serverMetadata().issuer, audience: s.clientId });
+        return await completeSignIn(request, reply);
       } catch (err) {
-        deps.logger.warn({ err, reqId: request.id }, 'OpenID Connect sign-in refused');
-        throw new AdminError(401, 'authentication_error', `sign-in: ${refusal(err)}`);
+        // The browser came back from the identity provider: it gets the dashboard's sign-in page with
+        // the reason (README "Sign-in and roles"), not a page of JSON. API clients keep the JSON error.
+        if (err instanceof AdminError && request.headers.accept?.includes('text/html')) {
+          return reply.redirect(`/?sign_in_error=${encodeURIComponent(err.message)}`, 302);
+        }
+        throw err;
       }
-      const username = claims?.[s.usernameClaim];
-      if (typeof username !== 'string' || !username) throw new AdminError(401, 'authentication_error', `sign-in: the ID token has no ${s.usernameClaim} claim (OIDC_USERNAME_CLAIM)`);
-      const role = roleFromClaim(claims?.[s.roleClaim], s);
-      const context = { ...auditContext(request), actor: username };
-      const user = await deps.transact(context, async (tx) => {
-        const linked = await createUserIdentityRepository(tx.db).findByEmail(username);
-        if (linked || role !== 'developer') return linked;
-        if (!s.selfEnrolment) throw new AdminError(403, 'permission_error', `sign-in: there is no user with the email ${username}; ask an admin to add you (or to turn on SELF_ENROLMENT)`);
-        const enrolled = await createUserIdentityRepository(tx.db)
-          .enrol(username, s.enrolmentDefaults)
-          .catch((err: unknown) => {
-            if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `sign-in: a user named ${username} exists without that email; ask an admin to set its email`);
-            throw err;
-          });
-        await tx.audit({ action: 'user.enrol', targetType: 'user', targetId: enrolled.id, before: null, after: userJson(enrolled) });
-        return enrolled;
-      });
-      const session = await signPersonToken(deps.jwtKey, { username, role, userId: user?.id ?? null });
-      await deps.transact(context, (tx) =>
-        tx.audit({ action: 'auth.login', targetType: 'admin_session', targetId: session.id, before: null, after: { username, role, user_id: user?.id ?? null, via: 'oidc', expires_at: session.expiresAt.toISOString() } }),
-      );
-      const secure = request.protocol === 'https';
-      reply.header('set-cookie', [sessionCookie(session.token, { maxAgeSeconds: (session.expiresAt.getTime() - Date.now()) / 1000, secure }), flowCookie('', 0, secure)]);
-      return reply.redirect('/', 302);
     },
   );
+
+  async function completeSignIn(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const s = configured();
+    const flow = await readFlow(request, deps.jwtKey);
+    const config = await configuration(s);
+    const currentUrl = new URL(flow.ru);
+    currentUrl.search = new URL(request.url, 'http://x').search;
+    let claims: client.IDToken | undefined;
+    try {
+      const tokens = await client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: flow.cv, expectedState: flow.st, expectedNonce: flow.nn, idTokenExpected: true });
+      claims = tokens.claims();
+      // openid-client trusts an ID token from the token endpoint without its signature (the
+      // connection vouches for it); the proxy checks the signature against the issuer's keys too.
+      await jwtVerify(tokens.id_token!, jwks(config), { issuer: config.serverMetadata().issuer, audience: s.clientId });
+    } catch (err) {
+      deps.logger.warn({ err, reqId: request.id }, 'OpenID Connect sign-in refused');
+      throw new AdminError(401, 'authentication_error', `sign-in: ${refusal(err)}`);
+    }
+    const username = claims?.[s.usernameClaim];
+    if (typeof username !== 'string' || !username) throw new AdminError(401, 'authentication_error', `sign-in: the ID token has no ${s.usernameClaim} claim (OIDC_USERNAME_CLAIM)`);
+    const role = roleFromClaim(claims?.[s.roleClaim], s);
+    const context = { ...auditContext(request), actor: username };
+    const user = await deps.transact(context, async (tx) => {
+      const linked = await createUserIdentityRepository(tx.db).findByEmail(username);
+      if (linked || role !== 'developer') return linked;
+      if (!s.selfEnrolment) throw new AdminError(403, 'permission_error', `sign-in: there is no user with the email ${username}; ask an admin to add you (or to turn on SELF_ENROLMENT)`);
+      const enrolled = await createUserIdentityRepository(tx.db)
+        .enrol(username, s.enrolmentDefaults)
+        .catch((err: unknown) => {
+          if (isUniqueViolation(err)) throw new AdminError(409, 'conflict_error', `sign-in: a user named ${username} exists without that email; ask an admin to set its email`);
+          throw err;
+        });
+      await tx.audit({ action: 'user.enrol', targetType: 'user', targetId: enrolled.id, before: null, after: userJson(enrolled) });
+      return enrolled;
+    });
+    const session = await signPersonToken(deps.jwtKey, { username, role, userId: user?.id ?? null });
+    await deps.transact(context, (tx) =>
+      tx.audit({ action: 'auth.login', targetType: 'admin_session', targetId: session.id, before: null, after: { username, role, user_id: user?.id ?? null, via: 'oidc', expires_at: session.expiresAt.toISOString() } }),
+    );
+    const secure = request.protocol === 'https';
+    reply.header('set-cookie', [sessionCookie(session.token, { maxAgeSeconds: (session.expiresAt.getTime() - Date.now()) / 1000, secure }), flowCookie('', 0, secure)]);
+    return reply.redirect('/', 302);
+  }
 }
 
 /** What was wrong, in words: openid-client's message with the check that failed, or the provider's OAuth error. */

@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   idp.serve({
     redirectUris: [`${app.url}/admin/auth/oidc/callback`],
-    people: { dana: { email: 'dana@example.com', groups: ['staff'] }, victor: { email: 'victor@example.com', groups: ['auditors'] } },
+    people: { dana: { email: 'dana@example.com', groups: ['staff'] }, victor: { email: 'victor@example.com', groups: ['auditors'] }, nora: { email: 'nora@example.com', groups: ['staff'] } },
   });
   call = await adminClient(app);
   // The developer's user carries their company email, so their first sign-in links to it.
@@ -205,6 +205,20 @@ describe('the login page', () => {
         await login.emulateMedia({ colorScheme: scheme });
         expect({ scheme, problems: await seriousAxeViolations(login) }).toEqual({ scheme, problems: [] });
       }
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('a refused company sign-in', () => {
+  it('lands on the login page with the reason: a developer no user has the email of', async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const refused = await other.newPage();
+      await signInWithCompany(refused, 'nora');
+      await visible(refused.getByText('there is no user with the email nora@example.com', { exact: false }));
+      await visible(refused.getByRole('link', { name: /^Sign in with / }));
     } finally {
       await other.close();
     }

@@ -16,7 +16,8 @@ function providerName(issuer: string): string {
 export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  // A refused company sign-in comes back here as ?sign_in_error=… (the server's reason).
+  const [error, setError] = useState<string | null>(() => new URLSearchParams(window.location.search).get('sign_in_error'));
   const [busy, setBusy] = useState(false);
   // Company sign-in is offered when the server has OIDC_ISSUER; the password form stays (break-glass admin).
   const methods = useAsync(() => api.authMethods(), []);
