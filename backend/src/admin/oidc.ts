@@ -132,7 +132,13 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
 
   app.get(
     '/auth/oidc/login',
-    { schema: { summary: 'Start company sign-in: redirects to the identity provider', response: { 302: Type.Null({ description: 'to the identity provider' }) } } },
+    {
+      schema: {
+        summary: 'Start company sign-in: redirects to the identity provider; `next`, a path of this site, is where the dashboard opens afterwards',
+        querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        response: { 302: Type.Null({ description: 'to the identity provider' }) },
+      },
+    },
     async (request, reply) => {
       const s = configured();
       const config = await configuration(s);
@@ -148,7 +154,7 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
         state,
         nonce,
       });
-      const flow = await new SignJWT({ st: state, nn: nonce, cv: codeVerifier, ru: redirect_uri })
+      const flow = await new SignJWT({ st: state, nn: nonce, cv: codeVerifier, ru: redirect_uri, nx: sitePath(request.query.next) })
         .setProtectedHeader({ alg: 'HS256' })
         .setAudience(FLOW_AUDIENCE)
         .setExpirationTime(`${FLOW_SECONDS}s`)
@@ -221,7 +227,7 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
     );
     const secure = request.protocol === 'https';
     reply.header('set-cookie', [sessionCookie(session.token, { maxAgeSeconds: (session.expiresAt.getTime() - Date.now()) / 1000, secure }), flowCookie('', 0, secure)]);
-    return reply.redirect('/', 302);
+    return reply.redirect(flow.nx, 302);
   }
 }
 
@@ -234,13 +240,19 @@ function refusal(err: unknown): string {
   return parts.join(': ');
 }
 
-async function readFlow(request: FastifyRequest, key: Uint8Array): Promise<{ st: string; nn: string; cv: string; ru: string }> {
+/** A path on this site to open after sign-in, never another origin ("//evil.example", "https://…"): else `/`. */
+export function sitePath(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f]/.test(next)) return '/';
+  return next;
+}
+
+async function readFlow(request: FastifyRequest, key: Uint8Array): Promise<{ st: string; nn: string; cv: string; ru: string; nx: string }> {
   const raw = readCookie(request.headers.cookie, FLOW_COOKIE);
   try {
     if (!raw) throw new Error('no cookie');
     const { payload } = await jwtVerify(raw, key, { algorithms: ['HS256'], audience: FLOW_AUDIENCE });
-    const { st, nn, cv, ru } = payload;
-    if (typeof st === 'string' && typeof nn === 'string' && typeof cv === 'string' && typeof ru === 'string') return { st, nn, cv, ru };
+    const { st, nn, cv, ru, nx } = payload;
+    if (typeof st === 'string' && typeof nn === 'string' && typeof cv === 'string' && typeof ru === 'string') return { st, nn, cv, ru, nx: sitePath(typeof nx === 'string' ? nx : undefined) };
   } catch {
     /* answered below */
   }

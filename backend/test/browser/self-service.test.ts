@@ -81,8 +81,8 @@ beforeEach(({ task, onTestFailed }) => {
 });
 
 /** Clicks "Sign in with …" on the login page and walks the provider's login and consent pages as `account`. */
-async function signInWithCompany(p: Page, account: string): Promise<void> {
-  await p.goto(`${app.url}/login`);
+async function signInWithCompany(p: Page, account: string, loginPath = '/login'): Promise<void> {
+  await p.goto(`${app.url}${loginPath}`);
   const button = await visible(p.getByRole('link', { name: `Sign in with ${new URL(idp.issuer).host}` }));
   await button.click();
   await visible(p.locator('input[name="login"]'));
@@ -230,11 +230,12 @@ describe('a viewer', () => {
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const viewer = await other.newPage();
-      await signInWithCompany(viewer, 'victor');
+      // From a link to Users: company sign-in opens the page asked for, as the password login does.
+      await signInWithCompany(viewer, 'victor', '/login?next=%2Fusers');
+      await visible(heading(viewer, 'Users'));
+      expect(new URL(viewer.url()).pathname).toBe('/users');
       expect(await viewer.getByTestId('signed-in-as').textContent()).toContain('victor@example.com');
       expect(await viewer.getByTestId('signed-in-as').textContent()).toContain('viewer');
-      await viewer.goto(`${app.url}/users`);
-      await visible(heading(viewer, 'Users'));
       await visible(viewer.getByRole('table').getByRole('link', { name: OTHER }));
       expect(await viewer.getByRole('button', { name: /add user|create user/i }).count()).toBe(0);
       await viewer.getByRole('table').getByRole('link', { name: OTHER }).click();

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Alert } from '../components/Alert.tsx';
 import { api } from '../lib/api.ts';
+import { safeNextPath } from '../lib/next-path.ts';
 import { ApiError, errorText } from '../lib/api-error.ts';
 import { useAsync } from '../lib/use-async.ts';
 
@@ -11,6 +12,12 @@ function providerName(issuer: string): string {
   } catch {
     return issuer;
   }
+}
+
+/** The company sign-in link, carrying the page to open afterwards (as the password login does). */
+function companySignInUrl(loginUrl: string): string {
+  const next = safeNextPath(window.location.search);
+  return next === '/' ? loginUrl : `${loginUrl}?next=${encodeURIComponent(next)}`;
 }
 
 export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
@@ -51,7 +58,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
         {oidc && (
           <div className="card mb-4 space-y-2">
             {/* A plain link: the server redirects to the identity provider and back (README "Sign-in and roles"). */}
-            <a href={oidc.login_url} className="btn-primary w-full" data-testid="oidc-sign-in">
+            <a href={companySignInUrl(oidc.login_url)} className="btn-primary w-full" data-testid="oidc-sign-in">
               Sign in with {providerName(oidc.issuer)}
             </a>
             <p className="text-xs text-slate-600 dark:text-slate-300">Your company account: your own keys and usage, or the admin pages your role allows.</p>
