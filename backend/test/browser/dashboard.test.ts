@@ -1,11 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { messageToEvents, textMessage } from '../fakes/anthropic-messages.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
-import { launchChromium, screenshotPath } from './support/browser.ts';
+import { launchChromium, screenshotPath, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, isFocused, visible } from './support/dashboard.ts';
 
 // One admin's session through the dashboard, in order: each step starts where the last one left
@@ -39,13 +39,7 @@ beforeAll(async () => {
   fake = await startFakeAnthropic();
   app = await startTestApp({ PLAN_API_URL: fake.url });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // Fail a step in seconds rather than Playwright's 30 s (every wait here is for something on screen), with room for a busy CI machine.
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
-  });
+  page = await watchedPage(context, scriptErrors);
 });
 afterAll(async () => {
   await context?.close();
@@ -58,15 +52,7 @@ function mainNav() {
   return page.getByRole('navigation', { name: 'Main' });
 }
 
-// Each step starts where the previous one left the page: after a failure, the rest only fail
-// for the same reason, so say that at once instead of waiting out their timeouts.
-let brokenAt: string | undefined;
-beforeEach(({ task, onTestFailed }) => {
-  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-  onTestFailed(() => {
-    brokenAt ??= task.name;
-  });
-});
+stopAfterFirstFailure();
 
 /** A full-page screenshot at 1280 px, kept as a test artifact. */
 async function screenshot(name: string): Promise<void> {

@@ -1,11 +1,11 @@
 import { parse } from 'csv-parse/sync';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorReply, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
 import { seriousAxeViolations } from './support/axe.ts';
-import { launchChromium, screenshotPath } from './support/browser.ts';
+import { launchChromium, screenshotPath, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
 
 // What an operator sees when requests fail (issue #17): a user whose every request failed at
@@ -64,12 +64,7 @@ beforeAll(async () => {
   await app.flushUsage();
 
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, timezoneId: BROWSER_ZONE });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
-  });
+  page = await watchedPage(context, scriptErrors);
 });
 afterAll(async () => {
   await context?.close();
@@ -78,13 +73,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-let brokenAt: string | undefined;
-beforeEach(({ task, onTestFailed }) => {
-  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-  onTestFailed(() => {
-    brokenAt ??= task.name;
-  });
-});
+stopAfterFirstFailure();
 
 /** The text of a stat card's figure (its big number). */
 async function cardValue(testId: string): Promise<string> {

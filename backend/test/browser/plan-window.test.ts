@@ -1,12 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessKeyPrefix } from '../../src/security/access-key.ts';
 import { unifiedLimitHeaders } from '../fakes/anthropic.ts';
 import { cachedUsage, messageToEvents, textMessage, type Usage } from '../fakes/anthropic-messages.ts';
 import { ADMIN_PASSWORD } from '../support/app.ts';
 import { startFallbackStack, type FallbackStack } from '../support/fallback-stack.ts';
-import { launchChromium, screenshotPath } from './support/browser.ts';
+import { launchChromium, screenshotPath, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
 
 // The Plan window on the dashboard, against the real server between a fake Anthropic that answers
@@ -88,12 +88,7 @@ beforeAll(async () => {
   await stack.proxy.flushUsage();
 
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
-  });
+  page = await watchedPage(context, scriptErrors);
   await page.goto(`${stack.proxy.url}/login`);
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -106,14 +101,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-// Each step starts where the previous one left the page.
-let brokenAt: string | undefined;
-beforeEach(({ task, onTestFailed }) => {
-  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-  onTestFailed(() => {
-    brokenAt ??= task.name;
-  });
-});
+stopAfterFirstFailure();
 
 async function openUser(name: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();

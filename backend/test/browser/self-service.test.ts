@@ -1,12 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
 import { adminClient, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
 import { seriousAxeViolations } from './support/axe.ts';
-import { launchChromium } from './support/browser.ts';
+import { launchChromium, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
 
 // Developer self-service in the dashboard (issue #19): a developer signs in with the company identity
@@ -56,13 +56,7 @@ beforeAll(async () => {
 
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  page.on('pageerror', (err) => scriptErrors.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    // A 403 or 404 the page expects shows as a failed resource; anything else is a bug.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) scriptErrors.push(`console: ${msg.text()}`);
-  });
+  page = await watchedPage(context, scriptErrors);
 });
 afterAll(async () => {
   await context?.close();
@@ -72,13 +66,7 @@ afterAll(async () => {
   await idp?.close();
 });
 
-let brokenAt: string | undefined;
-beforeEach(({ task, onTestFailed }) => {
-  if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-  onTestFailed(() => {
-    brokenAt ??= task.name;
-  });
-});
+stopAfterFirstFailure();
 
 /** Clicks "Sign in with …" on the login page and walks the provider's login and consent pages as `account`. */
 async function signInWithCompany(p: Page, account: string, loginPath = '/login'): Promise<void> {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { beforeEach } from 'vitest';
 
 /** Debian's Chromium: playwright-core never downloads a browser of its own. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -36,4 +37,32 @@ export function screenshotPath(page: string): string {
   const dir = path.join(REPO_ROOT, 'test-artifacts', 'dashboard');
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, `${page}.png`);
+}
+
+/**
+ * A new page of `context` that writes its uncaught exceptions and console errors into `errors`,
+ * other than refused requests (a wrong password or a 403 the page expects shows as a failed resource).
+ */
+export async function watchedPage(context: BrowserContext, errors: string[]): Promise<Page> {
+  context.setDefaultTimeout(15_000); // seconds, not Playwright's 30: every wait is for something on screen
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(`console: ${msg.text()}`);
+  });
+  return page;
+}
+
+/**
+ * Each step of a file starts where the previous one left the page: after a failure, the rest
+ * would only fail for the same reason, so they say so at once instead of waiting out their timeouts.
+ */
+export function stopAfterFirstFailure(): void {
+  let brokenAt: string | undefined;
+  beforeEach(({ task, onTestFailed }) => {
+    if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+    onTestFailed(() => {
+      brokenAt ??= task.name;
+    });
+  });
 }
