@@ -22,7 +22,7 @@ import type { Database } from './db/client.ts';
 import { isMigrated } from './db/migrate.ts';
 import { createUserRepository } from './db/user-repository.ts';
 import { createUserIdentityRepository } from './db/user-identity-repository.ts';
-import { oidcSettings } from './admin/oidc.ts';
+import type { OidcSettings } from './admin/oidc.ts';
 import { scimPlugin } from './admin/scim.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -327,4 +327,22 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
 function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? '0.0.0';
+}
+
+/** The settings from config, or null when no issuer is configured (nothing changes then). */
+function oidcSettings(config: Config): OidcSettings | null {
+  if (!config.oidcIssuer) return null;
+  if (!config.oidcClientId) throw new Error('OIDC_CLIENT_ID: is required when OIDC_ISSUER is set');
+  return {
+    issuer: config.oidcIssuer,
+    clientId: config.oidcClientId,
+    clientSecret: config.oidcClientSecret,
+    usernameClaim: config.oidcUsernameClaim,
+    roleClaim: config.oidcRoleClaim,
+    adminValues: config.oidcAdminValues,
+    viewerValues: config.oidcViewerValues,
+    redirectUrl: config.oidcRedirectUrl,
+    selfEnrolment: config.selfEnrolment,
+    enrolmentDefaults: { routingStrategy: config.selfEnrolmentRouting, monthlyBudgetUsd: config.selfEnrolmentBudgetUsd ?? null },
+  };
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Type } from 'typebox';
-import type { Config } from '../config.ts';
 import { createUserIdentityRepository, type UserIdentityRepository } from '../db/user-identity-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import { signPersonToken, type Role } from '../security/jwt.ts';
@@ -29,24 +28,6 @@ export interface OidcSettings {
   selfEnrolment: boolean;
   /** What a self-enrolled user starts with (SELF_ENROLMENT_ROUTING, SELF_ENROLMENT_BUDGET). */
   enrolmentDefaults: { routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only'; monthlyBudgetUsd: string | null };
-}
-
-/** The settings from config, or null when no issuer is configured (nothing changes then). */
-export function oidcSettings(config: Config): OidcSettings | null {
-  if (!config.oidcIssuer) return null;
-  if (!config.oidcClientId) throw new Error('OIDC_CLIENT_ID: is required when OIDC_ISSUER is set');
-  return {
-    issuer: config.oidcIssuer,
-    clientId: config.oidcClientId,
-    clientSecret: config.oidcClientSecret,
-    usernameClaim: config.oidcUsernameClaim,
-    roleClaim: config.oidcRoleClaim,
-    adminValues: config.oidcAdminValues,
-    viewerValues: config.oidcViewerValues,
-    redirectUrl: config.oidcRedirectUrl,
-    selfEnrolment: config.selfEnrolment,
-    enrolmentDefaults: { routingStrategy: config.selfEnrolmentRouting, monthlyBudgetUsd: config.selfEnrolmentBudgetUsd ?? null },
-  };
 }
 
 export interface OidcDeps {
