@@ -108,7 +108,8 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Create user' }).click();
 
     await visible(heading(page, USER));
-    expect(await (await visible(page.getByRole('status'))).textContent()).toMatch(/user created/i);
+    // The user page's panels may still show their sr-only "Loading…" status: wait for the one that says so.
+    await visible(page.getByRole('status').filter({ hasText: /user created/i }));
     expect(new URL(page.url()).pathname).toMatch(/^\/users\/[^/]+$/);
   });
 
