@@ -1,6 +1,6 @@
 /**
  * The proxy under test, configured as in production: its own process running the compiled
- * server, ENVIRONMENT=prod with real secrets, LOG_LEVEL=info (one access line per request),
+ * server, ENVIRONMENT=staging (prod without its database TLS requirement) with real secrets, LOG_LEVEL=info (one access line per request),
  * METRICS=cloudwatch (EMF lines), usage accounting into PostgreSQL — a fresh `ccproxy_bench`
  * database when 127.0.0.1:5432 answers, else the embedded PGlite. Users and keys are made through
  * the admin API, as an operator would.
@@ -90,7 +90,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   args.push(options.mainJs);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
-    ENVIRONMENT: 'prod',
+    // staging: prod's start-up checks but a plain-TCP local database (prod insists on verify-full TLS).
+    ENVIRONMENT: 'staging',
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',

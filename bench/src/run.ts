@@ -183,7 +183,7 @@ connection per concurrent request, raw dispatch handlers), one fake upstream pro
 Bedrock invoke-with-response-stream and converse-stream in AWS event-stream framing, all bytes precomputed; a stream
 is message_start + content_block_start + ping at once, then 20 text deltas 5 ms apart, the last one with
 content_block_stop, message_delta and message_stop), the proxy (backend/src compiled to JavaScript and run with
-\`node dist/main.js\` as the Docker image does; ENVIRONMENT=prod, LOG_LEVEL=info, METRICS=cloudwatch, stdout to
+\`node dist/main.js\` as the Docker image does; ENVIRONMENT=staging, LOG_LEVEL=info, METRICS=cloudwatch, stdout to
 bench/results/proxy-*.log, usage accounting on; a plan_first user and a bedrock_only user with a Bedrock API key made
 through the admin API), and Portkey \`@portkey-ai/gateway\` 1.15.2 (\`node --import bench/src/portkey-preload.mjs\`:
 mutable fetch headers on Node 20, bound to 127.0.0.1; \`x-portkey-provider: anthropic\`,
