@@ -11,8 +11,11 @@
  * - SigV4: one client per region on the default credential chain, the scheme pinned to SigV4 so an
  *   `AWS_BEARER_TOKEN_BEDROCK` in the environment cannot switch it.
  * - `maxAttempts: 1`: the SDK never retries; the proxy's router decides what happens next.
- * - The Messages endpoint (`POST /anthropic/v1/messages`) is a plain HTTPS call with undici
- *   `request()` on one shared keep-alive Agent, with `authorization: Bearer <key>`.
+ * - Every call that carries a Bedrock API key — the Messages endpoint (`POST /anthropic/v1/messages`)
+ *   and, in bearer mode, InvokeModel and Converse (runtime-http.ts) — is a plain HTTPS POST with
+ *   undici `request()` on one shared keep-alive Agent, with `authorization: Bearer <key>`: the SDK's
+ *   middleware and event-stream layers cost more CPU than the rest of a request (issue #20). The
+ *   SDK clients remain for SigV4 and CountTokens.
  */
 
 import { createHash } from 'node:crypto';
@@ -58,11 +61,26 @@ export interface BedrockMessagesCall {
   signal: AbortSignal;
 }
 
+/** One POST with a Bedrock API key: what `post` sends. */
+export interface BedrockPostCall {
+  region: string;
+  apiKey: string;
+  /** Path below the endpoint, already percent-encoded (`/model/{modelId}/invoke`). */
+  path: string;
+  /** The body, serialised once. */
+  body: string;
+  /** Headers besides `authorization`. */
+  headers: Record<string, string>;
+  signal: AbortSignal;
+}
+
 export interface BedrockClients {
   /** The SDK client for `region` and the key (null: SigV4, only when `auth` is `sigv4`). */
   runtime(region: string, apiKey: string | null): BedrockRuntimeClient;
   /** POST to the Messages endpoint; resolves at the response head (any status), body unread. */
   messages(call: BedrockMessagesCall): Promise<Dispatcher.ResponseData>;
+  /** POST `path` with `authorization: Bearer`; resolves at the response head (any status), body unread. */
+  post(call: BedrockPostCall): Promise<Dispatcher.ResponseData>;
   /** Where `messages` posts for `region`. */
   messagesUrl(region: string): URL;
   /** Bearer clients currently cached (for tests and metrics). */
@@ -122,6 +140,37 @@ export function createBedrockClients(options: BedrockClientOptions): BedrockClie
     bodyTimeout: settings.idleTimeoutMs,
   });
 
+  /** Per region: where requests go (origin, and the endpoint's own path prefix, if any). */
+  const bases = new Map<string, { origin: string; prefix: string }>();
+  function base(region: string): { origin: string; prefix: string } {
+    let found = bases.get(region);
+    if (!found) {
+      const url = new URL(endpoint ?? regionHost(region));
+      found = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+      // Regions come from admin rows: a handful per process.
+      bases.set(region, found);
+    }
+    return found;
+  }
+
+  function post(call: BedrockPostCall): Promise<Dispatcher.ResponseData> {
+    if (closed) return Promise.reject(new BedrockConfigError('the Bedrock clients are closed'));
+    let target: { origin: string; prefix: string };
+    try {
+      target = base(call.region);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return agent.request({
+      origin: target.origin,
+      path: target.prefix + call.path,
+      method: 'POST',
+      headers: { ...call.headers, authorization: `Bearer ${call.apiKey}` },
+      body: call.body,
+      signal: call.signal,
+    });
+  }
+
   /** Insertion order is recency: a hit is moved to the end, the first entry is evicted. */
   const clients = new Map<string, BedrockRuntimeClient>();
   let closed = false;
@@ -158,22 +207,17 @@ export function createBedrockClients(options: BedrockClientOptions): BedrockClie
     },
 
     messages(call) {
-      if (closed) return Promise.reject(new BedrockConfigError('the Bedrock clients are closed'));
-      const url = this.messagesUrl(call.region);
-      return agent.request({
-        origin: url.origin,
-        path: url.pathname,
-        method: 'POST',
-        headers: {
-          ...call.headers,
-          'content-type': 'application/json',
-          accept: call.stream ? 'text/event-stream' : 'application/json',
-          authorization: `Bearer ${call.apiKey}`,
-        },
+      return post({
+        region: call.region,
+        apiKey: call.apiKey,
+        path: '/anthropic/v1/messages',
         body: call.body,
+        headers: { ...call.headers, 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json' },
         signal: call.signal,
       });
     },
+
+    post,
 
     cachedClients: () => clients.size,
 

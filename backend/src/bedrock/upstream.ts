@@ -14,6 +14,8 @@
  *   is readable from `failure()`; the iterable ends after `message_stop` (or the error).
  * - The call's signal aborts Bedrock at once and releases the connection; so does leaving the
  *   `events` loop early (`break` / `return()`).
+ * - A call with a Bedrock API key goes out as plain HTTP on the shared undici Agent (runtime-http.ts,
+ *   event-stream.ts); the AWS SDK serves SigV4 calls and CountTokens.
  */
 
 import {
@@ -39,6 +41,17 @@ import { buildInvokeBody } from './invoke.ts';
 import { buildMessagesRequest } from './messages.ts';
 import { resolveBedrockModel, type ModelMapping } from './models.ts';
 import { createNativeStreamTranslator, translateNativeResponse } from './native-response.ts';
+import { streamEvents, type StreamEvent } from './event-stream.ts';
+import {
+  chunkBytes,
+  converseBody,
+  converseResponse,
+  converseStreamEvent,
+  httpFailure,
+  modelPath,
+  operationHeaders,
+  type RuntimeOperation,
+} from './runtime-http.ts';
 import { createSseParser, formatSseEvent, type SseEvent } from '../anthropic/sse.ts';
 
 export type BedrockMode = 'invoke' | 'converse' | 'messages';
@@ -363,11 +376,46 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
   }
   const clients = createBedrockClients(clientOptions);
 
+  /** POSTs an operation with the call's Bedrock API key; a non-2xx answer rejects (its body read, so the socket is reused). */
+  async function post(call: BedrockCall, apiKey: string, modelId: string, operation: RuntimeOperation, body: string, link: CallAbort) {
+    const res = await clients.post({
+      region: call.region,
+      apiKey,
+      path: modelPath(modelId, operation),
+      body,
+      headers: operationHeaders(operation),
+      signal: link.signal,
+    });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const text = await res.body.text().catch(() => '');
+      throw new BedrockCallError(httpFailure(res.statusCode, res.headers, text));
+    }
+    return res;
+  }
+
+  const requestIdOf = (res: Dispatcher.ResponseData) => headerValue(res.headers['x-amzn-requestid']) ?? null;
+  const eventsOf = (res: Dispatcher.ResponseData) => streamEvents(res.body as AsyncIterable<Buffer>);
+
   async function invoke(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
     const built = buildInvokeBody(call.request, { betas });
-    const client = clients.runtime(call.region, call.apiKey);
-    const input = { modelId, body: JSON.stringify(built.body), contentType: 'application/json', accept: 'application/json' };
+    const body = JSON.stringify(built.body);
     const model = call.request.model;
+    if (call.apiKey !== null) {
+      const res = await post(call, call.apiKey, modelId, call.stream ? 'invoke-with-response-stream' : 'invoke', body, link);
+      const served = { servedModel: modelId, upstreamRequestId: requestIdOf(res), droppedBetas: built.droppedBetas };
+      if (!call.stream) {
+        const translated = translateNativeResponse(await res.body.text(), { model });
+        return jsonResponse(served, translated.json, translated.usage, translated.message.stop_reason);
+      }
+      const translator = createNativeStreamTranslator({ model });
+      const apply = (event: StreamEvent): SseEvent[] => {
+        const bytes = chunkBytes(event);
+        return bytes ? translator.push(bytes) : [];
+      };
+      return openStream(eventsOf(res), apply, translator, link, served);
+    }
+    const client = clients.runtime(call.region, call.apiKey);
+    const input = { modelId, body, contentType: 'application/json', accept: 'application/json' };
     if (!call.stream) {
       const out = await client.send(new InvokeModelCommand(input), { abortSignal: link.signal });
       const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
@@ -389,8 +437,22 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
 
   async function converse(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
     const built = buildConverseRequest(call.request, { modelId, betas });
-    const client = clients.runtime(call.region, call.apiKey);
     const model = call.request.model;
+    if (call.apiKey !== null) {
+      const res = await post(call, call.apiKey, modelId, call.stream ? 'converse-stream' : 'converse', converseBody(built.input), link);
+      const served = { servedModel: modelId, upstreamRequestId: requestIdOf(res), droppedBetas: built.droppedBetas };
+      if (!call.stream) {
+        const translated = translateConverseResponse(converseResponse(await res.body.text()), { model });
+        return jsonResponse(served, JSON.stringify(translated.message), translated.usage, translated.message.stop_reason);
+      }
+      const translator = createConverseStreamTranslator({ model });
+      const apply = (event: StreamEvent): SseEvent[] => {
+        const output = converseStreamEvent(event);
+        return output ? translator.push(output) : [];
+      };
+      return openStream(eventsOf(res), apply, translator, link, served);
+    }
+    const client = clients.runtime(call.region, call.apiKey);
     if (!call.stream) {
       const out = await client.send(new ConverseCommand(built.input), { abortSignal: link.signal });
       const served = { servedModel: modelId, upstreamRequestId: out.$metadata.requestId ?? null, droppedBetas: built.droppedBetas };
@@ -416,7 +478,7 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
       stream: call.stream,
       signal: link.signal,
     });
-    const served = { servedModel: modelId, upstreamRequestId: headerValue(res.headers['x-amzn-requestid']) ?? null, droppedBetas: built.droppedBetas };
+    const served = { servedModel: modelId, upstreamRequestId: requestIdOf(res), droppedBetas: built.droppedBetas };
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const text = await res.body.text().catch(() => '');
       throw new BedrockCallError(messagesHttpFailure(res.statusCode, res.headers, text));

@@ -10,6 +10,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { stdSerializers } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AnthropicRequest } from '../../src/anthropic/wire.ts';
@@ -408,6 +409,45 @@ describe('transport and configuration', () => {
     }
   });
 
+  it.each(['invoke', 'converse'] as const)('calls Bedrock without the AWS SDK when the call has a Bedrock API key (%s)', async (mode) => {
+    const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send');
+    try {
+      for (const stream of [false, true]) {
+        fake.reply(operationOf(mode, stream), richReply(mode, stream));
+        const response = await upstreams[mode].send(call({ stream }));
+        if (stream) await readAll(response);
+        expect(response.failure()).toBeUndefined();
+        expect(response.upstreamRequestId).toMatch(/^00000000-0000-4000-8000-/);
+      }
+      expect(send).not.toHaveBeenCalled();
+      expect(fake.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  it.each(['invoke', 'converse'] as const)('signs with SigV4 through the AWS SDK, streaming and not (%s)', async (mode) => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAFAKEFAKEFAKEFAKE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'fake-secret');
+    const upstream = createBedrockUpstream({ mode, endpoint: fake.url, auth: 'sigv4' });
+    const send = vi.spyOn(BedrockRuntimeClient.prototype, 'send');
+    try {
+      for (const stream of [false, true]) {
+        fake.reply(operationOf(mode, stream), richReply(mode, stream));
+        const response = await upstream.send(call({ apiKey: null, stream }));
+        const message = stream ? await assemble(await readAll(response)) : JSON.parse((response as { body: string }).body);
+        expect(message.content).toEqual(expectedContent);
+        expect(response.usage()).toEqual(expectedUsage);
+      }
+      expect(send).toHaveBeenCalledTimes(2);
+      for (const seen of fake.requests) expect(seen.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
+    } finally {
+      send.mockRestore();
+      vi.unstubAllEnvs();
+      await upstream.close();
+    }
+  });
+
   it('refuses the Messages endpoint with SigV4 at construction', () => {
     expect(() => createBedrockUpstream({ mode: 'messages', auth: 'sigv4' })).toThrow(BedrockConfigError);
     expect(() => createBedrockUpstream({ mode: 'messages', auth: 'sigv4' })).toThrow(/BEDROCK_AUTH=bearer/);
@@ -433,12 +473,13 @@ describe('transport and configuration', () => {
     await real.close();
   });
 
-  it('reuses pooled connections across calls and keys', async () => {
-    await upstreams.converse.send(call({ apiKey: 'key-one' }));
-    await upstreams.converse.send(call({ apiKey: 'key-two' }));
-    for (let i = 0; i < 4; i++) await upstreams.messages.send(call());
-    const [one, two, ...messages] = fake.requests.map((r) => r.remotePort);
-    expect(two).toBe(one); // two keys, two SDK clients, one socket
-    expect(new Set(messages).size).toBeLessThan(messages.length); // undici's pool may alternate two
+  it.each(MODES)('reuses pooled connections across calls and keys (%s)', async (mode) => {
+    for (const apiKey of ['key-one', 'key-two', 'key-one', 'key-three']) {
+      await upstreams[mode].send(call({ apiKey }));
+      await readAll(await upstreams[mode].send(call({ apiKey, stream: true })));
+    }
+    const ports = fake.requests.map((r) => r.remotePort);
+    // One pool for every key and operation; undici's pool may alternate two sockets.
+    expect(new Set(ports).size).toBeLessThanOrEqual(2);
   });
 });
