@@ -84,6 +84,15 @@ export async function stopAll(): Promise<void> {
 }
 
 let stopping = false;
+const cleanups: Array<() => void> = [];
+
+/**
+ * Something to undo as the runner exits, however it exits (a cgroup made for the sizing run):
+ * synchronous, run after every child was sent SIGKILL.
+ */
+export function onExitCleanup(cleanup: () => void): void {
+  cleanups.push(cleanup);
+}
 
 /** True once Ctrl-C (or SIGTERM, or a crash) started stopping everything: failures from here on are expected. */
 export function interrupted(): boolean {
@@ -107,6 +116,7 @@ export function stopAllOnExit(): void {
   // Last resort when the runner exits without the above (process.exit elsewhere): no orphans.
   process.on('exit', () => {
     for (const { child } of running) child.kill('SIGKILL');
+    for (const cleanup of cleanups) cleanup();
   });
 }
 

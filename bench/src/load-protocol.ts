@@ -44,9 +44,14 @@ export interface LoadResult {
 
 export type ToLoadgen = { type: 'run'; id: number; spec: LoadSpec };
 
+/**
+ * `start` / `end`: the recorded window opened or closed (the runner samples process CPU then);
+ * `opened` (`once` mode): every request has had its first body byte, so all streams are open.
+ */
+export type WindowPhase = 'start' | 'end' | 'opened';
+
 export type FromLoadgen =
   | { type: 'ready' }
-  /** The recorded window opened (`start`) or closed (`end`): the runner samples process CPU then. */
-  | { type: 'window'; id: number; phase: 'start' | 'end' }
+  | { type: 'window'; id: number; phase: WindowPhase }
   | { type: 'result'; id: number; result: LoadResult }
   | { type: 'failed'; id: number; message: string };

@@ -24,7 +24,7 @@ interface Outcome {
   maxGap: number;
 }
 
-function once(pool: Pool, spec: LoadSpec, body: Buffer): Promise<Outcome> {
+function once(pool: Pool, spec: LoadSpec, body: Buffer, onFirstByte?: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
     let status = 0;
@@ -59,8 +59,10 @@ function once(pool: Pool, spec: LoadSpec, body: Buffer): Promise<Outcome> {
       },
       onResponseData(_controller, chunk) {
         const now = performance.now();
-        if (firstAt === 0) firstAt = now;
-        else if (now - lastAt > maxGap) maxGap = now - lastAt;
+        if (firstAt === 0) {
+          firstAt = now;
+          onFirstByte?.();
+        } else if (now - lastAt > maxGap) maxGap = now - lastAt;
         lastAt = now;
         bytes += chunk.length;
         sse?.push(chunk);
@@ -93,9 +95,17 @@ async function run(id: number, spec: LoadSpec): Promise<LoadResult> {
   const result: LoadResult = { windowMs: 0, completedInWindow: 0, started: 0, latencies: [], ttfbs: [], maxGaps: [], errors: 0, incomplete: 0, reasons: {} };
   // Requests sent and not yet settled, so that none goes uncounted when the run is cut short.
   let unsettled = 0;
+  // once: tell the runner when every stream is open (it may measure something else against them).
+  let firstBytes = 0;
+  const onFirstByte =
+    spec.mode === 'once'
+      ? () => {
+          if (++firstBytes === spec.concurrency) send({ type: 'window', id, phase: 'opened' });
+        }
+      : undefined;
   const send1 = () => {
     unsettled++;
-    return once(pool, withHeaders, body).finally(() => unsettled--);
+    return once(pool, withHeaders, body, onFirstByte).finally(() => unsettled--);
   };
   const record = (o: Outcome, inWindow: boolean) => {
     if (o.reason) result.reasons[o.reason] = (result.reasons[o.reason] ?? 0) + 1;

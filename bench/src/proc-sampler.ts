@@ -91,3 +91,38 @@ export function machineCpu(): { busy: number; total: number } {
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
   return { busy, total: busy + idle! + iowait! };
 }
+
+/** VmRSS and its parts (RssAnon; RssFile + RssShmem) in MB, NaN when the process is gone. */
+export function memoryOf(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: (kb('RssFile') + kb('RssShmem')) / 1024 };
+  } catch {
+    return { rssMb: NaN, anonMb: NaN, fileMb: NaN };
+  }
+}
+
+/** The sample with the highest VmRSS of one process, polled every 100 ms until stop(). */
+export class PeakMemory {
+  readonly #pid: number;
+  #peak: ReturnType<typeof memoryOf>;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(pid: number) {
+    this.#pid = pid;
+    this.#peak = memoryOf(pid);
+    this.#timer = setInterval(() => this.#sample(), 100);
+  }
+
+  #sample(): void {
+    const now = memoryOf(this.#pid);
+    if (now.rssMb > this.#peak.rssMb || Number.isNaN(this.#peak.rssMb)) this.#peak = now;
+  }
+
+  stop(): ReturnType<typeof memoryOf> {
+    clearInterval(this.#timer);
+    this.#sample();
+    return this.#peak;
+  }
+}

@@ -6,6 +6,7 @@
  * which the server finds relative to its own files. Rebuilt on every run, so a change to
  * backend/src is always what gets measured.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -47,4 +48,15 @@ export function buildProxy(): string {
   fs.symlinkSync(path.join(BACKEND, 'package.json'), path.join(BUILD, 'package.json'));
   fs.symlinkSync(path.join(BACKEND, 'migrations'), path.join(BUILD, 'migrations'));
   return path.join(out, 'main.js');
+}
+
+/** The commit measured, and whether backend/src had uncommitted changes (they are measured too). */
+export function sourceVersion(): string {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', '../backend/src').split('\n').filter(Boolean).length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ` with ${changed} uncommitted file(s) in backend/src` : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
 }

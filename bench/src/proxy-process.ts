@@ -72,12 +72,17 @@ export interface ProxyOptions {
   logFile: string;
   /** Directory for `--cpu-prof` output, when profiling. */
   profileDir: string | undefined;
+  /** Open the inspector on this 127.0.0.1 port (`--heap`: the bench reads process.memoryUsage() through it). */
+  inspectPort?: number;
+  /** A command that execs node under a CPU limit (`taskset -c 1`, `systemd-run --scope …`), for the sizing run. */
+  launcher?: string[];
 }
 
 export interface RunningProxy {
   url: string;
   child: ChildProcess;
   bedrockApi: 'invoke' | 'converse';
+  inspectPort?: number;
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -87,6 +92,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     fs.mkdirSync(options.profileDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `proxy-${options.bedrockApi}-${Date.now()}.cpuprofile`);
   }
+  if (options.inspectPort) args.push(`--inspect=127.0.0.1:${options.inspectPort}`);
   args.push(options.mainJs);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
@@ -109,14 +115,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (options.database.url) env.DATABASE_URL = options.database.url;
-  const child = spawnChild(`proxy (${options.bedrockApi})`, process.execPath, args, {
+  const [command, ...prefix] = options.launcher?.length ? [...options.launcher, process.execPath] : [process.execPath];
+  const child = spawnChild(`proxy (${options.bedrockApi})`, command!, [...prefix, ...args], {
     env,
     logFile: options.logFile,
     stopSignal: 'SIGINT',
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/ready`, child);
-  return { url, child, bedrockApi: options.bedrockApi };
+  return { url, child, bedrockApi: options.bedrockApi, inspectPort: options.inspectPort };
 }
 
 export function stopProxy(proxy: RunningProxy): Promise<void> {

@@ -1,5 +1,5 @@
 /** RESULTS.md and the console summary, rendered from a run's rows (pure). */
-import type { Row } from './results.ts';
+import type { LongMemory, Row } from './results.ts';
 import type { TargetVerdict } from './targets.ts';
 
 export interface RunInfo {
@@ -40,9 +40,11 @@ const HEADER = [
   'target',
   'req/s',
   'of direct',
+  'of floor',
   'latency p50 / p99 ms',
   'TTFB p50 / p99 ms',
   'added TTFB p50',
+  'TTFB over floor p50 / p99',
   'errors',
   'incomplete',
   'gateway CPU',
@@ -60,9 +62,11 @@ export function renderTable(all: Row[]): string {
       r.target,
       fmt(r.rps, 0),
       r.ofDirect === undefined ? '–' : fmt(r.ofDirect * 100, 1, ' %'),
+      r.ofFloor === undefined ? '–' : fmt(r.ofFloor * 100, 1, ' %'),
       `${fmtMs(r.latencyP50)} / ${fmtMs(r.latencyP99)}`,
       `${fmtMs(r.ttfbP50)} / ${fmtMs(r.ttfbP99)}`,
       signed(r.addedTtfbP50),
+      r.addedTtfbP50OverFloor === undefined ? '–' : `${signed(r.addedTtfbP50OverFloor)} / ${signed(r.addedTtfbP99OverFloor)}`,
       String(r.errors),
       r.maxGapMs === undefined ? String(r.incomplete) : `${r.incomplete} (max gap ${fmtMs(r.maxGapMs)} ms)`,
       fmt(r.cpuPercent, 0, ' %'),
@@ -87,7 +91,25 @@ function reasons(all: Row[]): string[] {
     .map((r) => `- ${r.scenario} / ${r.target}: ${Object.entries(r.reasons).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
 }
 
-export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict[], method: string): string {
+const mb = (x: number | undefined) => fmt(x, 0, ' MB');
+
+/** The proxy's memory around the long streams, as measured (no analysis). */
+export function renderMemory(m: LongMemory): string[] {
+  const sample = (s: LongMemory['before']) => `VmRSS ${mb(s.rssMb)} (anonymous ${mb(s.anonMb)}, file-backed ${mb(s.fileMb)})`;
+  const heap = (h: LongMemory['heapBefore']) =>
+    h ? `; V8 heap used ${mb(h.heapUsedMb)} of ${mb(h.heapTotalMb)}, external ${mb(h.externalMb)} (array buffers ${mb(h.arrayBuffersMb)})` : '';
+  const kb = (before: number, after: number) => fmt(((after - before) * 1024) / m.streams, 0, ' KB');
+  const { heapBefore: hb, heapOpen: ho } = m;
+  return [
+    `- Process: the proxy that served ${m.servedBefore.length ? m.servedBefore.join(', ') : 'nothing but its warm-up'} before the ${m.streams.toLocaleString('en-US')} long streams opened`,
+    `- Before: ${sample(m.before)}${heap(hb)}`,
+    `- Peak while open: ${sample(m.peak)}${ho ? ` (with every stream open${heap(ho)})` : ''}`,
+    `- Per stream: (peak − before) / ${m.streams.toLocaleString('en-US')} = ${fmt(m.perStreamKb, 0)} KB of VmRSS, of which anonymous ${kb(m.before.anonMb, m.peak.anonMb)}` +
+      (hb && ho ? `; V8 heap used ${kb(hb.heapUsedMb, ho.heapUsedMb)}, external ${kb(hb.externalMb, ho.externalMb)} (every stream open against before)` : ''),
+  ];
+}
+
+export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict[], method: string, memory?: LongMemory): string {
   const failures = reasons(all);
   return [
     '# Benchmark results',
@@ -108,6 +130,7 @@ export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict
     '',
     ...verdicts.map((v) => `- ${renderVerdict(v)}`),
     '',
+    ...(memory ? ['## Memory of the long streams', '', ...renderMemory(memory), ''] : []),
     ...(failures.length ? ['## Failed requests by reason', '', ...failures, ''] : []),
     ...(info.notes.length ? ['## Notes', '', ...info.notes.map((n) => `- ${n}`), ''] : []),
     '## Method',
@@ -115,6 +138,17 @@ export function renderResults(info: RunInfo, all: Row[], verdicts: TargetVerdict
     method,
     '',
   ].join('\n');
+}
+
+/** A gateway row against the floor and against direct, for the console. */
+function ratios(r: Row): string {
+  const share = (x: number | undefined) => (x === undefined ? '–' : fmt(x * 100, 0, '%'));
+  return `${share(r.ofFloor)} of floor (${share(r.ofDirect)} of direct), TTFB ${signed(r.addedTtfbP50OverFloor)} ms over floor p50 / ${signed(r.addedTtfbP99OverFloor)} p99`;
+}
+
+/** Every gateway row (proxy, Portkey) against the floor and direct, one console line each. */
+export function ratioLines(all: Row[]): string[] {
+  return all.filter((r) => r.target === 'proxy' || r.target === 'portkey').map((r) => `${r.scenario.padEnd(16)} ${r.target.padEnd(8)} ${ratios(r)}`);
 }
 
 /** One line for the console. */
@@ -125,15 +159,15 @@ export function summaryLine(all: Row[], verdicts: TargetVerdict[]): string {
   const parts: string[] = [];
   for (const id of ['stream-c1', 'stream-c50', 'stream-c200', 'stream-c1000']) {
     const r = proxy(id);
-    if (r) parts.push(`${id} ${r.ofDirect === undefined ? '–' : fmt(r.ofDirect * 100, 0, '%')} of direct, TTFB ${signed(r.addedTtfbP50)} ms`);
+    if (r) parts.push(`${id} ${ratios(r)}`);
   }
   const json = proxy('json-c50');
-  const portkey = all.find((r) => r.scenario === 'json-c50' && r.target === 'portkey');
-  if (json && portkey && portkey.rps > 0) parts.push(`json-c50 ${(json.rps / portkey.rps).toFixed(2)}× Portkey`);
+  if (json) parts.push(`json-c50 ${ratios(json)}`);
+  for (const id of ['bedrock-invoke', 'bedrock-converse']) {
+    const r = proxy(id);
+    if (r) parts.push(`${id} TTFB ${signed(r.addedTtfbP50)} ms over direct, ${fmt(r.cpuUsPerRequest, 0)} µs CPU/req`);
+  }
   const long = proxy('long-c1000');
   if (long) parts.push(`long-c1000 ${long.errors + long.incomplete} failed, peak RSS ${fmt(long.peakRssMb, 0)} MB`);
-  const invoke = proxy('bedrock-invoke');
-  const converse = proxy('bedrock-converse');
-  if (invoke && converse) parts.push(`converse ${signed(converse.latencyP50 - invoke.latencyP50)} ms p50 over invoke`);
   return `bench: targets met ${met}/${measured.length}; ${parts.join('; ')}`;
 }

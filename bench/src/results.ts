@@ -2,6 +2,7 @@
 import type { LoadResult } from './load-protocol.ts';
 import type { ProcUsage } from './proc-sampler.ts';
 import type { ScenarioKind, TargetName } from './scenarios.ts';
+import type { HeapFigures } from './inspector-memory.ts';
 import { summarise } from './stats.ts';
 
 export interface TargetRun {
@@ -65,6 +66,13 @@ export interface Row {
   ttfbP99: number;
   /** p50 TTFB minus the direct target's p50 TTFB in the same scenario. */
   addedTtfbP50: number | undefined;
+  /**
+   * The same against the floor (src/floor-proxy.ts) in the same scenario, for the gateways (not
+   * direct, not the floor itself): a ratio and differences that mean the same on any machine.
+   */
+  ofFloor: number | undefined;
+  addedTtfbP50OverFloor: number | undefined;
+  addedTtfbP99OverFloor: number | undefined;
   errors: number;
   incomplete: number;
   /** Longest pause between two chunks of any stream (long streams only). */
@@ -82,6 +90,9 @@ export function rows(scenario: ScenarioRun): Row[] {
   const direct = scenario.runs.find((r) => r.target === 'direct');
   const directRps = direct && direct.load.windowMs > 0 ? (direct.load.completedInWindow / direct.load.windowMs) * 1000 : undefined;
   const directTtfb = direct ? summarise(direct.load.ttfbs).p50 : undefined;
+  const floor = scenario.runs.find((r) => r.target === 'floor');
+  const floorRps = floor && floor.load.windowMs > 0 ? (floor.load.completedInWindow / floor.load.windowMs) * 1000 : undefined;
+  const floorTtfb = floor ? summarise(floor.load.ttfbs) : undefined;
   return scenario.runs.map((run) => {
     const { load } = run;
     const rps = load.windowMs > 0 ? (load.completedInWindow / load.windowMs) * 1000 : 0;
@@ -89,6 +100,7 @@ export function rows(scenario: ScenarioRun): Row[] {
     const ttfb = summarise(load.ttfbs);
     const gaps = summarise(load.maxGaps);
     const isDirect = run.target === 'direct';
+    const overFloor = run.target === 'proxy' || run.target === 'portkey';
     return {
       scenario: scenario.id,
       target: run.target,
@@ -100,6 +112,9 @@ export function rows(scenario: ScenarioRun): Row[] {
       ttfbP50: ttfb.p50,
       ttfbP99: ttfb.p99,
       addedTtfbP50: !isDirect && directTtfb !== undefined ? ttfb.p50 - directTtfb : undefined,
+      ofFloor: overFloor && floorRps ? rps / floorRps : undefined,
+      addedTtfbP50OverFloor: overFloor && floorTtfb ? ttfb.p50 - floorTtfb.p50 : undefined,
+      addedTtfbP99OverFloor: overFloor && floorTtfb ? ttfb.p99 - floorTtfb.p99 : undefined,
       errors: load.errors,
       incomplete: load.incomplete,
       maxGapMs: load.maxGaps.length ? gaps.max : undefined,
@@ -112,4 +127,33 @@ export function rows(scenario: ScenarioRun): Row[] {
       reasons: load.reasons,
     };
   });
+}
+
+/** The proxy's memory around the long-streams scenario (VmRSS and its parts from /proc/<pid>/status, MB). */
+export interface LongMemory {
+  streams: number;
+  /** Scenarios the same proxy process served before the long streams opened, in order. */
+  servedBefore: string[];
+  before: MemorySample;
+  /** The sample with the highest VmRSS while the streams were open. */
+  peak: MemorySample;
+  /** (peak − before) VmRSS per stream, KB. */
+  perStreamKb: number;
+  /**
+   * `--heap`: the proxy's process.memoryUsage() before the streams opened and once every one had
+   * its first byte (garbage not collected first, so heap used includes what is not yet collected).
+   */
+  heapBefore?: HeapFigures;
+  heapOpen?: HeapFigures;
+}
+
+export interface MemorySample {
+  rssMb: number;
+  /** Anonymous memory (V8 heap, buffers, native allocations) and file-backed pages (code, mapped files). */
+  anonMb: number;
+  fileMb: number;
+}
+
+export function perStreamKb(before: MemorySample, peak: MemorySample, streams: number): number {
+  return streams > 0 ? ((peak.rssMb - before.rssMb) * 1024) / streams : NaN;
 }
