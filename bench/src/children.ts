@@ -110,7 +110,8 @@ export function stopAllOnExit(): void {
   process.on('SIGINT', () => bail('interrupted', 130));
   process.on('SIGTERM', () => bail('terminated', 143));
   process.on('uncaughtException', (err) => {
-    process.stderr.write(`${err.stack ?? String(err)}\n`);
+    // Once stopping, children going away make pending work fail: expected, not worth a stack.
+    if (!stopping) process.stderr.write(`${err.stack ?? String(err)}\n`);
     bail('crashed', 1);
   });
   // Last resort when the runner exits without the above (process.exit elsewhere): no orphans.

@@ -97,13 +97,14 @@ const mb = (x: number | undefined) => fmt(x, 0, ' MB');
 export function renderMemory(m: LongMemory): string[] {
   const sample = (s: LongMemory['before']) => `VmRSS ${mb(s.rssMb)} (anonymous ${mb(s.anonMb)}, file-backed ${mb(s.fileMb)})`;
   const heap = (h: LongMemory['heapBefore']) =>
-    h ? `; V8 heap used ${mb(h.heapUsedMb)} of ${mb(h.heapTotalMb)}, external ${mb(h.externalMb)} (array buffers ${mb(h.arrayBuffersMb)})` : '';
+    h ? `V8 heap used ${mb(h.heapUsedMb)} of ${mb(h.heapTotalMb)}, external ${mb(h.externalMb)} (array buffers ${mb(h.arrayBuffersMb)})` : '';
   const kb = (before: number, after: number) => fmt(((after - before) * 1024) / m.streams, 0, ' KB');
   const { heapBefore: hb, heapOpen: ho } = m;
   return [
     `- Process: the proxy that served ${m.servedBefore.length ? m.servedBefore.join(', ') : 'nothing but its warm-up'} before the ${m.streams.toLocaleString('en-US')} long streams opened`,
-    `- Before: ${sample(m.before)}${heap(hb)}`,
-    `- Peak while open: ${sample(m.peak)}${ho ? ` (with every stream open${heap(ho)})` : ''}`,
+    `- Before: ${sample(m.before)}${hb ? `; ${heap(hb)}` : ''}`,
+    `- Peak while open: ${sample(m.peak)}`,
+    ...(ho ? [`- Once every stream had its first byte: ${heap(ho)}`] : []),
     `- Per stream: (peak − before) / ${m.streams.toLocaleString('en-US')} = ${fmt(m.perStreamKb, 0)} KB of VmRSS, of which anonymous ${kb(m.before.anonMb, m.peak.anonMb)}` +
       (hb && ho ? `; V8 heap used ${kb(hb.heapUsedMb, ho.heapUsedMb)}, external ${kb(hb.externalMb, ho.externalMb)} (every stream open against before)` : ''),
   ];

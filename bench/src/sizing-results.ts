@@ -46,6 +46,10 @@ export interface LongStep {
   streams: number;
   /** Every stream had its first byte before the probe started. */
   opened: boolean;
+  /** Streams whose first byte came within the wait before the probe (all of them when `opened`). */
+  openedInTime: number;
+  /** That wait, ms. */
+  openWaitMs: number;
   probeTtfbP50: number;
   probeTtfbP99: number;
   /** The same probe against direct with no long streams open. */
@@ -68,7 +72,7 @@ export function stepFailure(s: Step): string | undefined {
 }
 
 export function longStepFailure(s: LongStep): string | undefined {
-  if (!s.opened) return 'not every stream opened in time';
+  if (!s.opened) return `${s.openedInTime} of ${s.streams} streams had their first byte within ${(s.openWaitMs / 1000).toFixed(1)} s`;
   if (s.errors + s.incomplete > 0) return `${s.errors} errors, ${s.incomplete} incomplete`;
   const added = longAddedP99(s);
   if (!(added <= ADDED_P99_LIMIT_MS)) return `probe p99 TTFB +${added.toFixed(1)} ms over direct`;

@@ -124,12 +124,15 @@ export async function runSizing({ quick, nice, log }: SizingOptions): Promise<vo
     const open = scenario('long', n, 'once', (longSeconds + 30) * 1000);
     const peak = new PeakMemory(pid);
     let markOpened: () => void = () => undefined;
+    // Streams last longSeconds: the probe needs the time that is left after they opened.
+    const openWaitMs = (longSeconds * 1000 - probeMs) * 0.7;
     const opened = new Promise<boolean>((resolve) => {
       markOpened = () => resolve(true);
-      // Streams last longSeconds: the probe needs the time that is left after they opened.
-      setTimeout(() => resolve(false), (longSeconds * 1000 - probeMs) * 0.7).unref();
+      setTimeout(() => resolve(false), openWaitMs).unref();
     });
     const streams = loadgen.run(specFor(open, 'proxy', at, 0, 0), (phase) => phase === 'opened' && markOpened());
+    // Awaited below; until then a failure (Ctrl-C stops the load generator) must not count as unhandled.
+    streams.catch(() => undefined);
     const allOpen = await opened;
     const measured = await measure(specFor(probe, 'proxy', at, 300, probeMs), pid);
     const result = await streams;
@@ -137,6 +140,8 @@ export async function runSizing({ quick, nice, log }: SizingOptions): Promise<vo
     const step: LongStep = {
       streams: n,
       opened: allOpen,
+      openedInTime: allOpen ? n : result.ttfbs.filter((ms) => ms <= openWaitMs).length,
+      openWaitMs,
       probeTtfbP50: ttfb.p50,
       probeTtfbP99: ttfb.p99,
       directProbeTtfbP99,

@@ -176,6 +176,13 @@ describe('targets', () => {
     expect(rss.met).toBe(true);
     expect(rss.figures).toBe('peak 240 MB, 100 MB before the streams opened (143 KB per stream), after stream-c1, json-c50, bedrock-invoke in the same process');
     expect(renderMemory(memory)[3]).toBe('- Per stream: (peak − before) / 1,000 = 143 KB of VmRSS, of which anonymous 141 KB');
+    const heap = (used: number) => ({ heapUsedMb: used, heapTotalMb: 120, externalMb: 5, arrayBuffersMb: 2 });
+    expect(renderMemory({ ...memory, heapBefore: heap(50), heapOpen: heap(100) }).slice(1)).toEqual([
+      '- Before: VmRSS 100 MB (anonymous 60 MB, file-backed 40 MB); V8 heap used 50 MB of 120 MB, external 5 MB (array buffers 2 MB)',
+      '- Peak while open: VmRSS 240 MB (anonymous 198 MB, file-backed 42 MB)',
+      '- Once every stream had its first byte: V8 heap used 100 MB of 120 MB, external 5 MB (array buffers 2 MB)',
+      '- Per stream: (peak − before) / 1,000 = 143 KB of VmRSS, of which anonymous 141 KB; V8 heap used 51 KB, external 0 KB (every stream open against before)',
+    ]);
   });
 
   it('says which targets were not measured (--only), and the console line counts only the measured', () => {
