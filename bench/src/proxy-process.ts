@@ -74,6 +74,8 @@ export interface ProxyOptions {
   profileDir: string | undefined;
   /** Open the inspector on this 127.0.0.1 port (`--heap`: the bench reads process.memoryUsage() through it). */
   inspectPort?: number;
+  /** Settings over the defaults below (the sizing run raises MAX_UPSTREAM_REQUESTS). */
+  env?: Record<string, string>;
   /** A command that execs node under a CPU limit (`taskset -c 1`, `systemd-run --scope …`), for the sizing run. */
   launcher?: string[];
 }
@@ -115,6 +117,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (options.database.url) env.DATABASE_URL = options.database.url;
+  Object.assign(env, options.env);
   const [command, ...prefix] = options.launcher?.length ? [...options.launcher, process.execPath] : [process.execPath];
   const child = spawnChild(`proxy (${options.bedrockApi})`, command!, [...prefix, ...args], {
     env,

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       const long = scenario.kind === 'long' && target === 'proxy' && gatewayPid ? { before: memoryOf(gatewayPid), peak: new PeakMemory(gatewayPid) } : undefined;
       const inspectPort = long ? at.proxies.get(apiOf(scenario))?.inspectPort : undefined;
       const heapBefore = inspectPort ? await heapOf(inspectPort) : undefined;
-      let heapOpen: Promise<HeapFigures> | undefined;
+      let heapOpen: Promise<HeapFigures | undefined> | undefined;
       const pids = new Map<string, number>([
         ['upstream', upstreamChild.pid!],
         ['loadgen', loadgen.child.pid!],
@@ -213,7 +213,8 @@ async function main(): Promise<void> {
           windowStart = performance.now();
           sampler.start();
         } else if (phase === 'opened') {
-          if (inspectPort) heapOpen = heapOf(inspectPort);
+          // A figure that could not be read is left out rather than failing the run.
+          if (inspectPort) heapOpen = heapOf(inspectPort).catch(() => undefined);
         } else {
           usage = sampler.stop();
           wall = performance.now() - windowStart;

@@ -37,6 +37,8 @@ export interface Step {
   directTtfbP99: number;
   errors: number;
   incomplete: number;
+  /** Failed requests by reason ("status 529"). */
+  reasons: Record<string, number>;
   /** The proxy's CPU over the window, % of one core (the limit allows 50). */
   cpuPercent: number;
 }
@@ -56,8 +58,14 @@ export interface LongStep {
   directProbeTtfbP99: number;
   errors: number;
   incomplete: number;
+  reasons: Record<string, number>;
   peakRssMb: number;
   cpuPercent: number;
+}
+
+function failed(s: Pick<Step, 'errors' | 'incomplete' | 'reasons'>): string {
+  const why = Object.entries(s.reasons).map(([reason, n]) => `${reason} ×${n}`).join(', ');
+  return `${s.errors} errors, ${s.incomplete} incomplete${why ? ` (${why})` : ''}`;
 }
 
 export const addedP99 = (s: Pick<Step, 'ttfbP99' | 'directTtfbP99'>): number => s.ttfbP99 - s.directTtfbP99;
@@ -65,7 +73,7 @@ export const longAddedP99 = (s: Pick<LongStep, 'probeTtfbP99' | 'directProbeTtfb
 
 /** Why a step is over the limit, or undefined when it is within it. */
 export function stepFailure(s: Step): string | undefined {
-  if (s.errors + s.incomplete > 0) return `${s.errors} errors, ${s.incomplete} incomplete`;
+  if (s.errors + s.incomplete > 0) return failed(s);
   const added = addedP99(s);
   if (!(added <= ADDED_P99_LIMIT_MS)) return `p99 TTFB +${added.toFixed(1)} ms over direct`;
   return undefined;
@@ -73,7 +81,7 @@ export function stepFailure(s: Step): string | undefined {
 
 export function longStepFailure(s: LongStep): string | undefined {
   if (!s.opened) return `${s.openedInTime} of ${s.streams} streams had their first byte within ${(s.openWaitMs / 1000).toFixed(1)} s`;
-  if (s.errors + s.incomplete > 0) return `${s.errors} errors, ${s.incomplete} incomplete`;
+  if (s.errors + s.incomplete > 0) return failed(s);
   const added = longAddedP99(s);
   if (!(added <= ADDED_P99_LIMIT_MS)) return `probe p99 TTFB +${added.toFixed(1)} ms over direct`;
   if (!(s.peakRssMb < RSS_LIMIT_MB)) return `peak RSS ${s.peakRssMb.toFixed(0)} MB`;

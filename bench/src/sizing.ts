@@ -19,6 +19,7 @@ import { specFor, warmUp, type Endpoints } from './requests.ts';
 import { lockRun } from './run-lock.ts';
 import type { Scenario } from './scenarios.ts';
 import { answers, concurrencySteps, longStepFailure, longStreamSteps, renderSizing, stepFailure, type LongStep, type SizingReport, type Step } from './sizing-results.ts';
+import { mergeLoad } from './results.ts';
 import { summarise } from './stats.ts';
 
 export interface SizingOptions {
@@ -28,6 +29,12 @@ export interface SizingOptions {
 }
 
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+/**
+ * MAX_UPSTREAM_REQUESTS for the sizing proxy. Its default (1,000) answers 529 to the 1,001st
+ * concurrent call, which would end the long-stream steps at the setting rather than at what the
+ * task holds; the report says so.
+ */
+const UPSTREAM_CAP = 100_000;
 
 function scenario(kind: Scenario['kind'], concurrency: number, mode: Scenario['mode'] = 'closed', graceMs = 5_000): Scenario {
   return { id: `sizing-${kind}-c${concurrency}`, title: 'sizing', kind, concurrency, targets: ['direct', 'proxy'], warmupMs: 0, durationMs: 0, graceMs, mode };
@@ -36,7 +43,9 @@ function scenario(kind: Scenario['kind'], concurrency: number, mode: Scenario['m
 export async function runSizing({ quick, nice, log }: SizingOptions): Promise<void> {
   stopAllOnExit();
   await lockRun(log);
-  const notes: string[] = [];
+  const notes: string[] = [
+    `The proxy ran with MAX_UPSTREAM_REQUESTS=${UPSTREAM_CAP} (default 1,000, beyond which a request is answered 529 at once), so the long-stream steps find what the task holds rather than the setting; with the default, a task holds at most 1,000 concurrent upstream calls.`,
+  ];
   if (nice !== 0 && !setPriorityOfChildren(nice)) notes.push(`Could not raise the benchmark's scheduling priority (nice ${nice}).`);
   const limit = prepareCpuLimit();
   onExitCleanup(() => limit.release());
@@ -68,6 +77,7 @@ export async function runSizing({ quick, nice, log }: SizingOptions): Promise<vo
     logFile: path.join(RESULTS_DIR, 'proxy-sizing.log'),
     profileDir: undefined,
     launcher: limit.launcher,
+    env: { MAX_UPSTREAM_REQUESTS: String(UPSTREAM_CAP) },
   });
   const pid = proxy.child.pid!;
   limit.apply(pid);
@@ -102,6 +112,7 @@ export async function runSizing({ quick, nice, log }: SizingOptions): Promise<vo
         directTtfbP99: summarise(direct.load.ttfbs).p99,
         errors: viaProxy.load.errors,
         incomplete: viaProxy.load.incomplete,
+        reasons: viaProxy.load.reasons,
         cpuPercent: viaProxy.cpuPercent,
       };
       steps.push(step);
@@ -147,6 +158,7 @@ export async function runSizing({ quick, nice, log }: SizingOptions): Promise<vo
       directProbeTtfbP99,
       errors: result.errors + measured.load.errors,
       incomplete: result.incomplete + measured.load.incomplete,
+      reasons: mergeLoad(result, measured.load).reasons,
       peakRssMb: peak.stop().rssMb,
       cpuPercent: measured.cpuPercent,
     };

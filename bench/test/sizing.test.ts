@@ -22,6 +22,7 @@ const step = (concurrency: number, rps: number, ttfbP99: number, extra: Partial<
   directTtfbP99: 3,
   errors: 0,
   incomplete: 0,
+  reasons: {},
   cpuPercent: 40,
   ...extra,
 });
@@ -36,6 +37,7 @@ const longStep = (streams: number, probeTtfbP99: number, extra: Partial<LongStep
   directProbeTtfbP99: 3,
   errors: 0,
   incomplete: 0,
+  reasons: {},
   peakRssMb: 200,
   cpuPercent: 20,
   ...extra,
@@ -59,7 +61,8 @@ describe('steps', () => {
     expect(stepFailure(step(10, 100, 53))).toBeUndefined();
     expect(addedP99(step(10, 100, 53))).toBe(50);
     expect(stepFailure(step(10, 100, 53.5))).toBe('p99 TTFB +50.5 ms over direct');
-    expect(stepFailure(step(10, 100, 5, { incomplete: 1 }))).toBe('0 errors, 1 incomplete');
+    expect(stepFailure(step(10, 100, 5, { incomplete: 1, reasons: { 'no message_stop': 1 } }))).toBe('0 errors, 1 incomplete (no message_stop ×1)');
+    expect(longStepFailure(longStep(1000, 40, { errors: 30, reasons: { 'status 529': 30 } }))).toBe('30 errors, 0 incomplete (status 529 ×30)');
     // No samples at all (everything failed or timed out) is not within the limit.
     expect(stepFailure(step(10, 0, NaN))).toMatch(/over direct/);
   });
