@@ -149,7 +149,8 @@ function ratios(r: Row): string {
 
 /** Every gateway row (proxy, Portkey) against the floor and direct, one console line each. */
 export function ratioLines(all: Row[]): string[] {
-  return all.filter((r) => r.target === 'proxy' || r.target === 'portkey').map((r) => `${r.scenario.padEnd(16)} ${r.target.padEnd(8)} ${ratios(r)}`);
+  // Long streams have neither direct nor floor to be related to.
+  return all.filter((r) => (r.target === 'proxy' || r.target === 'portkey') && (r.ofFloor !== undefined || r.ofDirect !== undefined)).map((r) => `${r.scenario.padEnd(16)} ${r.target.padEnd(8)} ${ratios(r)}`);
 }
 
 /** One line for the console. */
