@@ -115,8 +115,11 @@ export async function createApp(config: Config, secrets: Secrets, database: Data
   const accessKeys = createAccessKeyRepository(database.db);
   const users = createUserRepository(database.db);
   const resolver = createAccessKeyResolver({ isWellFormed: isAccessKeyFormat, hash: hashKey, lookup: (hash) => accessKeys.findUsable(hash) });
-  const plan = createPlanUpstream({ baseUrl: config.planApiUrl, firstByteTimeoutMs: config.planFirstByteTimeoutMs });
-  const bedrock = createBedrockUpstream({ mode: config.bedrockApi, auth: config.bedrockAuth, endpoint: config.bedrockEndpoint });
+  // Each pool may open as many connections as calls the proxy admits (MAX_UPSTREAM_REQUESTS): a
+  // smaller pool would queue admitted streams out of sight, and a stream holds its connection.
+  const connections = config.maxUpstreamRequests;
+  const plan = createPlanUpstream({ baseUrl: config.planApiUrl, firstByteTimeoutMs: config.planFirstByteTimeoutMs, connections });
+  const bedrock = createBedrockUpstream({ mode: config.bedrockApi, auth: config.bedrockAuth, endpoint: config.bedrockEndpoint, maxSockets: connections });
   const modelMappings = await createModelMappingCache({
     load: () => createModelMappingRepository(database.db).list(),
     onError: (err) => logger.warn({ err }, 'model mappings refresh failed; keeping the last ones'),

@@ -21,7 +21,8 @@ export interface PlanUpstreamOptions {
   firstByteTimeoutMs: number;
   /** Longest silence allowed inside a response body (Anthropic pings streams, so this is generous). */
   idleTimeoutMs?: number;
-  connections?: number;
+  /** Connections to Anthropic at most: a stream holds one for its whole length (app.ts: MAX_UPSTREAM_REQUESTS). */
+  connections: number;
 }
 
 /** One pooled keep-alive client for every request to Anthropic. */
@@ -31,7 +32,7 @@ export function createPlanUpstream(options: PlanUpstreamOptions): PlanUpstream {
   const prefix = base.pathname.replace(/\/+$/, ''); // PLAN_API_URL may carry a path (a gateway in front)
   const agent = new Agent({
     keepAliveTimeout: 30_000,
-    connections: options.connections ?? 1024,
+    connections: options.connections,
     headersTimeout: options.firstByteTimeoutMs,
     bodyTimeout: options.idleTimeoutMs ?? 300_000,
   });
