@@ -81,6 +81,10 @@ function planResponse(x: Exchange, upstream: Dispatcher.ResponseData, errorBody?
   const status = upstream.statusCode;
   const headers = clientResponseHeaders(upstream.headers);
   headers['request-id'] ??= x.requestId;
+  // A JSON body is relayed byte for byte, so its length holds: the client gets head and body in
+  // one write instead of a chunked body and its terminator.
+  const length = errorBody ? String(errorBody.length) : sse ? undefined : headerValue(upstream.headers['content-length']);
+  if (length !== undefined) headers['content-length'] = length;
   // An error body was read whole to judge it: the tap reads it now, whether it is relayed as it is or as an event.
   if (errorBody) tap.push(errorBody);
   return {

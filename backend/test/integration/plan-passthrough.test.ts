@@ -208,6 +208,9 @@ describe('request fidelity', () => {
     fake.reply({ kind: 'raw', status: 200, headers: { 'content-type': 'application/json' }, body: raw });
     const res = await post(messagesPath(), JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }));
     expect(sha(Buffer.from(await res.body.arrayBuffer()))).toBe(sha(raw));
+    // Its length travels with it: one write, not a chunked body.
+    expect(res.headers['content-length']).toBe(String(raw.length));
+    expect(res.headers['transfer-encoding']).toBeUndefined();
     const row = await usageByUpstream(res.headers['request-id'] as string);
     expect(row).toMatchObject({ stream: false, outcome: 'completed', inputTokens: 3, outputTokens: 7, cacheReadTokens: 100, cacheWrite5mTokens: 20 });
   });
@@ -233,8 +236,10 @@ describe('upstream errors pass through', () => {
   ])('%i %s with its body and headers', async (status, type, headers: Record<string, string>) => {
     fake.reply(errorReply(status, type, `upstream says ${type}`, headers));
     const res = await post(messagesPath(), claudeCodeBody, claudeCodeHeaders);
-    const body = (await res.body.json()) as { error: { type: string; message: string } };
+    const text = await res.body.text();
+    const body = JSON.parse(text) as { error: { type: string; message: string } };
     expect(res.statusCode).toBe(status);
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(text)));
     expect(body.error).toEqual({ type, message: `upstream says ${type}` });
     for (const [name, value] of Object.entries(headers)) expect(res.headers[name], name).toBe(value);
     const row = await usageByUpstream(res.headers['request-id'] as string);
