@@ -60,3 +60,16 @@ export function sourceVersion(): string {
     return 'unknown (no git)';
   }
 }
+
+/**
+ * The Node flags the image starts the server with: the words between `node` and the script in
+ * backend/Dockerfile's `CMD ["node", …, "backend/dist/main.js"]`, so the bench runs what ships.
+ */
+export function imageNodeFlags(dockerfile = fs.readFileSync(path.join(BACKEND, 'Dockerfile'), 'utf8')): string[] {
+  const cmd = dockerfile.split('\n').find((line) => line.startsWith('CMD ['));
+  const words = cmd ? (JSON.parse(cmd.slice('CMD '.length)) as unknown) : undefined;
+  if (!Array.isArray(words) || words[0] !== 'node' || words[words.length - 1] !== 'backend/dist/main.js') {
+    throw new Error('backend/Dockerfile: expected CMD ["node", …, "backend/dist/main.js"]');
+  }
+  return words.slice(1, -1) as string[];
+}

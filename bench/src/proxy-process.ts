@@ -14,6 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import { freePort, spawnChild, stopChild, waitForHttp } from './children.ts';
+import { imageNodeFlags } from './proxy-build.ts';
 
 const ADMIN = { username: 'admin', password: `bench-${randomBytes(9).toString('base64url')}` };
 const KEY_HASHER_SECRET = randomBytes(32).toString('hex');
@@ -95,7 +96,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     args.push('--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `proxy-${options.bedrockApi}-${Date.now()}.cpuprofile`);
   }
   if (options.inspectPort) args.push(`--inspect=127.0.0.1:${options.inspectPort}`);
-  args.push(options.mainJs);
+  args.push(...imageNodeFlags(), options.mainJs);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     // staging: prod's start-up checks but a plain-TCP local database (prod insists on verify-full TLS).
