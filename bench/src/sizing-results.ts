@@ -19,6 +19,15 @@ export const SECONDS_BETWEEN_REQUESTS = 20;
 export const STREAM_SECONDS = 15;
 export const REQUESTS_PER_SECOND_PER_DEVELOPER = 1 / SECONDS_BETWEEN_REQUESTS;
 export const OPEN_STREAMS_PER_DEVELOPER = STREAM_SECONDS / SECONDS_BETWEEN_REQUESTS;
+/**
+ * A streamed answer costs the proxy CPU per upstream write (one SSE event or a few), so the
+ * measured req/s is converted by writes: the bench's stream arrives in 21 (its head, then 20
+ * deltas); a Claude Code answer is assumed to arrive in 200 (about 600 output tokens, ~3 per
+ * delta). Charging every write the measured request's whole cost overstates a long answer's
+ * cost a little (its fixed part is paid once): the answer errs low.
+ */
+export const WRITES_PER_MEASURED_STREAM = 21;
+export const WRITES_PER_CLAUDE_CODE_ANSWER = 200;
 
 export function concurrencySteps(quick: boolean): number[] {
   return quick ? [5, 20, 60] : [5, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480];
@@ -99,7 +108,7 @@ export function lastWithin<T>(steps: T[], failure: (s: T) => string | undefined)
 }
 
 export interface Capacity {
-  /** Sustainable streamed requests per second (the best step's req/s), scaled. */
+  /** Sustainable streamed requests per second (the best step's req/s), scaled: the bench's short streams. */
   requestsPerSecond: number;
   /** Concurrent long streams held within the limits, scaled. */
   openStreams: number;
@@ -112,9 +121,12 @@ export interface DevelopersPerTask {
   limitedBy: 'requests per second' | 'open streams';
 }
 
-/** min(req/s capacity / req/s per developer, open streams capacity / open streams per developer), whole developers. */
+/** Claude Code answers per second the measured capacity stands for (see WRITES_PER_CLAUDE_CODE_ANSWER). */
+export const answersPerSecond = (c: Capacity): number => (c.requestsPerSecond * WRITES_PER_MEASURED_STREAM) / WRITES_PER_CLAUDE_CODE_ANSWER;
+
+/** min(answers per second / req/s per developer, open streams capacity / open streams per developer), whole developers. */
 export function developersPerTask(c: Capacity): DevelopersPerTask {
-  const byRequests = Math.floor(c.requestsPerSecond / REQUESTS_PER_SECOND_PER_DEVELOPER);
+  const byRequests = Math.floor(answersPerSecond(c) / REQUESTS_PER_SECOND_PER_DEVELOPER);
   const byStreams = Math.floor(c.openStreams / OPEN_STREAMS_PER_DEVELOPER);
   return { byRequests, byStreams, developers: Math.min(byRequests, byStreams), limitedBy: byRequests <= byStreams ? 'requests per second' : 'open streams' };
 }
@@ -191,6 +203,7 @@ export function renderSizing(r: SizingReport): string {
     (a) =>
       `- ${a.path}: ${n0(a.capacity.requestsPerSecond)} streamed req/s sustained${scaled}` +
       (a.best ? ` (closed loop at concurrency ${a.best.concurrency}, p99 TTFB ${signedMs(addedP99(a.best))} ms over direct)` : ' (even the first step was over the limit)') +
+      `, which is ${a.capacity.requestsPerSecond > 0 ? answersPerSecond(a.capacity).toFixed(1) : '0'} Claude Code answers/s of ${WRITES_PER_CLAUDE_CODE_ANSWER} writes` +
       `; ${n0(a.capacity.openStreams)} concurrent long streams${scaled}; **${a.developers.developers} developers per task** ` +
       `(${a.developers.byRequests} by requests per second, ${a.developers.byStreams} by open streams; limited by ${a.developers.limitedBy})`,
   );
@@ -211,7 +224,8 @@ export function renderSizing(r: SizingReport): string {
     '',
     `Request pattern behind "developers per task": one model request every ${SECONDS_BETWEEN_REQUESTS} s per active developer at the busiest hour, ` +
       `each streaming for ${STREAM_SECONDS} s on average: ${REQUESTS_PER_SECOND_PER_DEVELOPER} req/s and ${OPEN_STREAMS_PER_DEVELOPER} open streams per developer; ` +
-      'developers per task = min(req/s capacity / ' + REQUESTS_PER_SECOND_PER_DEVELOPER + ', open-stream capacity / ' + OPEN_STREAMS_PER_DEVELOPER + '). ' +
+      `a Claude Code answer arrives in ${WRITES_PER_CLAUDE_CODE_ANSWER} upstream writes where the measured stream has ${WRITES_PER_MEASURED_STREAM}, so answers/s = req/s × ${WRITES_PER_MEASURED_STREAM} / ${WRITES_PER_CLAUDE_CODE_ANSWER}; ` +
+      'developers per task = min(answers/s / ' + REQUESTS_PER_SECOND_PER_DEVELOPER + ', open-stream capacity / ' + OPEN_STREAMS_PER_DEVELOPER + '). ' +
       'The open-stream capacity is the long-stream figure (Plan path) for both rows.',
     '',
     '## Plan (Anthropic SSE, 20 deltas 5 ms apart), closed loop',

@@ -50,8 +50,9 @@ describe('the request pattern', () => {
   });
 
   it('developers per task is the smaller of the two capacities, in whole developers', () => {
-    expect(developersPerTask({ requestsPerSecond: 100, openStreams: 3000 })).toEqual({ byRequests: 2000, byStreams: 4000, developers: 2000, limitedBy: 'requests per second' });
-    expect(developersPerTask({ requestsPerSecond: 100, openStreams: 1000 })).toEqual({ byRequests: 2000, byStreams: 1333, developers: 1333, limitedBy: 'open streams' });
+    // 1,000 short streams/s of 21 writes = 105 answers/s of 200 writes = 2,100 developers at 0.05 req/s each.
+    expect(developersPerTask({ requestsPerSecond: 1000, openStreams: 3000 })).toEqual({ byRequests: 2100, byStreams: 4000, developers: 2100, limitedBy: 'requests per second' });
+    expect(developersPerTask({ requestsPerSecond: 1000, openStreams: 1000 })).toEqual({ byRequests: 2100, byStreams: 1333, developers: 1333, limitedBy: 'open streams' });
     expect(developersPerTask({ requestsPerSecond: 0, openStreams: 1000 }).developers).toBe(0);
   });
 });
@@ -100,8 +101,8 @@ describe('answers', () => {
 
   it('per path: req/s of the best step, the long-stream capacity, developers per task', () => {
     const [plan, bedrock] = answers(report);
-    expect(plan).toMatchObject({ path: 'Plan', capacity: { requestsPerSecond: 100, openStreams: 500 }, developers: { byRequests: 2000, byStreams: 666, developers: 666, limitedBy: 'open streams' } });
-    expect(bedrock).toMatchObject({ path: 'Bedrock', capacity: { requestsPerSecond: 40, openStreams: 500 }, developers: { developers: 666 } });
+    expect(plan).toMatchObject({ path: 'Plan', capacity: { requestsPerSecond: 100, openStreams: 500 }, developers: { byRequests: 210, byStreams: 666, developers: 210, limitedBy: 'requests per second' } });
+    expect(bedrock).toMatchObject({ path: 'Bedrock', capacity: { requestsPerSecond: 40, openStreams: 500 }, developers: { developers: 84 } });
   });
 
   it('scales the figures when one whole core was measured instead of half of one', () => {
@@ -111,7 +112,7 @@ describe('answers', () => {
 
   it('renders the answer first and every step with its verdict', () => {
     const md = renderSizing(report);
-    expect(md).toContain('- Plan: 100 streamed req/s sustained (closed loop at concurrency 10, p99 TTFB +3.00 ms over direct); 500 concurrent long streams; **666 developers per task**');
+    expect(md).toContain('- Plan: 100 streamed req/s sustained (closed loop at concurrency 10, p99 TTFB +3.00 ms over direct), which is 10.5 Claude Code answers/s of 200 writes; 500 concurrent long streams; **210 developers per task**');
     expect(md).toContain('| 20 | 150 | 40.0 / 80.0 | 3.00 | +77.0 | 0 / 0 | 40 % | no: p99 TTFB +77.0 ms over direct |');
     expect(md).toContain('| 1000 | 4.00 / 80.0 | 3.00 | +77.0 | 0 / 0 | 200 | 20 % | no: probe p99 TTFB +77.0 ms over direct |');
     expect(md).toContain('0.05 req/s and 0.75 open streams per developer');
