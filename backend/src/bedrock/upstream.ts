@@ -41,7 +41,7 @@ import { buildInvokeBody } from './invoke.ts';
 import { buildMessagesRequest } from './messages.ts';
 import { resolveBedrockModel, type ModelMapping } from './models.ts';
 import { createNativeStreamTranslator, translateNativeResponse } from './native-response.ts';
-import { streamEvents, type StreamEvent } from './event-stream.ts';
+import { streamEventBatches, type StreamEvent } from './event-stream.ts';
 import {
   chunkBytes,
   converseBody,
@@ -394,7 +394,9 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
   }
 
   const requestIdOf = (res: Dispatcher.ResponseData) => headerValue(res.headers['x-amzn-requestid']) ?? null;
-  const eventsOf = (res: Dispatcher.ResponseData) => streamEvents(res.body as AsyncIterable<Buffer>);
+  const batchesOf = (res: Dispatcher.ResponseData) => streamEventBatches(res.body as AsyncIterable<Buffer>);
+  /** One body chunk's events translated together, so they leave in one write. */
+  const each = (apply: (event: StreamEvent) => SseEvent[]) => (batch: StreamEvent[]) => (batch.length === 1 ? apply(batch[0]!) : batch.flatMap(apply));
 
   async function invoke(call: BedrockCall, modelId: string, betas: string[], link: CallAbort): Promise<BedrockResponse> {
     const built = buildInvokeBody(call.request, { betas });
@@ -412,7 +414,7 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
         const bytes = chunkBytes(event);
         return bytes ? translator.push(bytes) : [];
       };
-      return openStream(eventsOf(res), apply, translator, link, served);
+      return openStream(batchesOf(res), each(apply), translator, link, served);
     }
     const client = clients.runtime(call.region, call.apiKey);
     const input = { modelId, body, contentType: 'application/json', accept: 'application/json' };
@@ -450,7 +452,7 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
         const output = converseStreamEvent(event);
         return output ? translator.push(output) : [];
       };
-      return openStream(eventsOf(res), apply, translator, link, served);
+      return openStream(batchesOf(res), each(apply), translator, link, served);
     }
     const client = clients.runtime(call.region, call.apiKey);
     if (!call.stream) {

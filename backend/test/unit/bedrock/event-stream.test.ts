@@ -7,7 +7,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BedrockTranslationError, mapBedrockError } from '../../../src/bedrock/errors.ts';
-import { BedrockStreamException, createFrameDecoder, readFrame, streamEvents, type StreamEvent } from '../../../src/bedrock/event-stream.ts';
+import { BedrockStreamException, createFrameDecoder, readFrame, streamEventBatches, streamEvents, type StreamEvent } from '../../../src/bedrock/event-stream.ts';
 import { encodeFrame, type FakeFrame } from '../../fakes/bedrock.ts';
 
 const frames: FakeFrame[] = [
@@ -146,5 +146,30 @@ describe('readFrame', () => {
     const err = (await failure([encodeFrame({ exception: 'modelStreamErrorException', message: 'The model stream broke' })])) as Error;
     expect(Object.keys(err)).toEqual(['name']);
     expect(err.cause).toBeUndefined();
+  });
+});
+
+describe('streamEventBatches', () => {
+  async function batches(chunks: Uint8Array[]): Promise<{ types: string[][]; err?: unknown }> {
+    const types: string[][] = [];
+    try {
+      for await (const batch of streamEventBatches((async function* () { yield* chunks; })())) types.push(batch.map((e) => e.type));
+    } catch (err) {
+      return { types, err };
+    }
+    return { types };
+  }
+
+  it("gives one batch per body chunk, so a chunk's events are written together", async () => {
+    const { types } = await batches([Buffer.concat(encoded.slice(0, 3)), encoded[3]!]);
+    expect(types).toEqual([['messageStart', 'contentBlockDelta', 'chunk'], ['metadata']]);
+  });
+
+  it('yields the events before an exception frame of the same chunk, then throws it', async () => {
+    const exception = encodeFrame({ exception: 'throttlingException', message: 'Too many tokens' });
+    const { types, err } = await batches([Buffer.concat([encoded[0]!, encoded[1]!, exception, encoded[2]!])]);
+    expect(types).toEqual([['messageStart', 'contentBlockDelta']]);
+    expect(err).toBeInstanceOf(BedrockStreamException);
+    expect((err as Error).name).toBe('throttlingException');
   });
 });
