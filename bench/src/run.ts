@@ -60,7 +60,7 @@ is message_start + content_block_start + ping at once, then 20 text deltas 5 ms 
 content_block_stop, message_delta and message_stop), the floor (\`src/floor-proxy.ts\`: a \`node:http\` server and one
 undici Agent, the undici and pool settings the proxy uses, forwarding method, path, headers and body and streaming the
 answer back, with no auth, accounting, logging or parsing: the least any Node proxy can do here), the proxy (backend/src compiled to JavaScript and run with
-\`node dist/main.js\` as the Docker image does; ENVIRONMENT=staging, LOG_LEVEL=info, METRICS=cloudwatch, stdout to
+\`node <the Node flags of backend/Dockerfile's CMD> dist/main.js\` as the Docker image does; ENVIRONMENT=staging, LOG_LEVEL=info, METRICS=cloudwatch, stdout to
 bench/results/proxy-*.log, usage accounting on; a plan_first user and a bedrock_only user with a Bedrock API key made
 through the admin API), and Portkey \`@portkey-ai/gateway\` 1.15.2 (\`node --import bench/src/portkey-preload.mjs\`:
 mutable fetch headers on Node 20, bound to 127.0.0.1; \`x-portkey-provider: anthropic\`,
