@@ -9,7 +9,7 @@
  * Prints `{"port":N}` on stdout once listening.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForBench } from './bench-server.ts';
 import { anthropicJson, anthropicSse, bedrockConverseStream, bedrockInvokeStream, type PacedStream } from './upstream-bytes.ts';
 
 const DELTAS = Number(process.env.BENCH_DELTAS ?? 20);
@@ -71,15 +71,4 @@ const server = createServer((req, res) => {
     }
   });
 });
-// Keep-alive connections from the load generator and the proxies outlive any scenario's pauses.
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 0;
-server.requestTimeout = 0;
-server.maxRequestsPerSocket = 0;
-
-// A deep accept queue: 1,000 connections opened at once must not wait for SYN retransmits here.
-server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+listenForBench(server);

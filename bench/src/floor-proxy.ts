@@ -8,8 +8,8 @@
  * Prints `{"port":N}` on stdout once listening.
  */
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
+import { listenForBench } from './bench-server.ts';
 
 const upstream = process.env.BENCH_UPSTREAM;
 if (!upstream) throw new Error('BENCH_UPSTREAM is not set');
@@ -63,13 +63,4 @@ const server = createServer((req, res) => {
     agent.dispatch({ origin, path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers: forwardable(req.headers), body }, handler);
   });
 });
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 0;
-server.requestTimeout = 0;
-server.maxRequestsPerSocket = 0;
-
-server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+listenForBench(server);

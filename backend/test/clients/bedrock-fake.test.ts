@@ -36,6 +36,7 @@ import { createSseParser } from '../../src/anthropic/sse.ts';
 import { anthropicTextEvents, startFakeBedrock, wireEventToSdk, type FakeBedrock } from '../fakes/bedrock.ts';
 import { fixtureNames, readFixture } from '../unit/bedrock/fixtures.ts';
 import type { ConverseStreamFixture } from '../unit/bedrock/converse/stream.test.ts';
+import { rejection } from '../support/rejection.ts';
 
 let fake: FakeBedrock;
 let client: BedrockRuntimeClient;
@@ -64,15 +65,6 @@ async function collect<T>(stream: AsyncIterable<T> | undefined): Promise<T[]> {
   const out: T[] = [];
   for await (const event of stream ?? []) out.push(event);
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('the AWS SDK against the fake Bedrock', () => {

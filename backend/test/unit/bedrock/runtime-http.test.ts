@@ -44,6 +44,7 @@ import { anthropicTextEvents, encodeFrame, type FakeFrame } from '../../fakes/be
 import { messageToEvents, thinkingToolUseMessage } from '../../fakes/anthropic-messages.ts';
 import type { ConverseStreamFixture } from './converse/stream.test.ts';
 import { fixtureNames, readFixture } from './fixtures.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const KEY = 'bedrock-api-key-ABSKQmVkcm9ja1Rlc3RLZXk=';
 const MODEL_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -95,15 +96,6 @@ async function settle(promise: Promise<unknown>): Promise<void> {
     () => undefined,
     () => undefined,
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Splits `body` into chunks of `size` bytes (the last shorter), as a socket might. */
