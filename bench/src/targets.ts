@@ -1,4 +1,4 @@
-/** The targets (#20), judged from the rows of one run (pure). */
+/** The performance targets (bench/README.md), judged from the rows of one run (pure). */
 import type { LongMemory, Row } from './results.ts';
 
 export interface TargetVerdict {

@@ -14,7 +14,7 @@
  * - Every call that carries a Bedrock API key — the Messages endpoint (`POST /anthropic/v1/messages`)
  *   and, in bearer mode, InvokeModel and Converse (runtime-http.ts) — is a plain HTTPS POST with
  *   undici `request()` on one shared keep-alive Agent, with `authorization: Bearer <key>`: the SDK's
- *   middleware and event-stream layers cost more CPU than the rest of a request (issue #20). The
+ *   middleware and event-stream layers cost more CPU than the rest of a request (README, Performance). The
  *   SDK clients remain for SigV4 and CountTokens.
  */
 
