@@ -29,7 +29,6 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import type { Dispatcher } from 'undici';
 import { headerValue } from '../anthropic/headers.ts';
-import type { TokenUsage } from '../anthropic/usage.ts';
 import type { AnthropicRequest } from '../anthropic/wire.ts';
 import { parseBetaHeader } from './betas.ts';
 import { BedrockConfigError, createBedrockClients, type BedrockAuth, type BedrockClientOptions } from './client.ts';
@@ -52,7 +51,10 @@ import {
   operationHeaders,
   type RuntimeOperation,
 } from './runtime-http.ts';
-import { createSseParser, formatSseEvent, type SseEvent } from '../anthropic/sse.ts';
+import { createSseParser, type SseEvent } from '../anthropic/sse.ts';
+import { BedrockCallError, callError, emptyStream, jsonResponse, linkAbort, openStream, type BedrockResponse, type CallAbort } from './call-response.ts';
+
+export { BedrockCallError, type BedrockOutcome, type BedrockResponse } from './call-response.ts';
 
 export type BedrockMode = 'invoke' | 'converse' | 'messages';
 
@@ -73,34 +75,6 @@ export interface BedrockCall {
   /** Fires when the client went away: Bedrock is aborted at once. */
   signal: AbortSignal;
 }
-
-/** What the proxy records. */
-export interface BedrockOutcome {
-  /** The Bedrock model id called (profile-prefixed id or ARN). */
-  servedModel: string;
-  /** Bedrock's `x-amzn-requestid`, when it sent one. */
-  upstreamRequestId: string | null;
-  /** Client beta values Bedrock did not get (for metrics). */
-  droppedBetas: readonly string[];
-  /** Tokens so far (final once a stream has ended), cache reads and writes included. */
-  usage(): TokenUsage;
-  /** Anthropic `stop_reason`, once known. */
-  stopReason(): string | null;
-  /**
-   * Why the stream broke off: the client got an `error` event (or, with code `BEDROCK_ABORTED`,
-   * nothing more because the client left or the consumer stopped early). Undefined if it completed.
-   */
-  failure(): BedrockFailure | undefined;
-}
-
-export type BedrockResponse =
-  /** An Anthropic Message JSON body, to send with status 200. */
-  | (BedrockOutcome & { kind: 'json'; body: string })
-  /**
-   * Serialised SSE text, each string one or more whole events (`event: …\ndata: …\n\n`), to send
-   * with status 200 and `content-type: text/event-stream`. Iterate once; it never throws.
-   */
-  | (BedrockOutcome & { kind: 'stream'; events: AsyncIterable<string> });
 
 /** A count_tokens request: the call's fields but `stream` (CountTokens always answers JSON). */
 export type BedrockCountTokensCall = Omit<BedrockCall, 'stream'>;
@@ -132,32 +106,6 @@ export interface BedrockUpstreamOptions extends Omit<BedrockClientOptions, 'auth
   auth: BedrockAuth;
 }
 
-/**
- * A Bedrock failure before the client got a byte; `failure` is the Anthropic error to answer with.
- * It deliberately carries no `cause`: an AWS SDK error holds the raw response, whose request
- * headers include the Bearer key, and a logger would print it.
- */
-export class BedrockCallError extends Error {
-  override readonly name = 'BedrockCallError';
-  readonly beforeFirstByte = true as const;
-  readonly code: string;
-  readonly status: number;
-
-  constructor(readonly failure: BedrockFailure) {
-    super(failure.message);
-    this.code = failure.code;
-    this.status = failure.status;
-  }
-}
-
-const ABORTED: BedrockFailure = {
-  status: 499,
-  type: 'api_error',
-  code: 'BEDROCK_ABORTED',
-  message: 'The client closed the connection',
-  exception: null,
-};
-
 const KEY_MISSING: BedrockFailure = {
   status: 403,
   type: 'permission_error',
@@ -183,167 +131,6 @@ function modelIdRefused(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const { name, message } = err as { name?: unknown; message?: unknown };
   return name === 'ValidationException' && typeof message === 'string' && /model identifier|invalid model/i.test(message);
-}
-
-/** The route's signal, linked to one of our own, which also fires when we stop reading. */
-interface CallAbort {
-  signal: AbortSignal;
-  /** Stops the Bedrock call (idempotent). */
-  abort(): void;
-  clientGone(): boolean;
-  unlink(): void;
-}
-
-function linkAbort(signal: AbortSignal): CallAbort {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    abort: () => controller.abort(),
-    clientGone: () => signal.aborted,
-    unlink: () => signal.removeEventListener('abort', onAbort),
-  };
-}
-
-function callError(err: unknown, link: CallAbort): BedrockCallError {
-  if (err instanceof BedrockCallError) return err;
-  if (link.clientGone()) return new BedrockCallError(ABORTED);
-  if (err instanceof BedrockConfigError) {
-    return new BedrockCallError({ status: 500, type: 'api_error', code: err.code, message: err.message, exception: null });
-  }
-  return new BedrockCallError(mapBedrockError(err));
-}
-
-/** The common face of the native and Converse stream translators. */
-interface StreamTranslator {
-  finish(): SseEvent[];
-  fail(err: unknown): SseEvent[];
-  usage(): TokenUsage;
-  stopReason(): string | null;
-  failure(): BedrockFailure | undefined;
-}
-
-interface Served {
-  servedModel: string;
-  upstreamRequestId: string | null;
-  droppedBetas: readonly string[];
-}
-
-const serialise = (events: readonly SseEvent[]) => events.map(formatSseEvent).join('');
-
-function jsonResponse(served: Served, body: string, usage: TokenUsage, stopReason: unknown): BedrockResponse {
-  return {
-    kind: 'json',
-    body,
-    ...served,
-    usage: () => ({ ...usage }),
-    stopReason: () => (typeof stopReason === 'string' ? stopReason : null),
-    failure: () => undefined,
-  };
-}
-
-/**
- * Pulls until the first Anthropic event is ready (a failure there rejects), then hands the rest
- * out lazily, one upstream event's worth at a time, so the route's backpressure reaches Bedrock.
- */
-async function openStream<T>(
-  source: AsyncIterable<T>,
-  apply: (item: T) => SseEvent[],
-  translator: StreamTranslator,
-  link: CallAbort,
-  served: Served,
-): Promise<BedrockResponse> {
-  const iterator = source[Symbol.asyncIterator]();
-  let first: SseEvent[] = [];
-  let ended = false;
-  try {
-    while (first.length === 0) {
-      const next = await iterator.next();
-      if (next.done) {
-        ended = true;
-        first = translator.finish();
-        break;
-      }
-      first = apply(next.value);
-    }
-  } catch (err) {
-    link.abort();
-    link.unlink();
-    throw callError(err, link);
-  }
-  const early = translator.failure();
-  if (early) {
-    link.abort();
-    link.unlink();
-    throw new BedrockCallError(link.clientGone() ? ABORTED : early);
-  }
-
-  let stopped: BedrockFailure | undefined;
-  let started = false;
-
-  async function* events(): AsyncGenerator<string, void, undefined> {
-    started = true;
-    let settled = ended;
-    try {
-      yield serialise(first);
-      while (!settled) {
-        let out: SseEvent[];
-        try {
-          const next = await iterator.next();
-          if (next.done) {
-            settled = true;
-            out = translator.finish();
-          } else {
-            out = apply(next.value);
-          }
-        } catch (err) {
-          if (link.clientGone()) return; // finally: aborted
-          settled = true;
-          out = translator.fail(err);
-        }
-        if (translator.failure()) {
-          settled = true;
-          link.abort(); // nothing more is wanted from this connection
-        }
-        if (out.length > 0) yield serialise(out);
-      }
-    } finally {
-      if (!settled) {
-        // The client left, or the consumer stopped iterating: stop Bedrock and free the socket.
-        stopped = ABORTED;
-        link.abort();
-      }
-      link.unlink();
-    }
-  }
-
-  const generator = events();
-  const iterable: AsyncIterableIterator<string> = {
-    next: () => generator.next(),
-    async return() {
-      // A generator never started skips its `finally`: release the stream here instead.
-      if (!started && !ended) {
-        stopped = ABORTED;
-        link.abort();
-        link.unlink();
-      }
-      return generator.return(undefined);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-
-  return {
-    kind: 'stream',
-    events: iterable,
-    ...served,
-    usage: () => translator.usage(),
-    stopReason: () => translator.stopReason(),
-    failure: () => stopped ?? translator.failure(),
-  };
 }
 
 /** SSE events from an undici body (the Messages endpoint). */
@@ -550,8 +337,4 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
     },
     close: () => clients.close(),
   };
-}
-
-async function* emptyStream<T>(): AsyncGenerator<T> {
-  // Bedrock answered 200 without a body: the translator's finish() reports the cut stream.
 }
