@@ -95,6 +95,7 @@ export class BedrockConfigError extends Error {
 }
 
 const DEFAULTS = { connectTimeoutMs: 10_000, idleTimeoutMs: 600_000, maxSockets: 512, maxCachedClients: 256 };
+const MESSAGES_PATH = '/anthropic/v1/messages';
 const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
 
 function regionHost(region: string): string {
@@ -203,14 +204,15 @@ export function createBedrockClients(options: BedrockClientOptions): BedrockClie
     },
 
     messagesUrl(region) {
-      return new URL(`${endpoint ?? regionHost(region)}/anthropic/v1/messages`);
+      const { origin, prefix } = base(region);
+      return new URL(`${origin}${prefix}${MESSAGES_PATH}`);
     },
 
     messages(call) {
       return post({
         region: call.region,
         apiKey: call.apiKey,
-        path: '/anthropic/v1/messages',
+        path: MESSAGES_PATH,
         body: call.body,
         headers: { ...call.headers, 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json' },
         signal: call.signal,

@@ -121,10 +121,15 @@ export class BedrockTranslationError extends Error {
   }
 }
 
-/** `ThrottlingException:http://internal.amazon.com/coral/…` → `ThrottlingException`. */
+/**
+ * An error code as the AWS SDK cleans it (`x-amzn-errortype`, or a body's `code` / `__type`):
+ * `ThrottlingException:http://internal.amazon.com/coral/…`, `Name,…` and `ns#Name` → the name.
+ */
 export function exceptionNameFromHeader(header: string | null | undefined): string | null {
   if (!header) return null;
-  const name = header.split(':')[0]?.trim();
+  let name = header.split(',')[0]!.split(':')[0]!;
+  if (name.includes('#')) name = name.split('#')[1]!;
+  name = name.trim();
   return name ? name : null;
 }
 

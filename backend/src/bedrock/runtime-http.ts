@@ -9,7 +9,7 @@ import type { ContentBlockDelta, ConverseResponse, ConverseStreamOutput } from '
 import type { Dispatcher } from 'undici';
 import { headerValue } from '../anthropic/headers.ts';
 import type { ConverseInput } from './converse/request.ts';
-import { BedrockTranslationError, mapBedrockError, type BedrockFailure } from './errors.ts';
+import { BedrockTranslationError, exceptionNameFromHeader, mapBedrockError, type BedrockFailure } from './errors.ts';
 import type { StreamEvent } from './event-stream.ts';
 
 export type RuntimeOperation = 'invoke' | 'invoke-with-response-stream' | 'converse' | 'converse-stream';
@@ -61,19 +61,11 @@ function findKey(object: Record<string, unknown>, name: string): string | undefi
   return Object.keys(object).find((key) => key.toLowerCase() === name);
 }
 
-/** The SDK's clean-up of an error code: `Name:uri`, `Name,…`, `ns#Name` → `Name`. */
-function sanitizeErrorCode(raw: string): string {
-  let value = raw;
-  if (value.includes(',')) value = value.split(',')[0]!;
-  if (value.includes(':')) value = value.split(':')[0]!;
-  if (value.includes('#')) value = value.split('#')[1]!;
-  return value;
-}
-
 /**
  * A non-2xx answer, read as the SDK reads a restJson1 error: the exception name from
  * `x-amzn-errortype`, else the body's `code`, else its `__type`; the message from `message` or
- * `Message`. Classified by mapBedrockError, so statuses and codes are those of the SDK path.
+ * `Message` (or, from the Messages endpoint, Anthropic's `error.message`). Classified by
+ * mapBedrockError, so statuses and codes are those of the SDK path.
  */
 export function httpFailure(status: number, headers: Dispatcher.ResponseData['headers'], text: string): BedrockFailure {
   let body: Record<string, unknown> = {};
@@ -83,15 +75,14 @@ export function httpFailure(status: number, headers: Dispatcher.ResponseData['he
   } catch {
     // not JSON (a proxy's HTML page): the status alone classifies it
   }
-  let name: string | undefined;
-  const fromHeader = headerValue(headers['x-amzn-errortype']);
   const codeKey = findKey(body, 'code');
-  if (fromHeader) name = sanitizeErrorCode(fromHeader);
-  else if (codeKey !== undefined && body[codeKey] !== undefined) name = sanitizeErrorCode(String(body[codeKey]));
-  else if (body.__type !== undefined) name = sanitizeErrorCode(String(body.__type));
-  const rawMessage = body.message ?? body.Message;
+  const code = codeKey === undefined ? undefined : body[codeKey];
+  const name =
+    headerValue(headers['x-amzn-errortype']) ?? (code !== undefined ? String(code) : body.__type !== undefined ? String(body.__type) : undefined);
+  const rawMessage = body.message ?? body.Message ?? (body.error as { message?: unknown } | undefined)?.message;
   const message = typeof rawMessage === 'string' && rawMessage !== '' ? rawMessage : `Amazon Bedrock answered HTTP ${status}`;
-  return mapBedrockError({ status, message, ...(name ? { name } : {}) });
+  const exception = exceptionNameFromHeader(name);
+  return mapBedrockError({ status, message, ...(exception ? { name: exception } : {}) });
 }
 
 // ---------------------------------------------------------------------------------------------

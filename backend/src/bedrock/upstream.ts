@@ -35,7 +35,7 @@ import { BedrockConfigError, createBedrockClients, type BedrockAuth, type Bedroc
 import { buildConverseRequest } from './converse/request.ts';
 import { translateConverseResponse } from './converse/response.ts';
 import { createConverseStreamTranslator } from './converse/stream.ts';
-import { BedrockTranslationError, exceptionNameFromHeader, mapBedrockError, type BedrockFailure } from './errors.ts';
+import { BedrockTranslationError, mapBedrockError, type BedrockFailure } from './errors.ts';
 import { buildInvokeBody } from './invoke.ts';
 import { buildMessagesRequest } from './messages.ts';
 import { resolveBedrockModel, type ModelMapping } from './models.ts';
@@ -140,18 +140,11 @@ async function* sseEvents(body: Dispatcher.ResponseData['body']): AsyncGenerator
   yield* parser.end();
 }
 
-/** A non-2xx answer from the Messages endpoint: AWS's error shape, or Anthropic's. */
-function messagesHttpFailure(status: number, headers: Dispatcher.ResponseData['headers'], text: string): BedrockFailure {
-  let message = '';
-  try {
-    const body = JSON.parse(text) as { message?: unknown; Message?: unknown; error?: { message?: unknown } };
-    const m = body.message ?? body.Message ?? body.error?.message;
-    if (typeof m === 'string') message = m;
-  } catch {
-    // not JSON: the status alone classifies it
-  }
-  const name = exceptionNameFromHeader(headerValue(headers['x-amzn-errortype']));
-  return mapBedrockError({ status, message: message || `Amazon Bedrock answered HTTP ${status}`, ...(name ? { name } : {}) });
+/** A 2xx answer as it is; any other rejects with its error (the body read, so the socket is reused). */
+async function succeeded(res: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
+  if (res.statusCode >= 200 && res.statusCode < 300) return res;
+  const text = await res.body.text().catch(() => '');
+  throw new BedrockCallError(httpFailure(res.statusCode, res.headers, text));
 }
 
 export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockUpstream {
@@ -163,21 +156,10 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
   }
   const clients = createBedrockClients(clientOptions);
 
-  /** POSTs an operation with the call's Bedrock API key; a non-2xx answer rejects (its body read, so the socket is reused). */
-  async function post(call: BedrockCall, apiKey: string, modelId: string, operation: RuntimeOperation, body: string, link: CallAbort) {
-    const res = await clients.post({
-      region: call.region,
-      apiKey,
-      path: modelPath(modelId, operation),
-      body,
-      headers: operationHeaders(operation),
-      signal: link.signal,
-    });
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await res.body.text().catch(() => '');
-      throw new BedrockCallError(httpFailure(res.statusCode, res.headers, text));
-    }
-    return res;
+  /** POSTs an operation with the call's Bedrock API key. */
+  function post(call: BedrockCall, apiKey: string, modelId: string, operation: RuntimeOperation, body: string, link: CallAbort) {
+    const sent = clients.post({ region: call.region, apiKey, path: modelPath(modelId, operation), body, headers: operationHeaders(operation), signal: link.signal });
+    return sent.then(succeeded);
   }
 
   const requestIdOf = (res: Dispatcher.ResponseData) => headerValue(res.headers['x-amzn-requestid']) ?? null;
@@ -267,11 +249,8 @@ export function createBedrockUpstream(options: BedrockUpstreamOptions): BedrockU
       stream: call.stream,
       signal: link.signal,
     });
+    await succeeded(res);
     const served = { servedModel: modelId, upstreamRequestId: requestIdOf(res), droppedBetas: built.droppedBetas };
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await res.body.text().catch(() => '');
-      throw new BedrockCallError(messagesHttpFailure(res.statusCode, res.headers, text));
-    }
     const model = call.request.model;
     if (!call.stream) {
       const translated = translateNativeResponse(await res.body.text(), { model });
