@@ -95,6 +95,9 @@ describe('Claude Code CLI through the proxy', () => {
     });
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toMatch(/401|Invalid or inactive access key|authentication/i);
+    // "At once": the CLI's start-up included, the developer sees the 401 in under 5 s (not after minutes of retries).
+    console.info(`Claude Code reported the revoked key after ${Math.round(run.elapsedMs)} ms`);
+    expect(run.elapsedMs).toBeLessThan(5000);
     expect(fake.requests.length).toBe(before);
     // One request, no retries: the answer said not to.
     expect(proxy.logs.filter((l) => l.code === 'PROXY_KEY_UNKNOWN').length - refusedBefore).toBe(1);

@@ -36,6 +36,8 @@ export interface ClaudeRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Wall time from spawning the CLI to its exit, in ms (how long a developer waits for the answer). */
+  elapsedMs: number;
 }
 
 export interface RunClaudeOptions {
@@ -71,6 +73,7 @@ export function runClaude(bin: string, options: RunClaudeOptions): Promise<Claud
   };
   for (const name of options.unsetEnv ?? []) delete env[name];
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn(bin, options.args, {
       cwd: options.cwd ?? home,
       env,
@@ -82,6 +85,7 @@ export function runClaude(bin: string, options: RunClaudeOptions): Promise<Claud
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('close', (code) => {
+      const elapsedMs = performance.now() - started;
       clearTimeout(timer);
       let inspected: unknown;
       try {
@@ -91,7 +95,7 @@ export function runClaude(bin: string, options: RunClaudeOptions): Promise<Claud
       }
       fs.rmSync(home, { recursive: true, force: true });
       if (inspected !== undefined) reject(inspected instanceof Error ? inspected : new Error(String(inspected)));
-      else resolve({ code, stdout, stderr });
+      else resolve({ code, stdout, stderr, elapsedMs });
     });
   });
 }
