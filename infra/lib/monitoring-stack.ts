@@ -144,7 +144,8 @@ export class MonitoringStack extends Stack {
         proxyMetric(METRICS.ErrorCount, 'Sum', 'Errors'),
       ]),
       graph('Fallbacks to Bedrock', [
-        proxyMetric(METRICS.FallbackCount, 'Sum', 'Fallbacks'),
+        proxyMetric(METRICS.FallbackCount, 'Sum', 'Fallbacks served'),
+        proxyMetric(METRICS.FailedFallbacks, 'Sum', 'Fallbacks Bedrock did not serve'),
         proxyMetric(METRICS.CircuitOpen, 'Sum', 'Circuits opened'),
         proxyMetric(METRICS.BudgetRejections, 'Sum', 'Budget rejections'),
         proxyMetric(METRICS.FallbackUnavailable, 'Sum', 'Fallback wanted, impossible (no Bedrock key or mapping)'),

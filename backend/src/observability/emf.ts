@@ -15,6 +15,7 @@ export const METRIC_UNITS: Record<MetricName, EmfUnit> = {
   [METRICS.RequestCount]: 'Count',
   [METRICS.ErrorCount]: 'Count',
   [METRICS.FallbackCount]: 'Count',
+  [METRICS.FailedFallbacks]: 'Count',
   [METRICS.BudgetRejections]: 'Count',
   [METRICS.Latency]: 'Milliseconds',
   [METRICS.TTFB]: 'Milliseconds',
@@ -64,7 +65,10 @@ export class Reservoir {
 export interface Aggregate {
   requests: number;
   errors: number;
+  /** Fallbacks Bedrock served (completed). */
   fallbacks: number;
+  /** Fallbacks Bedrock did not serve. */
+  failedFallbacks: number;
   budgetRejections: number;
   planLimitFallbacks: number;
   providerSwitches: number;
@@ -84,6 +88,7 @@ export function emptyAggregate(sampleCap: number): Aggregate {
     requests: 0,
     errors: 0,
     fallbacks: 0,
+    failedFallbacks: 0,
     budgetRejections: 0,
     planLimitFallbacks: 0,
     providerSwitches: 0,
@@ -124,6 +129,7 @@ function counters(a: Aggregate): Values {
     [METRICS.RequestCount, a.requests],
     [METRICS.ErrorCount, a.errors],
     [METRICS.FallbackCount, a.fallbacks],
+    [METRICS.FailedFallbacks, a.failedFallbacks],
     [METRICS.BudgetRejections, a.budgetRejections],
     [METRICS.PlanLimitFallbacks, a.planLimitFallbacks],
     [METRICS.ProviderSwitches, a.providerSwitches],

@@ -10,7 +10,10 @@ export const METRIC_NAMESPACE = 'ClaudeCodeProxy';
 export const METRICS = {
   RequestCount: 'RequestCount',
   ErrorCount: 'ErrorCount',
+  /** Requests Bedrock served (outcome completed) after Anthropic failed or the key's circuit was open. */
   FallbackCount: 'FallbackCount',
+  /** Fallbacks Bedrock did not serve: it failed or refused, or the client went away. */
+  FailedFallbacks: 'FailedFallbacks',
   BudgetRejections: 'BudgetRejections',
   /** Milliseconds from request received to response finished. */
   Latency: 'Latency',

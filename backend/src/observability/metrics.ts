@@ -43,9 +43,22 @@ export interface MetricEvent {
   fallbackUnavailable?: string | null;
 }
 
+/**
+ * A fallback Bedrock served: the request went to Bedrock in Anthropic's place and completed. As
+ * GET /admin/usage/fallbacks counts them, so a failed fallback never raises the fallback figures.
+ */
+export function isServedFallback(event: Pick<MetricEvent, 'isFallback' | 'outcome'>): boolean {
+  return event.isFallback && event.outcome === 'completed';
+}
+
+/** A fallback Bedrock did not serve: it failed or refused, or the client went away. */
+export function isFailedFallback(event: Pick<MetricEvent, 'isFallback' | 'outcome'>): boolean {
+  return event.isFallback && event.outcome !== 'completed';
+}
+
 /** Bedrock served it because the Plan window was at its limit or the user's threshold. */
-function isPlanLimitFallback(event: Pick<MetricEvent, 'fallbackReason'>): boolean {
-  return event.fallbackReason === 'usage_limit' || event.fallbackReason === 'plan_threshold';
+function isPlanLimitFallback(event: Pick<MetricEvent, 'fallbackReason' | 'isFallback' | 'outcome'>): boolean {
+  return (event.fallbackReason === 'usage_limit' || event.fallbackReason === 'plan_threshold') && isServedFallback(event);
 }
 
 /** An error the client saw: a status of 500 or more, or a response broken off mid-stream. */
@@ -134,7 +147,8 @@ export interface Metrics {
 const SUMS: [CounterMetric, (e: MetricEvent) => number][] = [
   [METRICS.RequestCount, () => 1],
   [METRICS.ErrorCount, (e) => (isErrorEvent(e) ? 1 : 0)],
-  [METRICS.FallbackCount, (e) => (e.isFallback ? 1 : 0)],
+  [METRICS.FallbackCount, (e) => (isServedFallback(e) ? 1 : 0)],
+  [METRICS.FailedFallbacks, (e) => (isFailedFallback(e) ? 1 : 0)],
   [METRICS.BudgetRejections, (e) => (isBudgetRejection(e) ? 1 : 0)],
   [METRICS.PlanLimitFallbacks, (e) => (isPlanLimitFallback(e) ? 1 : 0)],
   [METRICS.ProviderSwitches, (e) => (e.providerSwitch ? 1 : 0)],
@@ -154,7 +168,8 @@ function costOf(event: MetricEvent): number | null {
 function addTo(a: Aggregate, event: MetricEvent): void {
   a.requests++;
   if (isErrorEvent(event)) a.errors++;
-  if (event.isFallback) a.fallbacks++;
+  if (isServedFallback(event)) a.fallbacks++;
+  if (isFailedFallback(event)) a.failedFallbacks++;
   if (isBudgetRejection(event)) a.budgetRejections++;
   if (isPlanLimitFallback(event)) a.planLimitFallbacks++;
   if (event.providerSwitch) a.providerSwitches++;

@@ -12,6 +12,7 @@ export const PROMETHEUS_COUNTERS = {
   [METRICS.RequestCount]: { name: `${PREFIX}requests_total`, help: 'Proxied requests (messages and count_tokens), refused ones included' },
   [METRICS.ErrorCount]: { name: `${PREFIX}errors_total`, help: 'Requests answered with status >= 500 or broken off mid-stream' },
   [METRICS.FallbackCount]: { name: `${PREFIX}fallbacks_total`, help: 'Requests served by Bedrock after Anthropic failed or the circuit was open' },
+  [METRICS.FailedFallbacks]: { name: `${PREFIX}failed_fallbacks_total`, help: 'Fallbacks Bedrock did not serve: it failed or refused, or the client went away' },
   [METRICS.BudgetRejections]: { name: `${PREFIX}budget_rejections_total`, help: 'Requests refused by the budget check (over budget, or a model it cannot price)' },
   [METRICS.InputTokens]: { name: `${PREFIX}input_tokens_total`, help: 'Input tokens (not cached)' },
   [METRICS.OutputTokens]: { name: `${PREFIX}output_tokens_total`, help: 'Output tokens' },

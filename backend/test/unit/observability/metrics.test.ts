@@ -8,6 +8,8 @@ import {
   createModelLabels,
   isBudgetRejection,
   isErrorEvent,
+  isFailedFallback,
+  isServedFallback,
   refusedEvent,
   type MetricEvent,
   type Metrics,
@@ -81,6 +83,17 @@ describe('what counts', () => {
     expect(isBudgetRejection({ errorCode: 'BUDGET_UNAVAILABLE', statusCode: 503 })).toBe(false);
     expect(isBudgetRejection({ errorCode: 'BEDROCK_THROTTLED', statusCode: 429 })).toBe(false);
     expect(isBudgetRejection({ errorCode: null, statusCode: 429 })).toBe(false);
+  });
+
+  it('counts a fallback as served only when Bedrock completed it, as GET /admin/usage/fallbacks does', () => {
+    expect(isServedFallback({ isFallback: true, outcome: 'completed' })).toBe(true);
+    for (const outcome of ['upstream_error', 'rejected', 'failed', 'aborted']) {
+      expect(isServedFallback({ isFallback: true, outcome })).toBe(false);
+      expect(isFailedFallback({ isFallback: true, outcome })).toBe(true);
+    }
+    expect(isFailedFallback({ isFallback: true, outcome: 'completed' })).toBe(false);
+    expect(isServedFallback({ isFallback: false, outcome: 'completed' })).toBe(false);
+    expect(isFailedFallback({ isFallback: false, outcome: 'upstream_error' })).toBe(false);
   });
 
   it('bounds model names used as dimensions and labels', () => {
@@ -173,6 +186,29 @@ describe('CloudWatch embedded metric format', () => {
     expect(emfSum(all, METRICS.FallbackUnavailable, { Provider: 'plan', Model: 'claude-sonnet-4-5' })).toBe(1);
     expect(emfSum(all, METRICS.FallbackUnavailable, { Provider: 'plan', Model: 'claude-opus-4-7' })).toBe(1);
     expect(emfSum(all, METRICS.FallbackCount)).toBe(0); // not a fallback: Anthropic's answer went to the client
+    expect(emfSum(all, METRICS.FailedFallbacks)).toBe(0);
+  });
+
+  it('counts as fallbacks only those Bedrock served; the ones it failed, refused or lost count as failed fallbacks', () => {
+    const { metrics, docs } = start('cloudwatch');
+    const bedrock = { provider: 'bedrock', isFallback: true, fallbackReason: 'rate_limited' };
+    metrics.observe(event(bedrock));
+    metrics.observe(event({ ...bedrock, statusCode: 503, outcome: 'upstream_error' }));
+    metrics.observe(event({ ...bedrock, statusCode: 429, outcome: 'rejected', errorCode: 'BUDGET_EXCEEDED' }));
+    metrics.observe(event({ ...bedrock, outcome: 'failed' }));
+    metrics.observe(event({ ...bedrock, statusCode: 499, outcome: 'aborted' }));
+    // At the Plan limit: served, then a Bedrock failure that is no Plan-limit fallback served.
+    metrics.observe(event({ ...bedrock, fallbackReason: 'usage_limit' }));
+    metrics.observe(event({ ...bedrock, fallbackReason: 'usage_limit', statusCode: 500, outcome: 'upstream_error' }));
+    metrics.flush();
+    const all = docs();
+    for (const doc of all) expect(emfViolations(doc, 1_780_000_000_000)).toEqual([]);
+    expect(emfSum(all, METRICS.RequestCount)).toBe(7);
+    expect(emfSum(all, METRICS.FallbackCount)).toBe(2);
+    expect(emfSum(all, METRICS.FailedFallbacks)).toBe(5);
+    expect(emfSum(all, METRICS.PlanLimitFallbacks)).toBe(1);
+    expect(emfSum(all, METRICS.FallbackCount, { Provider: 'bedrock', Model: 'claude-sonnet-4-5' })).toBe(2);
+    expect(emfSum(all, METRICS.FailedFallbacks, { Provider: 'bedrock', Model: 'claude-sonnet-4-5' })).toBe(5);
   });
 
   it('writes a dimensionless heartbeat of zeros when nothing happened, so the alarm sees data', () => {
@@ -218,7 +254,7 @@ describe('CloudWatch embedded metric format', () => {
   it('is the same document whatever the group order (a pure function of the interval)', () => {
     const docs = emfFrom({
       timestamp: 1_780_000_000_000,
-      unattributed: { requests: 0, errors: 0, fallbacks: 0, budgetRejections: 0, planLimitFallbacks: 0, providerSwitches: 0, fallbackUnavailable: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
+      unattributed: { requests: 0, errors: 0, fallbacks: 0, failedFallbacks: 0, budgetRejections: 0, planLimitFallbacks: 0, providerSwitches: 0, fallbackUnavailable: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, latencyMs: new Reservoir(1), ttfbMs: new Reservoir(1) },
       circuitsOpened: 3,
       plan: { keysParked: 2, utilization5hMax: 0.99, utilization7dMax: null },
       groups: [],
@@ -235,6 +271,7 @@ describe('CloudWatch embedded metric format', () => {
                 { Name: 'RequestCount', Unit: 'Count' },
                 { Name: 'ErrorCount', Unit: 'Count' },
                 { Name: 'FallbackCount', Unit: 'Count' },
+                { Name: 'FailedFallbacks', Unit: 'Count' },
                 { Name: 'BudgetRejections', Unit: 'Count' },
                 { Name: 'PlanLimitFallbacks', Unit: 'Count' },
                 { Name: 'ProviderSwitches', Unit: 'Count' },
@@ -253,6 +290,7 @@ describe('CloudWatch embedded metric format', () => {
         RequestCount: 0,
         ErrorCount: 0,
         FallbackCount: 0,
+        FailedFallbacks: 0,
         BudgetRejections: 0,
         PlanLimitFallbacks: 0,
         ProviderSwitches: 0,
@@ -275,6 +313,7 @@ describe('Prometheus', () => {
     metrics.observe(event());
     metrics.observe(event({ statusCode: 500, outcome: 'upstream_error', ttfbMs: null }));
     metrics.observe(event({ provider: 'bedrock', isFallback: true, costUsd: '0.5', fallbackReason: 'plan_threshold', providerSwitch: true }));
+    metrics.observe(event({ provider: 'bedrock', requestedModel: 'claude-haiku-4-5', isFallback: true, fallbackReason: 'plan_threshold', statusCode: 502, outcome: 'upstream_error' }));
     metrics.observe(refusedEvent(401, 'PROXY_KEY_UNKNOWN', 2));
     metrics.observe(event({ statusCode: 429, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_bedrock_key' }));
     metrics.observe(event({ statusCode: 429, outcome: 'upstream_error', requestedModel: 'claude-opus-4-7', fallbackUnavailable: 'no_bedrock_key' }));
@@ -288,6 +327,10 @@ describe('Prometheus', () => {
     expect(text).toContain('ccproxy_errors_total{provider="plan",model="claude-sonnet-4-5"} 1');
     expect(text).toContain('ccproxy_errors_total{provider="bedrock",model="claude-sonnet-4-5"} 0');
     expect(text).toContain('ccproxy_fallbacks_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
+    expect(text).toContain('ccproxy_fallbacks_total{provider="bedrock",model="claude-haiku-4-5"} 0');
+    expect(text).toContain('ccproxy_failed_fallbacks_total{provider="bedrock",model="claude-haiku-4-5"} 1');
+    expect(text).toContain('ccproxy_failed_fallbacks_total{provider="bedrock",model="claude-sonnet-4-5"} 0');
+    expect(text).toContain('ccproxy_plan_limit_fallbacks_total{provider="bedrock",model="claude-haiku-4-5"} 0');
     expect(text).toContain('ccproxy_plan_limit_fallbacks_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
     expect(text).toContain('ccproxy_plan_limit_fallbacks_total{provider="plan",model="claude-sonnet-4-5"} 0');
     expect(text).toContain('ccproxy_provider_switches_total{provider="bedrock",model="claude-sonnet-4-5"} 1');
