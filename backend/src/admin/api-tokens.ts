@@ -1,38 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { createApiTokenRepository, type ApiTokenRow } from '../db/api-token-repository.ts';
 import { apiTokenPrefix, generateApiToken, hashApiToken } from '../security/api-token.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { ADMIN } from './roles.ts';
-import { IdParams, NoContent, SINGLE_LINE_PATTERN } from './schemas.ts';
+import { ApiToken, ApiTokenList, CreateApiTokenBody, CreatedApiToken, IdParams, NoContent } from './schemas.ts';
 
 // Automation tokens for scripts and CI (README "Sign-in and roles"): named, with a role and an
 // expiry, shown once, kept as a SHA-256 (security/api-token.ts), listed with their last use, revoked
 // by an admin. Sent as `Authorization: Bearer ccp_…`; the audit log names them `token:<name>`.
-
-const ApiToken = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  role: Type.Enum(['admin', 'viewer', 'scim'], { description: 'scim: only for /scim/v2 (the identity provider\'s provisioning)' }),
-  token_prefix: Type.String({ description: 'the first characters, to tell tokens apart' }),
-  created_by: Type.String(),
-  created_at: Type.String(),
-  expires_at: Type.String(),
-  last_used_at: Type.Union([Type.String(), Type.Null()], { description: 'to the minute' }),
-  revoked_at: Type.Union([Type.String(), Type.Null()]),
-});
-const CreatedApiToken = Type.Intersect([ApiToken, Type.Object({ token: Type.String({ description: 'the token itself: in this response only' }) })]);
-const CreateApiTokenBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: SINGLE_LINE_PATTERN }),
-    role: Type.Enum(['admin', 'viewer', 'scim']),
-    expires_in_days: Type.Integer({ minimum: 1, maximum: 366, description: 'the token stops working this many days from now' }),
-  },
-  { additionalProperties: false },
-);
 
 function tokenJson(row: ApiTokenRow): Static<typeof ApiToken> {
   return {
@@ -78,7 +57,7 @@ export async function apiTokenRoutes(parent: FastifyInstance, deps: AdminDeps): 
 
   app.get(
     '/tokens',
-    { config: { roles: ADMIN }, schema: { summary: 'Every automation token, newest first, with its last use (never the token)', response: { 200: Type.Object({ items: Type.Array(ApiToken) }) } } },
+    { config: { roles: ADMIN }, schema: { summary: 'Every automation token, newest first, with its last use (never the token)', response: { 200: ApiTokenList } } },
     async () => ({ items: (await deps.apiTokens.list()).map(tokenJson) }),
   );
 

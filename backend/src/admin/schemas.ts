@@ -62,10 +62,15 @@ export const User = Type.Object({
   status: UserStatus,
   routing_strategy: RoutingStrategy,
   monthly_budget_usd: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()], { description: 'what company sign-in links a person to (PUT /users/{id}/email); null: none' }),
   created_at: Type.String(),
   updated_at: Type.String(),
   deleted_at: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** A user's email: what company sign-in (oidc.ts) links a person to on their first sign-in. */
+export const PutEmailBody = Type.Object({ email: Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Null()]) }, { additionalProperties: false });
+export const UserEmail = Type.Object({ user_id: Type.String(), email: Type.Union([Type.String(), Type.Null()]) });
 
 export const UserListQuery = Type.Object(
   {
@@ -433,6 +438,31 @@ export const Session = Type.Object({
   user_id: Type.Union([Type.String(), Type.Null()], { description: 'the user this person is; null for the break-glass admin and tokens' }),
   expires_at: Type.String(),
 });
+
+// Automation tokens for scripts, CI and the identity provider's SCIM connector (api-tokens.ts).
+
+export const API_TOKEN_ROLES = ['admin', 'viewer', 'scim'] as const;
+export const ApiToken = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.Enum([...API_TOKEN_ROLES], { description: "scim: only for /scim/v2 (the identity provider's provisioning)" }),
+  token_prefix: Type.String({ description: 'the first characters, to tell tokens apart' }),
+  created_by: Type.String(),
+  created_at: Type.String(),
+  expires_at: Type.String(),
+  last_used_at: Type.Union([Type.String(), Type.Null()], { description: 'to the minute' }),
+  revoked_at: Type.Union([Type.String(), Type.Null()]),
+});
+export const ApiTokenList = Type.Object({ items: Type.Array(ApiToken) });
+export const CreatedApiToken = Type.Intersect([ApiToken, Type.Object({ token: Type.String({ description: 'the token itself: in this response only' }) })]);
+export const CreateApiTokenBody = Type.Object(
+  {
+    name: Line({ minLength: 1, maxLength: 100 }),
+    role: Type.Enum([...API_TOKEN_ROLES]),
+    expires_in_days: Type.Integer({ minimum: 1, maximum: 366, description: 'the token stops working this many days from now' }),
+  },
+  { additionalProperties: false },
+);
 
 // Usage reports: every period in TIMEZONE, money as exact decimal strings.
 

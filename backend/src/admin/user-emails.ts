@@ -1,18 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { createUserIdentityRepository } from '../db/user-identity-repository.ts';
 import { auditContext } from './audit.ts';
 import { AdminError, notFound } from './errors.ts';
 import type { AdminDeps } from './plugin.ts';
 import { ADMIN } from './roles.ts';
-import { IdParams } from './schemas.ts';
+import { IdParams, PutEmailBody, UserEmail } from './schemas.ts';
 import { isUniqueViolation, userJson } from './users.ts';
 
 // A user's email: what company sign-in (oidc.ts) links a person to on their first sign-in.
-
-const PutEmailBody = Type.Object({ email: Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Null()]) }, { additionalProperties: false });
-const UserEmail = Type.Object({ user_id: Type.String(), email: Type.Union([Type.String(), Type.Null()]) });
 
 export async function userEmailRoutes(parent: FastifyInstance, deps: AdminDeps): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -30,7 +26,7 @@ export async function userEmailRoutes(parent: FastifyInstance, deps: AdminDeps):
           if (!before) throw notFound('user');
           const after = await createUserIdentityRepository(tx.db).setEmail(before.id, email);
           if (!after) throw notFound('user');
-          await tx.audit({ action: 'user.email', targetType: 'user', targetId: after.id, before: { ...userJson(before), email: before.email }, after: { ...userJson(after), email: after.email } });
+          await tx.audit({ action: 'user.email', targetType: 'user', targetId: after.id, before: userJson(before), after: userJson(after) });
           return after;
         });
         return { user_id: row.id, email: row.email };

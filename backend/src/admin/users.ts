@@ -17,6 +17,7 @@ export function userJson(row: UserRow): Static<typeof User> {
     status: row.status,
     routing_strategy: row.routingStrategy,
     monthly_budget_usd: row.monthlyBudgetUsd,
+    email: row.email,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     deleted_at: row.deletedAt?.toISOString() ?? null,

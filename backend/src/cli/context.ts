@@ -54,6 +54,8 @@ const OPTIONS = {
   'in-flight': { type: 'string' },
   threshold: { type: 'string' },
   overage: { type: 'string' },
+  role: { type: 'string' },
+  days: { type: 'string' },
 } as const;
 
 /** Every option of every command: one parse, so an unknown option fails the same way everywhere. */

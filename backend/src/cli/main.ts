@@ -7,6 +7,7 @@ import { keyCommands } from './keys.ts';
 import { mappingCommands } from './mappings.ts';
 import { planCommands } from './plan.ts';
 import { pricingCommands } from './pricing.ts';
+import { tokenCommands } from './tokens.ts';
 import { usageCommands } from './usage.ts';
 import { userCommands } from './users.ts';
 
@@ -28,6 +29,7 @@ Commands:
   users delete <user> --yes           soft delete: revoke every key, keep the usage
   users set <user> [--routing plan_first|bedrock_only|plan_only] [--name n] [--description d] [--budget usd|none]
                                       change a user (id or name); --budget none removes the budget
+  users set-email <user> <email|->   the email company sign-in links the person to; - removes it
   keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once, with its id
   keys list <user>                    list a user's access keys
   keys revoke <key>                   revoke an access key at once (<key>: its id or its prefix, ak_…)
@@ -63,11 +65,20 @@ Commands:
   pricing add <model> --provider anthropic|bedrock [--region r|global] --input p --output p
       --cache-write-5m p --cache-write-1h p --cache-read p [--effective YYYY-MM-DD|iso]
                                       a new price from its effective time (default now); costs already recorded never change
+  tokens create <name> --role admin|viewer|scim --days n
+                                      an automation token for scripts and CI (CCPROXY_TOKEN) or SCIM;
+                                      shown once, with its id
+  tokens list                         automation tokens: role, created, expires, last used, revoked
+  tokens revoke <token>               revoke a token at once (its id, name or prefix, ccp_…)
 
 Options:
   --url <url>   the proxy (default $CCPROXY_URL or http://127.0.0.1:$PORT, port 8000)
   --json        machine-readable output
-  -h, --help    this help`;
+  -h, --help    this help
+
+Environment:
+  CCPROXY_URL     the proxy, as --url
+  CCPROXY_TOKEN   an automation token (tokens create) to use instead of "ccproxy login"`;
 
 const COMMANDS: Record<string, Handler> = {
   ...authCommands,
@@ -80,6 +91,7 @@ const COMMANDS: Record<string, Handler> = {
   ...usageCommands,
   ...budgetCommands,
   ...pricingCommands,
+  ...tokenCommands,
 };
 
 /** Commands whose second word is their argument (`budget alice 250`), not an action. */

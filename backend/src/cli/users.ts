@@ -1,9 +1,11 @@
+import type { Static } from 'typebox';
 import type { RoutingStrategy, UpdateUserBody, User, UserPage } from '../admin/contract.ts';
+import type * as S from '../admin/schemas.ts';
 import { CliError, need, type Handler } from './context.ts';
 import { api, findUser } from './http.ts';
 import { out, table } from './output.ts';
 
-// users add|list|get|set|deactivate|reactivate|delete.
+// users add|list|get|set|set-email|deactivate|reactivate|delete.
 
 const ROUTING: readonly string[] = ['plan_first', 'bedrock_only', 'plan_only'] satisfies RoutingStrategy[];
 
@@ -18,7 +20,7 @@ export const userCommands: Record<string, Handler> = {
     if (values.status) query.set('status', values.status);
     if (values.q) query.set('q', values.q);
     const page = await api<UserPage>(g, 'GET', `/admin/users?${query}`);
-    return out(g, page, `${table(page.items, ['id', 'name', 'status', 'routing_strategy', 'created_at'])}\n${page.total} user(s)`);
+    return out(g, page, `${table(page.items, ['id', 'name', 'email', 'status', 'routing_strategy', 'created_at'])}\n${page.total} user(s)`);
   },
 
   'users set': async ({ g, values, arg }) => {
@@ -37,9 +39,19 @@ export const userCommands: Record<string, Handler> = {
     return out(g, updated, `Updated user ${updated.name} (${updated.id}): routing ${updated.routing_strategy}, monthly budget ${budget}`);
   },
 
+  // The email company sign-in links a person to (README "Sign-in and roles"); "-" removes it.
+  'users set-email': async ({ g, positionals, arg }) => {
+    const user = await findUser(g, need(arg, 'user id or name'));
+    const given = need(positionals[3], 'email (or "-" to remove it)').trim();
+    const email = given === '-' ? null : given;
+    const saved = await api<Static<typeof S.UserEmail>>(g, 'PUT', `/admin/users/${user.id}/email`, { email });
+    const said = saved.email === null ? 'no email (company sign-in cannot link to them)' : `email ${saved.email}`;
+    return out(g, saved, `User ${user.name} (${user.id}) has ${said}`);
+  },
+
   'users get': async ({ g, arg }) => {
     const user = await findUser(g, need(arg, 'user id or name'));
-    return out(g, user, table([user], ['id', 'name', 'status', 'routing_strategy', 'monthly_budget_usd', 'created_at']));
+    return out(g, user, table([user], ['id', 'name', 'email', 'status', 'routing_strategy', 'monthly_budget_usd', 'created_at']));
   },
 
   'users deactivate': (command) => setStatus(command),

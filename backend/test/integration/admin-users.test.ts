@@ -180,3 +180,34 @@ describe('changes to a user', () => {
     expect((await auditOf(proxy, userId)).map((e) => e.action)).toEqual(['user.create']);
   });
 });
+
+describe("a user's email", () => {
+  it('is null until set, then in the user, the list and the audit log; null removes it', async () => {
+    const user = (await call('POST', '/admin/users', { name: 'mail-mia' })).body as { id: string; email: string | null };
+    expect(user.email).toBeNull();
+
+    const set = await call('PUT', `/admin/users/${user.id}/email`, { email: 'Mia@Example.com' });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ user_id: user.id, email: 'Mia@Example.com' });
+    expect((await call('GET', `/admin/users/${user.id}`)).body.email).toBe('Mia@Example.com');
+    const listed = (await call('GET', '/admin/users?q=mail-mia')).body.items as { id: string; email: string | null }[];
+    expect(listed.map((u) => [u.id, u.email])).toEqual([[user.id, 'Mia@Example.com']]);
+    const [, audited] = await auditOf(proxy, user.id);
+    expect(audited).toMatchObject({ action: 'user.email', before: { email: null }, after: { email: 'Mia@Example.com' } });
+
+    expect((await call('PUT', `/admin/users/${user.id}/email`, { email: null })).body.email).toBeNull();
+    expect((await call('GET', `/admin/users/${user.id}`)).body.email).toBeNull();
+  });
+
+  it('belongs to one user, whatever its case, and must be an email', async () => {
+    const a = (await call('POST', '/admin/users', { name: 'mail-a' })).body as { id: string };
+    const b = (await call('POST', '/admin/users', { name: 'mail-b' })).body as { id: string };
+    expect((await call('PUT', `/admin/users/${a.id}/email`, { email: 'shared@example.com' })).status).toBe(200);
+    const taken = await call('PUT', `/admin/users/${b.id}/email`, { email: 'SHARED@example.com' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.message).toContain('another user already has');
+    const bad = await call('PUT', `/admin/users/${b.id}/email`, { email: 'not an email' });
+    expect(bad.status).toBe(400);
+    expect((await call('GET', `/admin/users/${b.id}`)).body.email).toBeNull();
+  });
+});

@@ -130,4 +130,21 @@ describe('ccproxy keys bedrock and users set', () => {
     expect((await cli(['users', 'set', 'erin-b', '--budget=-3'])).stderr).toMatch(/400: monthly_budget_usd: /);
     expect((await cli(['users', 'set', 'nobody', '--routing', 'plan_only'])).stderr).toMatch(/no user named "nobody"/);
   });
+
+  it('users set-email gives a user (by name or id) the email company sign-in links to, shows it, and "-" removes it', async () => {
+    const set = await cli(['users', 'set-email', 'erin-b', 'Erin@Example.com']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(`User erin-b (${userId}) has email Erin@Example.com\n`);
+    const got = JSON.parse((await cli(['users', 'get', 'erin-b', '--json'])).stdout) as Record<string, unknown>;
+    expect(got).toMatchObject({ id: userId, email: 'Erin@Example.com' });
+    expect((await cli(['users', 'list'])).stdout).toMatch(/erin-b\s+Erin@Example\.com\s+active/);
+
+    const cleared = await cli(['users', 'set-email', userId, '-', '--json']);
+    expect(JSON.parse(cleared.stdout)).toEqual({ user_id: userId, email: null });
+    expect((await cli(['users', 'get', userId])).stdout).not.toContain('Erin@Example.com');
+
+    expect((await cli(['users', 'set-email', 'erin-b'])).stderr).toMatch(/missing email \(or "-" to remove it\)/);
+    expect((await cli(['users', 'set-email', 'erin-b', 'not-an-email'])).stderr).toMatch(/400: email: /);
+    expect((await cli(['users', 'set-email', 'nobody', 'x@example.com'])).stderr).toMatch(/no user named "nobody"/);
+  });
 });
