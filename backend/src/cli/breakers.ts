@@ -5,10 +5,14 @@ import { out, table } from './output.ts';
 
 // breakers list|reset.
 
+/** A key without a Bedrock key never falls back, whatever its breaker says (README, "Bedrock fallback"). */
+const fallbackText = (b: BreakerList['items'][number]): string => (b.fallback_unavailable === 'no_bedrock_key' ? 'no Bedrock key' : '');
+
 export const breakerCommands: Record<string, Handler> = {
   'breakers list': async ({ g }) => {
     const res = await api<BreakerList>(g, 'GET', '/admin/circuit-breakers');
-    return out(g, res, table(res.items, ['access_key_id', 'state', 'failures', 'reason', 'retry_at']));
+    const rows = res.items.map((b) => ({ ...b, fallback: fallbackText(b) }));
+    return out(g, res, table(rows, ['access_key_id', 'state', 'failures', 'reason', 'retry_at', 'fallback']));
   },
 
   'breakers reset': async ({ g, arg }) => {

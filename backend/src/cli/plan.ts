@@ -10,8 +10,13 @@ const OVERAGE: readonly string[] = ['stay', 'move'] satisfies PlanSettings['over
 const isOverage = (value: string): value is PlanSettings['overage'] => OVERAGE.includes(value);
 const FAMILIES = ['opus', 'sonnet', 'other'] as const;
 
-/** Where the key's `plan_first` requests go now: one answer, or one per model family when they differ. */
+/**
+ * Where the key's `plan_first` requests go now: one answer, or one per model family when they differ.
+ * Without a Bedrock key a park or an open breaker has nowhere to send them: they stay on Anthropic
+ * (proxy/routing.ts), and the answer says so.
+ */
 function whereNow(w: PlanWindow, time: (iso: string) => string): string {
+  if (w.breaker.fallback_unavailable === 'no_bedrock_key') return 'Plan (no Bedrock key)';
   const breakerOpen = w.breaker.state === 'open';
   const text = (p: PlanPark | null): string => {
     if (p) return `Bedrock: ${p.reason} until ${time(p.until)}`;
@@ -28,6 +33,13 @@ function whereNow(w: PlanWindow, time: (iso: string) => string): string {
   return [...byText].map(([t, families]) => `${families.join(', ')} → ${t}`).join('; ');
 }
 
+/** The breaker as `open (upstream_529)`, `closed (2 failure(s))`; "no Bedrock key" for a key that cannot fall back at all. */
+function breakerText(b: PlanWindow['breaker']): string {
+  if (b.fallback_unavailable === 'no_bedrock_key') return 'no Bedrock key';
+  const detail = b.state !== 'closed' && b.reason ? ` (${b.reason})` : b.failures ? ` (${b.failures} failure(s))` : '';
+  return `${b.state}${detail}`;
+}
+
 function windowRow(w: PlanWindow, time: (iso: string) => string): Record<string, string> {
   const use = (r: PlanWindow['windows']['five_hour'], withReset: boolean) =>
     r ? `${percent(r.utilization)}${withReset && r.resets_at ? ` (resets ${time(r.resets_at)})` : ''}` : '';
@@ -40,7 +52,7 @@ function windowRow(w: PlanWindow, time: (iso: string) => string): Record<string,
     now: whereNow(w, time),
     threshold: `${percent(w.threshold)}${w.threshold_source === 'server' ? ' (server)' : ''}`,
     overage: w.overage_policy,
-    breaker: `${w.breaker.state}${w.breaker.state !== 'closed' && w.breaker.reason ? ` (${w.breaker.reason})` : w.breaker.failures ? ` (${w.breaker.failures} failure(s))` : ''}`,
+    breaker: breakerText(w.breaker),
   };
 }
 

@@ -134,7 +134,17 @@ describe('ccproxy users, keys, mappings, breakers and audit', () => {
     await json(['users', 'add', 'cli-ivy']);
     const key = await json(['keys', 'issue', 'cli-ivy']);
     for (let i = 0; i < 3; i++) proxy.app.breakers.failure(key.id, 'upstream_529');
-    expect((await cli(['breakers', 'list'])).stdout).toMatch(new RegExp(`${key.id}\\s+open`));
+    await json(['users', 'add', 'cli-jack']);
+    const withBedrock = await json(['keys', 'issue', 'cli-jack']);
+    expect((await cli(['keys', 'bedrock', withBedrock.id], 'ABSKQmVkcm9ja0FQSUtleS1qYWNr\n')).code).toBe(0);
+    for (let i = 0; i < 3; i++) proxy.app.breakers.failure(withBedrock.id, 'upstream_529');
+    const list = (await cli(['breakers', 'list'])).stdout.split('\n');
+    expect(list[0]).toMatch(/^access_key_id\s+state\s+failures\s+reason\s+retry_at\s+fallback$/);
+    // Without a Bedrock key the open breaker sends nothing to Bedrock: the list says why.
+    expect(list.find((l) => l.startsWith(key.id))).toMatch(/^\S+\s+open\s+\d+\s+upstream_529\s+\S+\s+no Bedrock key$/);
+    expect(list.find((l) => l.startsWith(withBedrock.id))).toMatch(/^\S+\s+open\s+\d+\s+upstream_529\s+\S+$/);
+    expect((await json(['breakers', 'list'])).items.find((b: { access_key_id: string }) => b.access_key_id === key.id)).toMatchObject({ fallback_unavailable: 'no_bedrock_key' });
+    expect((await cli(['breakers', 'reset', withBedrock.id])).code).toBe(0);
     expect((await cli(['breakers', 'reset', key.id])).stdout).toMatch(/Closed the circuit breaker/);
     expect(proxy.app.breakers.snapshot(key.id).state).toBe('closed');
   });

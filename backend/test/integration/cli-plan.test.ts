@@ -39,7 +39,11 @@ beforeAll(async () => {
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-cli-plan-'));
   admin = { authorization: `Bearer ${await proxy.adminToken()}` };
   expect((await cli(['login'], `${ADMIN_PASSWORD}\n`)).code).toBe(0);
-  for (const name of ['pia', 'quinn', 'ravi', 'uma'] as const) keys[name] = await proxy.createKey(name);
+  for (const name of ['pia', 'quinn', 'ravi', 'uma'] as const) {
+    keys[name] = await proxy.createKey(name);
+    // A Bedrock key each, so a park or an open breaker really sends them to Bedrock (see "without a Bedrock key" below).
+    await proxy.registerBedrockKey(keys[name].accessKeyId);
+  }
 });
 afterAll(async () => {
   await proxy.close();
@@ -179,6 +183,27 @@ describe('ccproxy plan report', () => {
     const bad = await cli(['plan', 'report', '--period', 'year']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^ccproxy: 400: .*period/);
+  });
+});
+
+describe('ccproxy plan list, a key without a Bedrock key', () => {
+  it('says its requests stay on the Plan however parked, and "no Bedrock key" for the breaker', async () => {
+    const nico = await proxy.createKey('nico');
+    const reset = nowSeconds() + 3600;
+    // Past the server's threshold, and Anthropic keeps failing: with a Bedrock key both would mean Bedrock.
+    observe(nico, unifiedLimitHeaders({ status: 'rejected', claim: 'five_hour', reset, fiveHour: { utilization: 1, reset }, sevenDay: { utilization: 0.4, reset: nowSeconds() + 86_400 } }));
+    for (let i = 0; i < 3; i++) proxy.app.breakers.failure(nico.accessKeyId, 'upstream_529');
+    const json = JSON.parse((await cli(['plan', 'list', '--user', 'nico', '--json'])).stdout) as { items: { parked: { other: unknown }; breaker: Record<string, unknown> }[] };
+    expect(json.items[0]!.parked.other).toMatchObject({ reason: 'usage_limit' });
+    expect(json.items[0]!.breaker).toMatchObject({ state: 'open', fallback_unavailable: 'no_bedrock_key' });
+
+    const res = await cli(['plan', 'list', '--user', 'nico']);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(row(res.stdout, 'nico')).toMatch(/^nico\s+ak_\S+\s+100% \(resets \S+\)\s+40%\s+rejected\s+Plan \(no Bedrock key\)\s+98% \(server\)\s+move\s+no Bedrock key$/);
+
+    // With one, the same key goes to Bedrock and its breaker is an ordinary one again.
+    await proxy.registerBedrockKey(nico.accessKeyId);
+    expect(row((await cli(['plan', 'list', '--user', 'nico'])).stdout, 'nico')).toMatch(/\s+rejected\s+Bedrock: usage_limit until \S+( \S+)?\s+98% \(server\)\s+move\s+open \(upstream_529\)$/);
   });
 });
 
