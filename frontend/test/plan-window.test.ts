@@ -73,6 +73,22 @@ describe('routesNow', () => {
       { families: ['opus', 'sonnet', 'other'], provider: 'bedrock', reason: 'circuit_open', window: null, until: '2026-11-25T08:01:00.000Z' },
     ]);
   });
+  it('keeps plan_first requests on the Plan without a Bedrock key, however parked or whatever the breaker, as the proxy does', () => {
+    const p = park('usage_limit', 'five_hour', '2026-11-25T09:00:00.000Z');
+    const noKey = { ...closed, state: 'open', failures: 3, retry_at: '2026-11-25T08:01:00.000Z', fallback_unavailable: 'no_bedrock_key' as const };
+    const routes = routesNow({ parked: { opus: p, sonnet: null, other: p }, breaker: noKey }, 'plan_first');
+    expect(routes).toEqual([{ families: ['opus', 'sonnet', 'other'], provider: 'plan', reason: 'no_bedrock_key', window: null, until: null }]);
+    expect(routeLabel(routes[0]!)).toBe('Plan (no Bedrock key)');
+    // With a Bedrock key (fallback_unavailable null), the same park goes to Bedrock.
+    expect(routesNow({ parked: { opus: p, sonnet: p, other: p }, breaker: { ...closed, fallback_unavailable: null } }, 'plan_first')[0]).toMatchObject({ provider: 'bedrock', reason: 'usage_limit' });
+  });
+  it('says bedrock_only requests are refused without a Bedrock key, and plan_only ones stay on the Plan', () => {
+    const noKey = { ...closed, fallback_unavailable: 'no_bedrock_key' as const };
+    const [refused] = routesNow({ parked: onPlan, breaker: noKey }, 'bedrock_only');
+    expect(refused).toMatchObject({ provider: 'none', reason: 'no_bedrock_key' });
+    expect(routeLabel(refused!)).toBe('Refused: bedrock_only without a Bedrock key');
+    expect(routeLabel(routesNow({ parked: onPlan, breaker: noKey }, 'plan_only')[0]!)).toBe('Plan (Anthropic)');
+  });
   it('follows the routing strategy when it is not plan_first', () => {
     const p = park('plan_threshold', 'five_hour', '2026-11-25T09:00:00.000Z');
     expect(routesNow({ parked: { opus: p, sonnet: p, other: p }, breaker: closed }, 'plan_only')[0]).toMatchObject({ provider: 'plan', reason: null });

@@ -52,9 +52,13 @@ export function parseThresholdPercent(text: string): { value: number } | { error
 /** Where one or more model families' `plan_first` requests go now. */
 export interface Route {
   families: Family[];
-  provider: 'plan' | 'bedrock';
-  /** Why Bedrock: a park's reason, or the open breaker; null on the Plan or by routing strategy. */
-  reason: 'usage_limit' | 'plan_threshold' | 'circuit_open' | null;
+  /** `none`: refused (bedrock_only without a Bedrock key). */
+  provider: 'plan' | 'bedrock' | 'none';
+  /**
+   * Why Bedrock: a park's reason, or the open breaker; `no_bedrock_key`: why they stay on the Plan
+   * (plan_first) or are refused (bedrock_only); null on the Plan or by routing strategy.
+   */
+  reason: 'usage_limit' | 'plan_threshold' | 'circuit_open' | 'no_bedrock_key' | null;
   window: WindowName | null;
   /** When requests go back to Anthropic (ISO), when known. */
   until: string | null;
@@ -63,11 +67,16 @@ export interface Route {
 /**
  * Where the key's requests go now, one route per distinct destination: a single route when every
  * model family goes the same way, else one per family group (a family's weekly window parks only it).
- * The order matches the proxy's: a park first, then an open breaker.
+ * The order matches the proxy's (backend/src/proxy/routing.ts): a park first, then an open breaker;
+ * and without a Bedrock key (the breaker's `fallback_unavailable`) neither has anywhere to send
+ * them, so `plan_first` requests stay on Anthropic and `bedrock_only` ones are refused.
  */
 export function routesNow(item: Pick<PlanWindow, 'parked' | 'breaker'>, routing: RoutingStrategy): Route[] {
-  if (routing === 'bedrock_only') return [{ families: FAMILIES, provider: 'bedrock', reason: null, window: null, until: null }];
-  if (routing === 'plan_only') return [{ families: FAMILIES, provider: 'plan', reason: null, window: null, until: null }];
+  const noBedrockKey = item.breaker.fallback_unavailable === 'no_bedrock_key';
+  const everyFamily = (provider: Route['provider'], reason: Route['reason']): Route[] => [{ families: [...FAMILIES], provider, reason, window: null, until: null }];
+  if (routing === 'plan_only') return everyFamily('plan', null);
+  if (routing === 'bedrock_only') return noBedrockKey ? everyFamily('none', 'no_bedrock_key') : everyFamily('bedrock', null);
+  if (noBedrockKey) return everyFamily('plan', 'no_bedrock_key');
   const routes: Route[] = [];
   for (const family of FAMILIES) {
     const park = item.parked[family];
@@ -92,7 +101,8 @@ export function familiesLabel(families: Family[]): string {
 
 /** "Bedrock: Plan threshold, 5-hour window" (the time is added by the caller, in TIMEZONE). */
 export function routeLabel(route: Route): string {
-  if (route.provider === 'plan') return 'Plan (Anthropic)';
+  if (route.provider === 'none') return 'Refused: bedrock_only without a Bedrock key';
+  if (route.provider === 'plan') return route.reason === 'no_bedrock_key' ? 'Plan (no Bedrock key)' : 'Plan (Anthropic)';
   if (!route.reason) return 'Bedrock (routing strategy)';
   const why = FALLBACK_REASON_LABELS[route.reason] ?? route.reason;
   return `Bedrock: ${why}${route.window ? `, ${WINDOW_LABELS[route.window] ?? route.window} window` : ''}`;

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { api } from '../../lib/api.ts';
 import { formatDateTime, formatPercent } from '../../lib/format.ts';
 import { breakerLabel, breakerStyle } from '../../lib/labels.ts';
-import { familiesLabel, formatThreshold, formatUtilization, routeLabel, routesNow, shownWindows, type WindowReading } from '../../lib/plan-window.ts';
+import { familiesLabel, formatThreshold, formatUtilization, routeLabel, routesNow, shownWindows, type Route, type WindowReading } from '../../lib/plan-window.ts';
 import type { PlanWindow, PlanWindowList, User } from '../../lib/types.ts';
 import { useAsync } from '../../lib/use-async.ts';
 import { Alert } from '../Alert.tsx';
@@ -14,6 +14,14 @@ const STATUS_STYLES: Record<NonNullable<PlanWindow['status']>, string> = {
   allowed: 'bg-emerald-100 dark:bg-emerald-900 text-emerald-800 dark:text-emerald-200',
   allowed_warning: 'bg-amber-100 dark:bg-amber-900 text-amber-900 dark:text-amber-200',
   rejected: 'bg-red-100 dark:bg-red-900 text-red-800 dark:text-red-200',
+};
+
+/** Orange on Bedrock, green on the Plan; amber where a fallback cannot happen (no Bedrock key), as the breaker's label. */
+const ROUTE_STYLES: Record<Route['provider'] | 'no_bedrock_key', string> = {
+  bedrock: 'font-medium text-orange-800 dark:text-orange-300',
+  plan: 'font-medium text-emerald-700 dark:text-emerald-400',
+  none: 'font-medium text-red-700 dark:text-red-400',
+  no_bedrock_key: 'font-medium text-amber-800 dark:text-amber-200',
 };
 
 /**
@@ -112,7 +120,7 @@ function PlanKey({ item, user, timeZone }: { item: PlanWindow; user: User; timeZ
               return (
                 <li key={r.families.join()}>
                   {families && `${families}: `}
-                  <span className={r.provider === 'bedrock' ? 'font-medium text-orange-800 dark:text-orange-300' : 'font-medium text-emerald-700 dark:text-emerald-400'}>{routeLabel(r)}</span>
+                  <span className={ROUTE_STYLES[r.provider === 'plan' && r.reason === 'no_bedrock_key' ? 'no_bedrock_key' : r.provider]}>{routeLabel(r)}</span>
                   {r.until && ` until ${formatDateTime(r.until, timeZone)}`}
                 </li>
               );
