@@ -24,6 +24,9 @@ const scriptErrors: string[] = [];
 const MODEL = 'claude-sonnet-5-5';
 const FAILING = 'Failing Fran';
 const HEALTHY = 'Healthy Hal';
+const BEDROCK_ONLY = 'Bedrock-only Bo';
+// Priced for Anthropic below, with no Bedrock mapping anywhere: the banner must name it.
+const UNMAPPED = 'claude-unmapped-9-9';
 let failing: { rawKey: string; userId: string; accessKeyId: string };
 let healthy: { rawKey: string; userId: string; accessKeyId: string };
 // Fran's requests, in the order sent: Anthropic answers 500 three times, then 429 twice.
@@ -126,7 +129,7 @@ function everyPage(): { path: string; title: string; loaded: () => Promise<unkno
         visible(page.getByTestId('readiness')),
       ],
     },
-    { path: '/users', title: 'Users', loaded: () => [visible(page.getByRole('table').getByRole('link', { name: FAILING })), visible(page.getByTestId('no-bedrock-key'))] },
+    { path: '/users', title: 'Users', loaded: () => [visible(page.getByRole('table').getByRole('link', { name: FAILING })), visible(page.getByTestId('no-bedrock-key').first())] },
     {
       path: `/users/${failing.userId}`,
       title: FAILING,
@@ -177,6 +180,29 @@ describe('failures on the dashboard', () => {
     await visible(banner.getByRole('link', { name: FAILING }));
     expect(await banner.getByRole('link', { name: HEALTHY }).count()).toBe(0);
     await page.screenshot({ path: screenshotPath('overview-errors'), fullPage: true });
+  });
+
+  it('names in the banner, each in its own words, a priced model without a Bedrock mapping and a bedrock_only user without a Bedrock key', async () => {
+    const admin = { authorization: `Bearer ${await app.adminToken()}`, 'content-type': 'application/json' };
+    const price = { input_usd_per_mtok: '1', output_usd_per_mtok: '5', cache_write_5m_usd_per_mtok: '1.25', cache_write_1h_usd_per_mtok: '2', cache_read_usd_per_mtok: '0.1' };
+    const priced = await request(`${app.url}/admin/pricing`, { method: 'POST', headers: admin, body: JSON.stringify({ provider: 'anthropic', model: UNMAPPED, ...price }) });
+    expect(priced.statusCode, await priced.body.text()).toBe(201);
+    const bo = await app.createKey(BEDROCK_ONLY);
+    const routed = await request(`${app.url}/admin/users/${bo.userId}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ routing_strategy: 'bedrock_only' }) });
+    expect(routed.statusCode, await routed.body.text()).toBe(200);
+
+    await page.reload();
+    await visible(heading(page, 'Overview'));
+    const models = await visible(page.getByTestId('readiness').getByTestId('readiness-models'));
+    expect(await models.textContent()).toMatch(new RegExp(`no Bedrock mapping: .*\\b${UNMAPPED}\\b`));
+    // Plan first without a Bedrock key: Anthropic's error reaches them. Bedrock only: refused.
+    const planFirst = await visible(page.getByTestId('readiness-plan-first'));
+    expect(await planFirst.textContent()).toMatch(/^A user routed Plan first has keys without a Bedrock key: when Anthropic refuses, they get Anthropic's error\./);
+    expect(await planFirst.getByRole('link').allTextContents()).toEqual([FAILING]);
+    const bedrockOnly = await visible(page.getByTestId('readiness-bedrock-only'));
+    expect(await bedrockOnly.textContent()).toMatch(/^A user routed Bedrock only has keys without a Bedrock key: their requests are refused/);
+    expect(await bedrockOnly.getByRole('link').allTextContents()).toEqual([BEDROCK_ONLY]);
+    await page.screenshot({ path: screenshotPath('overview-readiness'), fullPage: true });
   });
 
   it("shows them on the user's page: 5 errors, 100 %, by code, and a breaker that says why nothing took over", async () => {
