@@ -345,6 +345,7 @@ function oidcSettings(config: Config): OidcSettings | null {
     adminValues: config.oidcAdminValues,
     viewerValues: config.oidcViewerValues,
     redirectUrl: config.oidcRedirectUrl,
+    requireVerifiedEmail: config.oidcRequireVerifiedEmail,
     selfEnrolment: config.selfEnrolment,
     enrolmentDefaults: { routingStrategy: config.selfEnrolmentRouting, monthlyBudgetUsd: config.selfEnrolmentBudgetUsd ?? null },
   };

@@ -67,6 +67,8 @@ export interface Config {
   oidcAdminValues: string[];
   oidcViewerValues: string[];
   oidcRedirectUrl: string | undefined;
+  /** Refuse an ID token whose `email_verified` is false when the email names the person (admin/oidc.ts). */
+  oidcRequireVerifiedEmail: boolean;
   selfEnrolment: boolean;
   /** A self-enrolled user's routing strategy and monthly budget (USD; undefined: none). */
   selfEnrolmentRouting: 'plan_first' | 'bedrock_only' | 'plan_only';
@@ -340,6 +342,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'OIDC_ADMIN_VALUES', key: 'oidcAdminValues', default: '', doc: 'comma-separated role-claim values that make an admin', parse: commaList },
   { env: 'OIDC_VIEWER_VALUES', key: 'oidcViewerValues', default: '', doc: 'comma-separated role-claim values that make a viewer; anyone else signed in is a developer', parse: commaList },
   { env: 'OIDC_REDIRECT_URL', key: 'oidcRedirectUrl', default: undefined, doc: 'the callback URL registered with the issuer; default: the request\'s origin + /admin/auth/oidc/callback', parse: httpUrl },
+  { env: 'OIDC_REQUIRE_VERIFIED_EMAIL', key: 'oidcRequireVerifiedEmail', default: 'true', doc: 'with OIDC_USERNAME_CLAIM=email, refuse a sign-in whose ID token says `email_verified: false` (the email links the person to a user); `false`: accept it', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
   { env: 'SELF_ENROLMENT', key: 'selfEnrolment', default: 'false', doc: '`true`: a developer signing in with no user of their email gets one', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
   { env: 'SELF_ENROLMENT_ROUTING', key: 'selfEnrolmentRouting', default: 'plan_first', doc: 'routing strategy of a self-enrolled user', parse: oneOf(['plan_first', 'bedrock_only', 'plan_only'] as const) },
   { env: 'SELF_ENROLMENT_BUDGET', key: 'selfEnrolmentBudgetUsd', default: undefined, doc: 'monthly Bedrock budget (USD) of a self-enrolled user; unset: none', parse: usdAmount },

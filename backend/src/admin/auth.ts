@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository, type AdminTokenRepository } from '../db/admin-token-repository.ts';
 import type { ApiTokenRepository } from '../db/api-token-repository.ts';
+import type { UserIdentityRepository } from '../db/user-identity-repository.ts';
 import type { Logger } from '../observability/logger.ts';
 import { signAdminToken, verifyAdminSession, type AdminSession, type Role } from '../security/jwt.ts';
 import { hashApiToken, isApiTokenFormat } from '../security/api-token.ts';
@@ -26,6 +27,8 @@ export interface AuthDeps {
   addressFailures: AddressFailures;
   /** Origins other than the server's own that may call the API (CORS_ORIGINS). */
   corsOrigins: readonly string[];
+  /** Whether a person's user has been deactivated or deleted since they signed in (deprovisioned). */
+  userIdentities: Pick<UserIdentityRepository, 'personStanding'>;
   logger: Logger;
 }
 
@@ -61,7 +64,22 @@ async function apiTokenSession(raw: string, deps: Pick<AuthDeps, 'apiTokens' | '
   // "Last used" is for people tidying tokens up: a failed write must not fail the request.
   await deps.apiTokens.touch(row.id).catch((err: unknown) => deps.logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
   const role: Role = row.role;
-  return { username: `token:${row.name}`, id: row.id, expiresAt: row.expiresAt, role, userId: null, via: 'token' };
+  return { username: `token:${row.name}`, id: row.id, issuedAt: row.createdAt, expiresAt: row.expiresAt, role, userId: null, via: 'token' };
+}
+
+/**
+ * A person's session ends with their user: when the identity provider (SCIM) or an admin deletes the
+ * user they are, or the user of their email, every task refuses the session at its next request (one
+ * lookup per request, no cache to keep coherent). Deactivation ends an admin's or a viewer's session
+ * the same way; a developer's keeps only their own page, which says why (me.ts answers 403).
+ */
+async function refuseDeprovisioned(session: AdminSession, identities: AuthDeps['userIdentities']): Promise<void> {
+  if (session.via !== 'idp') return;
+  const standing = await identities.personStanding({ userId: session.userId, email: session.username, since: session.issuedAt });
+  if (standing === 'deleted') throw unauthorized(`session ended: the user of ${session.username} has been deleted (deprovisioned); this sign-in no longer counts`);
+  if (standing === 'inactive' && session.role !== 'developer') {
+    throw unauthorized(`session ended: the user of ${session.username} is deactivated (deprovisioned); sign in again once it is reactivated`);
+  }
 }
 
 /**
@@ -76,7 +94,7 @@ function originAllowed(request: FastifyRequest, allowed: readonly string[]): boo
 }
 
 /** The onRequest hook of every admin route but login and logout. */
-export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin' | 'addressFailures' | 'apiTokens' | 'logger'>) {
+export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigins' | 'admin' | 'addressFailures' | 'apiTokens' | 'userIdentities' | 'logger'>) {
   return async (request: FastifyRequest): Promise<void> => {
     const session = await currentSession(request, deps);
     if (!session) {
@@ -86,6 +104,8 @@ export function adminGuard(deps: Pick<AuthDeps, 'jwtKey' | 'tokens' | 'corsOrigi
       deps.addressFailures.failed(request.ip);
       throw unauthorized();
     }
+    // A valid token of someone deprovisioned: refused, but not counted as a guess at a token.
+    await refuseDeprovisioned(session, deps.userIdentities);
     if (!bearerToken(request) && !SAFE_METHODS.has(request.method) && !originAllowed(request, deps.corsOrigins)) {
       throw new AdminError(403, 'permission_error', 'origin: a cookie-authenticated change must come from the dashboard\'s own origin');
     }

@@ -25,6 +25,8 @@ export interface OidcSettings {
   adminValues: readonly string[];
   viewerValues: readonly string[];
   redirectUrl: string | undefined;
+  /** OIDC_REQUIRE_VERIFIED_EMAIL: with usernameClaim `email`, an ID token saying `email_verified: false` is refused. */
+  requireVerifiedEmail: boolean;
   selfEnrolment: boolean;
   /** What a self-enrolled user starts with (SELF_ENROLMENT_ROUTING, SELF_ENROLMENT_BUDGET). */
   enrolmentDefaults: { routingStrategy: 'plan_first' | 'bedrock_only' | 'plan_only'; monthlyBudgetUsd: string | null };
@@ -187,10 +189,18 @@ export async function oidcRoutes(parent: FastifyInstance, deps: OidcDeps): Promi
     }
     const username = claims?.[s.usernameClaim];
     if (typeof username !== 'string' || !username) throw new AdminError(401, 'authentication_error', `sign-in: the ID token has no ${s.usernameClaim} claim (OIDC_USERNAME_CLAIM)`);
+    // The email links the person to a user (and to their SCIM deprovisioning): one the provider has
+    // not verified could be anyone's. Only an explicit "no" is refused; some providers never send the
+    // claim, and some send it as a string.
+    if (s.requireVerifiedEmail && s.usernameClaim === 'email' && (claims?.email_verified === false || claims?.email_verified === 'false')) {
+      throw new AdminError(401, 'authentication_error', `sign-in: the identity provider has not verified the email ${username} (email_verified is false); verify it there, or set OIDC_REQUIRE_VERIFIED_EMAIL=false`);
+    }
     const role = roleFromClaim(claims?.[s.roleClaim], s);
     const context = { ...auditContext(request), actor: username };
     const user = await deps.transact(context, async (tx) => {
       const linked = await createUserIdentityRepository(tx.db).findByEmail(username);
+      // A deprovisioned person stays out, whatever their role (the guard ends a session begun before: auth.ts).
+      if (linked && linked.status !== 'active') throw new AdminError(403, 'permission_error', `sign-in: the user with the email ${username} is ${linked.status}; ask an admin to reactivate it`);
       if (linked || role !== 'developer') return linked;
       if (!s.selfEnrolment) throw new AdminError(403, 'permission_error', `sign-in: there is no user with the email ${username}; ask an admin to add you (or to turn on SELF_ENROLMENT)`);
       const enrolled = await createUserIdentityRepository(tx.db)

@@ -29,12 +29,18 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         version: options.version,
         description:
           'Users, access keys, Bedrock keys, model mappings, circuit breakers and the audit log. Every change is audited. ' +
-          'Authenticate with `Authorization: Bearer <access_token>` from `POST /admin/auth/login` (scripts) or its HttpOnly session cookie (the dashboard).',
+          'Authenticate with `Authorization: Bearer …`: an automation token (`ccp_…`, `POST /admin/tokens`) for scripts and CI, or the `access_token` of `POST /admin/auth/login`; ' +
+          'the dashboard uses the HttpOnly session cookie that login and company sign-in set.',
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'Either an automation token (`ccp_…`, made by an admin with `POST /admin/tokens`; acts with its role, never accepted as the cookie) or the 12-hour session token (a JWT) in the `access_token` of `POST /admin/auth/login`.',
+          },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The dashboard\'s HttpOnly session cookie, set by the password login and by company sign-in' },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
@@ -46,7 +52,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
       const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
       const errors: Record<string, unknown> = {};
       if (base.params || base.querystring || base.body) errors['400'] = error('Invalid request: the message names the field');
-      if (!isPublic) errors['401'] = error('No valid admin session (missing, expired, tampered or logged-out token)');
+      if (!isPublic) errors['401'] = error('No valid admin session (missing, expired, tampered, revoked or logged-out token, or a person whose user has been deprovisioned)');
       if (base.params) errors['404'] = error('No such resource');
       const roles = isPublic ? undefined : rolesOf(methods[0]!, url, route.config);
       if (roles) errors['403'] = error('The signed-in role may not call this route (the message names the role)');

@@ -14,8 +14,9 @@ import { deleteUser, isUniqueViolation, setUserStatus, userJson } from './users.
 // SCIM 2.0 Users (RFC 7643/7644, the part identity providers use to provision and deprovision;
 // README "Sign-in and roles"): a SCIM user is a proxy user whose userName is their email. Setting
 // `active: false` deactivates the user, and deleting them revokes every key, on every task within a
-// notification (the admin routes' own actions, users.ts). Authenticated by an automation token of
-// kind `scim`, and by nothing else.
+// notification (the admin routes' own actions, users.ts); the person's dashboard session ends with
+// their user too (the admin guard looks the user up on each request, auth.ts). Authenticated by an
+// automation token of kind `scim`, and by nothing else.
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';

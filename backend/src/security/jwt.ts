@@ -27,6 +27,8 @@ export interface AdminSession {
   /** The signed-in person (the break-glass admin's username, or an identity provider's email). */
   username: string;
   id: string;
+  /** When it was minted (a person's session predating their SCIM deletion ends: admin/auth.ts). */
+  issuedAt: Date;
   expiresAt: Date;
   role: Role;
   /** The user this person is (developers' own routes act on it); null for the break-glass admin. */
@@ -94,7 +96,8 @@ export async function verifyAdminSession(key: Uint8Array, token: string, admin: 
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'jti', 'sub'] });
     if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return null;
-    const base = { username: payload.sub, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
+    const issuedAt = new Date((typeof payload.iat === 'number' ? payload.iat : payload.exp - TOKEN_LIFETIME_SECONDS) * 1000);
+    const base = { username: payload.sub, id: payload.jti, issuedAt, expiresAt: new Date(payload.exp * 1000) };
     if (payload.idp === true) {
       if (!isRole(payload.role) || (payload.uid !== null && typeof payload.uid !== 'string')) return null;
       return { ...base, role: payload.role, userId: payload.uid, via: 'idp' };

@@ -1,7 +1,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { SESSION_COOKIE } from '../../src/admin/session-cookie.ts';
+import { accessKeyPrefix } from '../../src/security/access-key.ts';
+import { startFakeAnthropic, unifiedLimitHeaders, type FakeAnthropic } from '../fakes/anthropic.ts';
+import { textMessage } from '../fakes/anthropic-messages.ts';
 import { adminClient, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
@@ -11,7 +14,8 @@ import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './su
 
 // Developer self-service in the dashboard (issue #19): a developer signs in with the company identity
 // provider (oidc-provider on 127.0.0.1), lands on their own page, issues a key, registers its Bedrock
-// key, sends a request through the proxy and sees it in their usage; admin pages show "not available"
+// key, sends a request through the proxy and sees it in their usage, budget and Plan window, rotates
+// and revokes keys, and logs out (the session then answers 401); admin pages show "not available"
 // and no other user's data; a viewer sees Users without the controls that change things. One
 // browser, one identity provider and one server for the whole file.
 
@@ -32,6 +36,20 @@ let developerId: string;
 let otherId: string;
 /** The key the developer issued on their page, for the request through the proxy. */
 let keyForProxy = '';
+/** The Plan answer's windows: 37 % of the 5-hour one, 12 % of the 7-day one. */
+const fiveHourReset = Math.floor(Date.now() / 1000) + 2 * 3600;
+const sevenDayReset = Math.floor(Date.now() / 1000) + 3 * 86_400;
+
+/** What a key gets from the proxy (200 through to the fake Anthropic, 401 once revoked). */
+async function proxyStatus(rawKey: string): Promise<number> {
+  const res = await request(`${app.url}/ak/${rawKey}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-oat01-dana' },
+    body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] }),
+  });
+  await res.body.dump();
+  return res.statusCode;
+}
 
 beforeAll(async () => {
   assertDashboardBuilt();
@@ -52,6 +70,7 @@ beforeAll(async () => {
   // The developer's user carries their company email, so their first sign-in links to it.
   developerId = (await call('POST', '/admin/users', { name: DEVELOPER })).body.id as string;
   expect((await call('PUT', `/admin/users/${developerId}/email`, { email: 'dana@example.com' })).status).toBe(200);
+  expect((await call('PUT', `/admin/users/${developerId}/budget`, { monthly_budget_usd: '40' })).status).toBe(200);
   otherId = (await app.createKey(OTHER)).userId;
 
   browser = await launchChromium();
@@ -131,18 +150,39 @@ describe('a developer', () => {
     expect(keys.map((k) => k.bedrock_key?.last4)).toEqual(['7xQ9']);
   });
 
-  it('sends a request through the proxy with that key and sees it in their usage', async () => {
-    const res = await request(`${app.url}/ak/${keyForProxy}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-api03-dana' },
-      body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] }),
+  it('sends a request through the proxy with that key (their Claude plan login) and sees it in their usage', async () => {
+    // Anthropic answers a Plan login with the unified limit headers: the key's Plan window.
+    fake.reply({
+      kind: 'json',
+      body: textMessage({ model: MODEL }),
+      headers: unifiedLimitHeaders({ fiveHour: { utilization: 0.37, reset: fiveHourReset }, sevenDay: { utilization: 0.12, reset: sevenDayReset } }),
     });
-    await res.body.dump();
-    expect(res.statusCode).toBe(200);
+    expect(await proxyStatus(keyForProxy)).toBe(200);
     await app.flushUsage();
     await page.getByRole('button', { name: 'Refresh usage' }).click();
     const requests = page.getByTestId('card-requests').locator('p').nth(1);
     await visible(requests.getByText('1', { exact: true }));
+  });
+
+  it("sees their own budget and their key's Plan window", async () => {
+    await page.reload();
+    await visible(heading(page, 'My keys & usage'));
+    const budget = await visible(page.getByTestId('budget'));
+    await visible(budget.getByText('$40.00', { exact: true }).first());
+    const figures = await budget.locator('dl > div').evaluateAll((divs) => divs.map((d) => [d.querySelector('dt')?.textContent, d.querySelector('dd')?.textContent]));
+    // Plan traffic never counts against the Bedrock budget: nothing spent.
+    expect(Object.fromEntries(figures)).toEqual({ Budget: '$40.00', Spent: '$0.00', 'Reserved (running)': '$0.00', Remaining: '$40.00' });
+    // A developer reads their budget; setting it is an admin's.
+    expect(await budget.getByRole('button', { name: 'Save budget' }).count()).toBe(0);
+
+    const prefix = accessKeyPrefix(keyForProxy);
+    const key = await visible(page.getByTestId('plan-windows').getByRole('article', { name: `Plan window of ${prefix}` }));
+    expect(await key.getByRole('progressbar', { name: `5-hour window of ${prefix}` }).getAttribute('aria-valuetext')).toMatch(/^37% used, resets /);
+    expect(await key.getByRole('progressbar', { name: `7-day window of ${prefix}` }).getAttribute('aria-valuetext')).toMatch(/^12% used, resets /);
+    expect(await key.getByTestId('plan-route').textContent()).toMatch(/Anthropic/i);
+    // Only their own key is listed, and the switch rule stays an admin's.
+    expect(await page.getByTestId('plan-windows').getByRole('article').count()).toBe(1);
+    expect(await page.getByTestId('plan-settings').count()).toBe(0);
   });
 
   it('sees "not available to your role" and no admin data on admin pages', async () => {
@@ -171,6 +211,39 @@ describe('a developer', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('rotates a key (the new one shown once, with its set-up) and revokes the old one, which stops working at once', async () => {
+    const panel = page.getByTestId('access-keys');
+    const oldPrefix = accessKeyPrefix(keyForProxy);
+    const oldRow = panel.getByRole('row').filter({ hasText: `${oldPrefix}…` });
+    await oldRow.getByRole('button', { name: `Rotate ${oldPrefix}` }).click();
+    await panel.getByRole('group', { name: `Confirm: Rotate ${oldPrefix}` }).getByRole('button', { name: 'Yes, rotate' }).click();
+
+    await visible(page.getByText('Key rotated: here is the new key'));
+    const rotated = ((await page.getByTestId('new-key-value').textContent()) ?? '').trim();
+    expect(rotated).toMatch(/^ak_/);
+    expect(rotated).not.toBe(keyForProxy);
+    expect(await page.getByTestId('setup-shell').textContent()).toBe(`export ANTHROPIC_BASE_URL=${app.url}/ak/${rotated}`);
+    await page.getByRole('button', { name: 'I have copied it, hide the key' }).click();
+    await page.getByTestId('new-key').waitFor({ state: 'detached' });
+    // Once hidden, the page never shows it again.
+    expect(await page.content()).not.toContain(rotated);
+    await visible(oldRow.getByText('rotating', { exact: true }));
+    const newRow = panel.getByRole('row').filter({ hasText: `${accessKeyPrefix(rotated)}…` });
+    await visible(newRow.getByText('active', { exact: true }));
+    // The Bedrock key moved to the new key with it.
+    await visible(newRow.getByRole('cell', { name: '…7xQ9', exact: true }));
+    expect(await proxyStatus(keyForProxy)).toBe(200); // the old key's grace period
+
+    await oldRow.getByRole('button', { name: `Revoke ${oldPrefix}` }).click();
+    await panel.getByRole('group', { name: `Confirm: Revoke ${oldPrefix}` }).getByRole('button', { name: 'Yes, revoke' }).click();
+    await visible(oldRow.getByText('revoked', { exact: true }));
+    expect(await oldRow.getByRole('button').count()).toBe(0);
+    expect(await proxyStatus(keyForProxy)).toBe(401);
+    expect(await proxyStatus(rotated)).toBe(200);
+    const keys = (await call('GET', `/admin/users/${developerId}/access-keys`)).body.items as { key_prefix: string; status: string }[];
+    expect(Object.fromEntries(keys.map((k) => [k.key_prefix, k.status]))).toEqual({ [oldPrefix]: 'revoked', [accessKeyPrefix(rotated)]: 'active' });
+  });
+
   it('once deactivated, is told so on their page and can still log out', async () => {
     expect((await call('POST', `/admin/users/${developerId}/deactivate`)).status).toBe(200);
     await page.goto(`${app.url}/me`);
@@ -179,6 +252,25 @@ describe('a developer', () => {
     expect(await page.getByTestId('access-keys').count()).toBe(0);
     await visible(page.getByRole('button', { name: 'Log out' }));
     expect((await call('POST', `/admin/users/${developerId}/reactivate`)).status).toBe(200);
+  });
+
+  it('logs out: back on the login page, and the old session cookie answers 401', async () => {
+    await page.goto(`${app.url}/me`);
+    await visible(page.getByTestId('access-keys'));
+    const cookie = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)?.value;
+    expect(cookie).toBeTruthy();
+    const sessionWith = async (value: string) => {
+      const res = await request(`${app.url}/admin/auth/session`, { headers: { cookie: `${SESSION_COOKIE}=${value}` } });
+      await res.body.dump();
+      return res.statusCode;
+    };
+    expect(await sessionWith(cookie!)).toBe(200);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await visible(page.getByLabel('Password'));
+    expect((await context.cookies()).find((c) => c.name === SESSION_COOKIE)).toBeUndefined();
+    // Not only forgotten by the browser: the token itself is revoked on the server.
+    expect(await sessionWith(cookie!)).toBe(401);
   });
 });
 

@@ -12,7 +12,7 @@ import { browse, CookieJar, startIdentityProvider, type TestIdentityProvider } f
 let idp: TestIdentityProvider;
 let proxy: TestApp;
 let call: AdminCall;
-/** A second server on its own database that lets developers enrol themselves. */
+/** A second server on its own database that lets developers enrol themselves and takes unverified emails. */
 let enrolling: TestApp;
 
 const PEOPLE = {
@@ -20,6 +20,7 @@ const PEOPLE = {
   victor: { email: 'victor@example.com', groups: ['auditors'] },
   dana: { email: 'Dana@Example.com', groups: ['staff'] },
   nobody: { email: 'nobody@example.com', groups: ['staff'] },
+  paul: { email: 'paul@example.com', groups: ['platform-admins'] },
 };
 
 beforeAll(async () => {
@@ -38,6 +39,7 @@ beforeAll(async () => {
     SELF_ENROLMENT: 'true',
     SELF_ENROLMENT_ROUTING: 'plan_only',
     SELF_ENROLMENT_BUDGET: '25',
+    OIDC_REQUIRE_VERIFIED_EMAIL: 'false',
   });
   idp.serve({ redirectUris: [`${proxy.url}/admin/auth/oidc/callback`, `${enrolling.url}/admin/auth/oidc/callback`], people: PEOPLE });
   call = await adminClient(proxy);
@@ -117,6 +119,27 @@ describe('company sign-in', () => {
     expect(whoAgain.body.user_id).toBe(who.body.user_id);
   });
 
+  it('refuses a person whose user is deactivated, and ends the session of one signed in before', async () => {
+    const user = await call('POST', '/admin/users', { name: 'paul' });
+    expect((await call('PUT', `/admin/users/${user.body.id}/email`, { email: 'paul@example.com' })).status).toBe(200);
+    const before = await signIn('paul');
+    const cookie = { cookie: `${SESSION_COOKIE}=${before.session}` };
+    expect((await call('GET', '/admin/auth/session', undefined, { token: null, headers: cookie })).body).toMatchObject({ role: 'admin', user_id: user.body.id });
+    expect((await call('GET', '/admin/users', undefined, { token: null, headers: cookie })).status).toBe(200);
+
+    expect((await call('POST', `/admin/users/${user.body.id}/deactivate`)).status).toBe(200);
+    const ended = await call('GET', '/admin/users', undefined, { token: null, headers: cookie });
+    expect(ended.status).toBe(401);
+    expect(ended.body.error.message).toBe('session ended: the user of paul@example.com is deactivated (deprovisioned); sign in again once it is reactivated');
+    const { end, session } = await signIn('paul');
+    expect(session).toBeUndefined();
+    expect(end.status).toBe(403);
+    expect(JSON.parse(end.body).error.message).toBe('sign-in: the user with the email paul@example.com is inactive; ask an admin to reactivate it');
+
+    expect((await call('POST', `/admin/users/${user.body.id}/reactivate`)).status).toBe(200);
+    expect((await signIn('paul')).session).toBeTruthy();
+  });
+
   it('refuses a callback whose state is not the one this browser started with, or from a browser that started none', async () => {
     const jar = new CookieJar();
     const atCallback = await browse(`${proxy.url}/admin/auth/oidc/login`, { jar, account: 'alice', stopAt: (url) => url.pathname === '/admin/auth/oidc/callback' });
@@ -192,6 +215,32 @@ describe("the ID token's checks", () => {
   it('is refused by the provider when the PKCE verifier is not the one the challenge was made from', async () => {
     const message = await refusedWith({ onTokenRequest: (form) => form.set('code_verifier', 'x'.repeat(43)) });
     expect(message).toMatch(/^sign-in: .*(invalid_grant|PKCE|code_verifier)/i);
+  });
+
+  it('refuses an ID token saying the email is not verified (email_verified false, as a boolean or a string)', async () => {
+    for (const value of [false, 'false']) {
+      let given: unknown;
+      const message = await refusedWith({
+        onIdToken: resign((claims) => {
+          given = claims.email_verified;
+          claims.email_verified = value;
+        }),
+      });
+      expect(given).toBe(true); // what the provider itself said
+      expect(message).toBe('sign-in: the identity provider has not verified the email victor@example.com (email_verified is false); verify it there, or set OIDC_REQUIRE_VERIFIED_EMAIL=false');
+    }
+  });
+
+  it('takes an unverified email where OIDC_REQUIRE_VERIFIED_EMAIL=false', async () => {
+    idp.onIdToken = resign((claims) => void (claims.email_verified = false));
+    try {
+      const { session } = await signIn('victor', enrolling);
+      expect(session).toBeTruthy();
+      const who = await (await adminClient(enrolling))('GET', '/admin/auth/session', undefined, { token: null, headers: { cookie: `${SESSION_COOKIE}=${session}` } });
+      expect(who.body).toMatchObject({ username: 'victor@example.com' });
+    } finally {
+      idp.onIdToken = undefined;
+    }
   });
 
   it('still signs in after those refusals', async () => {

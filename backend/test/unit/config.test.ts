@@ -255,3 +255,12 @@ describe('the time zone of a database (settleTimeZone)', () => {
     expect(loadConfig({ TIMEZONE: '' }).timezone).toBe('UTC');
   });
 });
+
+describe('company sign-in settings', () => {
+  it('requires a verified email by default; OIDC_REQUIRE_VERIFIED_EMAIL=false turns that off', () => {
+    expect(loadConfig({}).oidcRequireVerifiedEmail).toBe(true);
+    expect(loadConfig({ OIDC_REQUIRE_VERIFIED_EMAIL: 'false' }).oidcRequireVerifiedEmail).toBe(false);
+    expect(loadConfig({ OIDC_REQUIRE_VERIFIED_EMAIL: 'TRUE' }).oidcRequireVerifiedEmail).toBe(true);
+    expect(() => loadConfig({ OIDC_REQUIRE_VERIFIED_EMAIL: 'no' })).toThrow(/^OIDC_REQUIRE_VERIFIED_EMAIL: must be one of true, false \(got "no"\)$/);
+  });
+});
