@@ -7,8 +7,9 @@ import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { createSettingsRepository } from './db/settings-repository.ts';
 import type { DatabaseTls } from './db/tls.ts';
-import { createLogger } from './observability/logger.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
 import { resolveSecrets } from './secrets.ts';
+import { scrubInitialEnvironment } from './security/initial-environment.ts';
 
 /** The TLS settings of the database connections; the CA bundle is read here, once. */
 function databaseTls(config: Config): DatabaseTls {
@@ -21,6 +22,29 @@ function databaseProblem(err: NodeJS.ErrnoException, config: Config): string {
   if (!certificate) return err.message;
   const against = config.databaseCaFile ? `DATABASE_CA_FILE ${config.databaseCaFile}` : "Node's own root certificates (DATABASE_CA_FILE unset)";
   return `the database's TLS certificate was refused (DATABASE_SSL_MODE=${config.databaseSslMode}, checked against ${against}): ${err.message}`;
+}
+
+/**
+ * With DATABASE_ADMIN_URL: the master login migrates and sets up the application's role, and its
+ * pool is closed (db/app-role.ts). Returns whether it migrated.
+ *
+ * The URL is first taken out of the config object (undefined from here on) and the environment
+ * (process.env, and the bytes the process started with: security/initial-environment.ts), so it
+ * lives in this call alone: nothing that runs, logs or writes a diagnostic report later can reach
+ * the master secret, only the application role's login.
+ */
+async function prepareAsMaster(config: Config, tls: DatabaseTls, logger: Logger): Promise<boolean> {
+  const adminUrl = config.databaseAdminUrl;
+  config.databaseAdminUrl = undefined;
+  if (process.env.DATABASE_ADMIN_URL !== undefined) {
+    delete process.env.DATABASE_ADMIN_URL;
+    scrubInitialEnvironment('DATABASE_ADMIN_URL');
+  }
+  if (!adminUrl || !config.databaseUrl) return false;
+  const prepared = await prepareDatabaseAsAdmin({ adminUrl, appUrl: config.databaseUrl, tls });
+  if (prepared.applied.length) logger.info({ applied: prepared.applied }, 'migrations applied');
+  logger.info({ role: prepared.role, created: prepared.created }, 'application database role ready');
+  return true;
 }
 
 function fail(message: string): never {
@@ -99,17 +123,12 @@ const secrets = await resolveSecrets(config, (message) => process.stdout.write(`
 let database;
 try {
   const tls = databaseTls(config);
-  if (config.databaseAdminUrl && config.databaseUrl) {
-    // The master login migrates and sets up the application's role, then is closed (db/app-role.ts).
-    const prepared = await prepareDatabaseAsAdmin({ adminUrl: config.databaseAdminUrl, appUrl: config.databaseUrl, tls });
-    if (prepared.applied.length) logger.info({ applied: prepared.applied }, 'migrations applied');
-    logger.info({ role: prepared.role, created: prepared.created }, 'application database role ready');
-  }
+  const migrated = await prepareAsMaster(config, tls, logger);
   database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, tls } : { kind: 'pglite', dataDir: config.dataDir },
   );
   // The application role may not change the schema: with DATABASE_ADMIN_URL the master migrated above.
-  if (!config.databaseAdminUrl) {
+  if (!migrated) {
     const applied = await migrate(database);
     if (applied.length) logger.info({ applied }, 'migrations applied');
   }

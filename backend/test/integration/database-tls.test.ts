@@ -1,8 +1,8 @@
 // The server against a PostgreSQL that accepts TLS only, as Aurora with rds.force_ssl does
 // (README, Configuration: DATABASE_SSL_MODE, DATABASE_CA_FILE, DATABASE_ADMIN_URL). In prod it
 // connects with verify-full by default, refuses a certificate from another CA or for another host,
-// and with DATABASE_ADMIN_URL migrates as the master and serves as a role of its own that can
-// read and write rows and do nothing else. The cluster is this test's own (support/tls-postgres.ts).
+// and with DATABASE_ADMIN_URL migrates as the master, forgets that login (environment, memory) and
+// serves as a role of its own that can read and write rows and do nothing else. The cluster is this test's own (support/tls-postgres.ts).
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,12 +26,13 @@ interface Run {
   url?: string;
   code?: number | null;
   output: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
-/** The real server process (src/main.ts) in prod, with the secrets prod demands and `env`. */
-function startServer(env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+/** The real server process (src/main.ts) in prod, with the secrets prod demands and `env`; `nodeArgs` go to Node. */
+function startServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<Run> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main], {
     env: {
       PATH: process.env.PATH,
       AWS_EC2_METADATA_DISABLED: 'true',
@@ -57,12 +58,38 @@ function startServer(env: Record<string, string>): Promise<Run> {
     const onData = (c: Buffer) => {
       output += c.toString();
       const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
-      if (url) resolve({ url, output, stop });
+      if (url) resolve({ url, output, pid: child.pid!, stop });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => resolve({ code, output, stop }));
+    void exited.then((code) => resolve({ code, output, pid: child.pid!, stop }));
   });
+}
+
+/**
+ * What the running server holds, as Node writes it for diagnosis: a diagnostic report (the one a
+ * crash writes, environment included) on SIGURG and a heap snapshot (every live string, whole) on
+ * SIGUSR2, plus its initial environment block as the kernel shows it (/proc/<pid>/environ).
+ */
+const DIAGNOSTIC_ARGS = (dir: string) => [`--diagnostic-dir=${dir}`, `--report-directory=${dir}`, '--report-on-signal', '--report-signal=SIGURG', '--heapsnapshot-signal=SIGUSR2', '--heap-snapshot-string-limit=100000000'];
+
+async function diagnose(run: Run, dir: string): Promise<{ report: { environmentVariables: Record<string, string> }; reportText: string; heap: string; environ: string }> {
+  const written = async (signal: NodeJS.Signals, prefix: string): Promise<string> => {
+    process.kill(run.pid, signal);
+    let file: string | undefined;
+    for (let waited = 0; !file; waited += 50) {
+      if (waited > 60_000) throw new Error(`no ${prefix} file after ${signal}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      file = fs.readdirSync(dir).find((f) => f.startsWith(prefix));
+    }
+    // Node writes both on the main thread, from the moment the file exists: an answer means it is done.
+    expect((await request(`${run.url}/health`)).statusCode).toBe(200);
+    return fs.readFileSync(path.join(dir, file), 'latin1');
+  };
+  const reportText = await written('SIGURG', 'report.');
+  const heap = await written('SIGUSR2', 'Heap.');
+  const environ = fs.readFileSync(`/proc/${run.pid}/environ`, 'latin1');
+  return { report: JSON.parse(reportText) as { environmentVariables: Record<string, string> }, reportText, heap, environ };
 }
 
 const url = (user: string, password: string, host = '127.0.0.1') =>
@@ -107,11 +134,17 @@ describe.runIf(testDatabaseKind() === 'pglite')('the server on a PostgreSQL that
   const appPassword = `app-${randomBytes(9).toString('base64url')}'"\\`;
 
   it('in prod, verifies the certificate by default, migrates as the master and serves as its own role', async () => {
-    const run = await startServer({
-      DATABASE_URL: url(APP_ROLE, appPassword),
-      DATABASE_ADMIN_URL: url('postgres', cluster.password),
-      DATABASE_CA_FILE: cluster.caFile,
-    });
+    const diagnostics = fs.mkdtempSync(path.join(os.tmpdir(), 'ccproxy-diagnostics-'));
+    const admin = { username: 'ops', password: randomBytes(12).toString('base64') };
+    const run = await startServer(
+      {
+        DATABASE_URL: url(APP_ROLE, appPassword),
+        DATABASE_ADMIN_URL: url('postgres', cluster.password),
+        DATABASE_CA_FILE: cluster.caFile,
+        ADMIN_CREDENTIALS: JSON.stringify(admin),
+      },
+      DIAGNOSTIC_ARGS(diagnostics),
+    );
     try {
       expect(run.url, run.output).toBeDefined();
       expect((await request(`${run.url}/health`)).statusCode).toBe(200);
@@ -121,6 +154,32 @@ describe.runIf(testDatabaseKind() === 'pglite')('the server on a PostgreSQL that
       expect(run.output).toContain('"created":true');
       expect(run.output).not.toContain(appPassword);
       expect(run.output).not.toContain(cluster.password);
+
+      // The master login is gone once the server serves: from its environment (what a crash report,
+      // a child process or process.env would show), from the bytes it started with, and from every
+      // object it still holds (config, app state, closed pools). The application's login stays in
+      // all three, which shows each of them would have shown the master's.
+      const held = await diagnose(run, diagnostics);
+      const appLogin = encodeURIComponent(appPassword);
+      expect(Object.keys(held.report.environmentVariables)).not.toContain('DATABASE_ADMIN_URL');
+      expect(held.report.environmentVariables.DATABASE_URL).toBe(url(APP_ROLE, appPassword));
+      expect(held.reportText).not.toContain(cluster.password);
+      expect(held.environ).toContain(appLogin);
+      expect(held.environ).not.toContain(cluster.password);
+      expect(held.environ.split('\0')).toContain('DATABASE_ADMIN_URL=');
+      expect(held.heap).toContain(appLogin);
+      expect(held.heap).not.toContain(cluster.password);
+      // And it still serves, as the application role: an admin signs in and creates a user.
+      const login = await request(`${run.url}/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+      expect(login.statusCode).toBe(200);
+      const { access_token: token } = (await login.body.json()) as { access_token: string };
+      const created = await request(`${run.url}/admin/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ name: 'after-start-up' }),
+      });
+      expect(created.statusCode, await created.body.text()).toBe(201);
+      expect(await asMaster(async (c) => (await c.query("SELECT count(*)::int AS n FROM users WHERE name = 'after-start-up'")).rows[0])).toEqual({ n: 1 });
 
       // Every connection of the server is the application role's, and encrypted.
       const sessions = await asMaster(async (c) =>
@@ -137,8 +196,9 @@ describe.runIf(testDatabaseKind() === 'pglite')('the server on a PostgreSQL that
       expect(stored?.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
     } finally {
       await run.stop();
+      fs.rmSync(diagnostics, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('leaves the application role able to read and write rows and nothing more', async () => {
     const app = await connect(APP_ROLE, appPassword);
