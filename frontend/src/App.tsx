@@ -7,13 +7,14 @@ import { setShownTimeZone } from './lib/format.ts';
 import { errorText } from './lib/api-error.ts';
 import { loginPathFor, safeNextPath } from './lib/next-path.ts';
 import { matchRoute, navigate, useLocation } from './lib/router.tsx';
-import { SessionProvider } from './lib/session.tsx';
+import { SessionProvider, type Role } from './lib/session.tsx';
 import type { Session } from './lib/types.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotAvailablePage } from './pages/NotAvailablePage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 
 // Pages load on first visit: the login page does not wait for the chart library.
+const ApiTokensPage = lazy(() => import('./pages/ApiTokensPage.tsx').then((m) => ({ default: m.ApiTokensPage })));
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage.tsx').then((m) => ({ default: m.AuditLogPage })));
 const MePage = lazy(() => import('./pages/MePage.tsx').then((m) => ({ default: m.MePage })));
 const ModelMappingsPage = lazy(() => import('./pages/ModelMappingsPage.tsx').then((m) => ({ default: m.ModelMappingsPage })));
@@ -23,7 +24,8 @@ const PricingPage = lazy(() => import('./pages/PricingPage.tsx').then((m) => ({ 
 const UserDetailPage = lazy(() => import('./pages/UserDetailPage.tsx').then((m) => ({ default: m.UserDetailPage })));
 const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 
-type Route = { pattern: string; title: string; render: (params: Record<string, string>) => ReactNode };
+/** `roles`: who may open the page when not every admin-page role may (a viewer sees "not available"). */
+type Route = { pattern: string; title: string; roles?: readonly Role[]; render: (params: Record<string, string>) => ReactNode };
 const ROUTES: Route[] = [
   { pattern: '/', title: 'Overview', render: () => <OverviewPage /> },
   { pattern: '/users', title: 'Users', render: () => <UsersPage /> },
@@ -33,13 +35,15 @@ const ROUTES: Route[] = [
   { pattern: '/pricing', title: 'Pricing', render: () => <PricingPage /> },
   { pattern: '/model-mappings', title: 'Model mappings', render: () => <ModelMappingsPage /> },
   { pattern: '/audit-log', title: 'Audit log', render: () => <AuditLogPage /> },
+  { pattern: '/api-tokens', title: 'API tokens', roles: ['admin'], render: () => <ApiTokensPage /> },
 ];
 const ME: Route = { pattern: '/me', title: 'My keys & usage', render: () => <MePage /> };
 
 /**
  * The session's role decides the pages (README "Sign-in and roles"): admins and viewers see every
- * admin page (viewers without the controls that change things) and /me when they are a user; a
- * developer sees only their own page, at / too, and "not available" on an admin page.
+ * admin page (viewers without the controls that change things, and not the admins' own pages such
+ * as API tokens) and /me when they are a user; a developer sees only their own page, at / too, and
+ * "not available" on an admin page.
  */
 function routeFor(path: string, session: Session): { title: string; page: ReactNode } {
   if (session.role === 'developer') {
@@ -49,6 +53,7 @@ function routeFor(path: string, session: Session): { title: string; page: ReactN
   }
   for (const route of [...ROUTES, ME]) {
     const params = matchRoute(route.pattern, path);
+    if (params && route.roles && !route.roles.includes(session.role)) return { title: 'Not available', page: <NotAvailablePage role={session.role} /> };
     if (params) return { title: route.title, page: route.render(params) };
   }
   return { title: 'Page not found', page: <NotFoundPage /> };

@@ -22,6 +22,8 @@ const scriptErrors: string[] = [];
 
 // What the steps learn and later steps use.
 const USER = 'Ada Lovelace';
+// The email company sign-in would link Ada to, set on her page.
+const EMAIL = 'ada.lovelace@example.com';
 let rawKey = '';
 let keyPrefix = '';
 // A Bedrock API key: only its last four characters may ever be shown again.
@@ -164,6 +166,20 @@ describe('dashboard', () => {
     await screenshot('user-detail');
   });
 
+  it("sets the user's email (what company sign-in links to), which is there after a reload", async () => {
+    const profile = page.getByRole('region', { name: 'Profile and routing' });
+    const email = profile.getByLabel('Email (company sign-in)');
+    expect(await email.inputValue()).toBe('');
+    await email.fill(EMAIL);
+    await profile.getByRole('button', { name: 'Save changes' }).click();
+    await visible(profile.getByRole('status').filter({ hasText: 'Saved.' }));
+    await page.reload();
+    await visible(heading(page, USER));
+    await expect.poll(() => page.getByRole('region', { name: 'Profile and routing' }).getByLabel('Email (company sign-in)').inputValue()).toBe(EMAIL);
+    // Nothing left to save: the form is what the server has.
+    expect(await page.getByRole('region', { name: 'Profile and routing' }).getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+  });
+
   it('shows proxied requests (one plain, one streamed) in the overview numbers and charts', async () => {
     // The key as Claude Code would use it: the SDK pointed at the set-up's base URL.
     const client = new Anthropic({ baseURL: `${app.url}/ak/${rawKey}`, apiKey: 'sk-ant-api03-e2e', maxRetries: 0 });
@@ -202,6 +218,8 @@ describe('dashboard', () => {
     await mainNav().getByRole('link', { name: 'Users' }).click();
     await visible(heading(page, 'Users'));
     const row = await visible(page.getByRole('table').getByRole('row').filter({ hasText: USER }));
+    // The list names each user's email under their name.
+    expect(await row.textContent()).toContain(EMAIL);
     await screenshot('users');
     await row.getByRole('link', { name: USER }).click();
     await visible(heading(page, USER));
@@ -261,7 +279,7 @@ describe('dashboard', () => {
     await mainNav().getByRole('link', { name: 'Audit log' }).click();
     await visible(heading(page, 'Audit log'));
     const entries = page.getByRole('region', { name: 'Entries' }).getByRole('table');
-    const actions = ['auth.login', 'user.create', 'access_key.issue', 'bedrock_key.set', 'user.budget', 'access_key.revoke', 'model_price.add', 'model_mapping.set'];
+    const actions = ['auth.login', 'user.create', 'access_key.issue', 'bedrock_key.set', 'user.budget', 'user.email', 'access_key.revoke', 'model_price.add', 'model_mapping.set'];
     for (const action of actions) await visible(entries.getByRole('cell', { name: action, exact: true }).first());
     const text = await page.locator('body').textContent();
     expect(text).not.toContain(rawKey);

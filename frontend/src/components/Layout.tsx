@@ -1,24 +1,29 @@
 import { useState, type ReactNode } from 'react';
 import { errorText } from '../lib/api-error.ts';
 import { Link, useLocation } from '../lib/router.tsx';
-import { ROLE_LABELS } from '../lib/session.tsx';
+import { ROLE_LABELS, type Role } from '../lib/session.tsx';
 import type { Session } from '../lib/types.ts';
 import { Alert } from './Alert.tsx';
 
-const NAV = [
+type NavItem = { to: string; label: string; roles?: readonly Role[] };
+
+/** `roles`: only these see the entry (App.tsx gives the page the same roles). */
+const NAV: NavItem[] = [
   { to: '/', label: 'Overview' },
   { to: '/users', label: 'Users' },
   { to: '/requests', label: 'Requests' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/model-mappings', label: 'Model mappings' },
   { to: '/audit-log', label: 'Audit log' },
+  { to: '/api-tokens', label: 'API tokens', roles: ['admin'] },
 ];
-const ME = { to: '/me', label: 'My keys & usage' };
+const ME: NavItem = { to: '/me', label: 'My keys & usage' };
 
 /** The session's pages: a developer has only their own; an admin or viewer who is a user has it too. */
-function navFor(session: Session) {
+function navFor(session: Session): NavItem[] {
   if (session.role === 'developer') return [ME];
-  return session.user_id ? [...NAV, ME] : NAV;
+  const pages = NAV.filter((item) => !item.roles || item.roles.includes(session.role));
+  return session.user_id ? [...pages, ME] : pages;
 }
 
 function isCurrent(to: string, path: string): boolean {

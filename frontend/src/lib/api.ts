@@ -25,7 +25,7 @@ import type {
   UserListQuery,
   UserPage,
 } from '../../../backend/src/admin/contract.ts';
-import type { ErrorReport, FallbackReadiness, Limits, RequestLogPage } from './types.ts';
+import type { ApiToken, ApiTokenRole, CreatedApiToken, ErrorReport, FallbackReadiness, Limits, RequestLogPage, UserEmail } from './types.ts';
 
 // Every call goes to /admin on this origin with the session cookie (HttpOnly: this code never
 // sees it, and no token is ever kept in storage). A 401 tells the app to show the login page.
@@ -96,6 +96,8 @@ export const api = {
   createUser: (body: { name: string; description: string | null }) => request<User>('POST', '/users', { body }),
   updateUser: (userId: string, body: Pick<UpdateUserBody, 'name' | 'description' | 'routing_strategy'>) =>
     request<User>('PATCH', `/users/${id(userId)}`, { body }),
+  /** The email company sign-in links a person to; null removes it. */
+  setUserEmail: (userId: string, email: string | null) => request<UserEmail>('PUT', `/users/${id(userId)}/email`, { body: { email } }),
   setUserStatus: (userId: string, verb: 'deactivate' | 'reactivate') => request<User>('POST', `/users/${id(userId)}/${verb}`),
   deleteUser: (userId: string) => request<void>('DELETE', `/users/${id(userId)}`),
 
@@ -130,6 +132,10 @@ export const api = {
   // The form sends the geographies as ticked; the server's validation names one it does not know.
   putMapping: (model: string, body: Pick<PutMappingBody, 'base_id'> & { geographies: string[] }) => request<ModelMapping>('PUT', `/model-mappings/${id(model)}`, { body }),
   deleteMapping: (model: string) => request<void>('DELETE', `/model-mappings/${id(model)}`),
+
+  apiTokens: () => request<{ items: ApiToken[] }>('GET', '/tokens'),
+  createApiToken: (body: { name: string; role: ApiTokenRole; expires_in_days: number }) => request<CreatedApiToken>('POST', '/tokens', { body }),
+  revokeApiToken: (tokenId: string) => request<void>('DELETE', `/tokens/${id(tokenId)}`),
 
   auditLog: (query: Query) => request<AuditPage>('GET', '/audit-log', { query }),
 

@@ -6,12 +6,13 @@ export const ROUTING_LABELS: Record<RoutingStrategy, string> = {
   plan_only: 'Plan only (no fallback)',
 };
 
-export const STATUS_STYLES: Record<UserStatus | 'rotating' | 'revoked', string> = {
+export const STATUS_STYLES: Record<UserStatus | 'rotating' | 'revoked' | 'expired', string> = {
   active: 'bg-emerald-100 dark:bg-emerald-900 text-emerald-800 dark:text-emerald-200',
   inactive: 'bg-amber-100 dark:bg-amber-900 text-amber-800 dark:text-amber-200',
   deleted: 'bg-slate-200 dark:bg-slate-700 text-slate-700 dark:text-slate-200',
   rotating: 'bg-sky-100 dark:bg-sky-900 text-sky-800 dark:text-sky-200',
   revoked: 'bg-slate-200 dark:bg-slate-700 text-slate-700 dark:text-slate-200',
+  expired: 'bg-amber-100 dark:bg-amber-900 text-amber-800 dark:text-amber-200',
 };
 
 /** Why Bedrock served a request (usage events' fallback reason). */

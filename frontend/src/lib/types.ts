@@ -50,3 +50,8 @@ export type RequestLogItem = Static<typeof S.RequestRow>;
 export type RequestLogPage = Static<typeof S.RequestLogPage>;
 export type ErrorReport = Static<typeof S.ErrorReport>;
 
+// Automation tokens (the API tokens page), typed by the backend's schemas.
+export type ApiToken = Static<typeof S.ApiToken>;
+export type CreatedApiToken = Static<typeof S.CreatedApiToken>;
+export type ApiTokenRole = ApiToken['role'];
+export type UserEmail = Static<typeof S.UserEmail>;

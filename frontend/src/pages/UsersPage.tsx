@@ -107,6 +107,7 @@ export function UsersPage() {
                         <Link to={`/users/${u.id}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
                           {u.name}
                         </Link>
+                        {u.email && <p className="text-xs text-slate-600 dark:text-slate-300 break-all">{u.email}</p>}
                         {u.description && <p className="text-xs text-slate-500 dark:text-slate-400">{u.description}</p>}
                       </td>
                       <td>
