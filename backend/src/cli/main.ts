@@ -29,7 +29,7 @@ Commands:
   users delete <user> --yes           soft delete: revoke every key, keep the usage
   users set <user> [--routing plan_first|bedrock_only|plan_only] [--name n] [--description d] [--budget usd|none]
                                       change a user (id or name); --budget none removes the budget
-  users set-email <user> <email|->   the email company sign-in links the person to; - removes it
+  users set-email <user> <email|->    the email company sign-in links the person to; - removes it
   keys issue <user> [--bedrock-region r]  issue an access key (user id or name); shown once, with its id
   keys list <user>                    list a user's access keys
   keys revoke <key>                   revoke an access key at once (<key>: its id or its prefix, ak_…)
