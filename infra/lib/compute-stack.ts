@@ -207,11 +207,12 @@ export class ComputeStack extends Stack {
 
     grantTaskPermissions(this.taskDefinition.taskRole, {
       kmsKey: props.kmsKey,
+      // Not the master login: ECS injects it with the execution role, and the server forgets it
+      // once start-up has used it (backend/src/main.ts), so the running task must not read it back.
       secrets: [
         props.adminCredentials,
         props.keyHasherSecret,
         props.dbSecret,
-        props.dbAdminSecret,
         ...(props.companySignIn ? [props.companySignIn.clientSecret] : []),
       ],
       bedrockRegion: props.proxySettings.bedrockRegion,

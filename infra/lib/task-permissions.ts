@@ -64,7 +64,11 @@ export function bedrockResources(stack: Stack, bedrockRegion: string): string[] 
 export interface TaskPermissionsProps {
   /** The stack's one key (SecretsStack). */
   readonly kmsKey: kms.IKey;
-  /** The deployment's own secrets (admin login, key-hashing secret, both database logins, and the OIDC client secret with company sign-in). */
+  /**
+   * The deployment's secrets the serving process holds anyway (admin login, key-hashing secret, the
+   * application's database login, and the OIDC client secret with company sign-in); never the
+   * master database login, which only start-up uses.
+   */
   readonly secrets: readonly secretsmanager.ISecret[];
   /** BEDROCK_REGION of the container. */
   readonly bedrockRegion: string;
@@ -89,6 +93,8 @@ export function grantTaskPermissions(role: iam.IRole, props: TaskPermissionsProp
     }),
   );
 
+  // The seed's action. ECS injects every secret with the execution role and the proxy reads none
+  // itself, so this reaches only what a running task holds already, never the master login.
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue'],

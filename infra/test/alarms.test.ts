@@ -52,7 +52,7 @@ const expression = (a: AlarmProps) => a.Metrics?.find((m) => m.Expression)?.Expr
 const ref = (value: string) => stacks.monitoring.resolve(value);
 
 describe('every alarm', () => {
-  it('is one of these ten (the seed error alarm and the ALB 5xx alarm kept)', () => {
+  it('is one of these nine (the seed error alarm and the ALB 5xx alarm kept)', () => {
     expect(Object.keys(alarms).sort()).toEqual(
       [
         'AuroraAtMaxCapacity',

@@ -111,13 +111,15 @@ describe('with oidcIssuer and oidcClientId', () => {
   });
 
   it("lets the task role and the execution role read it, with the deployment's other secrets and nothing more", () => {
+    // The task role: the secrets the running proxy holds (not the master database login); the
+    // execution role: every secret it injects.
     const task = withSignIn.secretReads('ProxyTaskTaskRoleDefaultPolicy');
-    expect(task).toHaveLength(5);
+    expect(task).toHaveLength(4);
     expect(task).toContainEqual(clientSecretRef);
     const execution = withSignIn.secretReads('ProxyTaskExecutionRoleDefaultPolicy');
     expect(execution).toHaveLength(5);
     expect(execution).toContainEqual(clientSecretRef);
-    expect(without.secretReads('ProxyTaskTaskRoleDefaultPolicy')).toHaveLength(4);
+    expect(without.secretReads('ProxyTaskTaskRoleDefaultPolicy')).toHaveLength(3);
     expect(without.secretReads('ProxyTaskExecutionRoleDefaultPolicy')).toHaveLength(4);
   });
 });

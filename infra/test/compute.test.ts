@@ -376,10 +376,10 @@ describe('IAM', () => {
       {
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
+        // Not the master login (stacks.database.secret): only the execution role reads it, to inject it.
         Resource: expect.arrayContaining([
           ref(stacks.secrets.adminCredentials.secretArn),
           ref(stacks.secrets.keyHasherSecret.secretArn),
-          ref(stacks.database.secret.secretArn),
           ref(stacks.database.appSecret.secretArn),
         ]),
       },
@@ -395,7 +395,7 @@ describe('IAM', () => {
         Resource: expect.arrayContaining(['arn:aws:bedrock:ap-northeast-2::foundation-model/anthropic.*']),
       },
     ]);
-    expect((statements[1] as { Resource: unknown[] }).Resource).toHaveLength(4);
+    expect((statements[1] as { Resource: unknown[] }).Resource).toHaveLength(3);
     expect(JSON.stringify(statements[3])).not.toMatch(/"\*"/);
   });
 
