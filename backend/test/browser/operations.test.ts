@@ -144,6 +144,7 @@ function everyPage(): { path: string; title: string; loaded: () => Promise<unkno
     { path: '/pricing', title: 'Pricing', loaded: () => [visible(page.getByRole('table').getByRole('cell', { name: MODEL, exact: true }).first())] },
     { path: '/model-mappings', title: 'Model mappings', loaded: () => [visible(page.getByRole('region', { name: 'Shipped defaults' }).getByRole('table'))] },
     { path: '/audit-log', title: 'Audit log', loaded: () => [visible(page.getByRole('region', { name: 'Entries' }).getByRole('table'))] },
+    { path: '/api-tokens', title: 'API tokens', loaded: () => [visible(page.getByTestId('api-tokens').getByText('No tokens yet'))] },
   ];
 }
 
@@ -328,6 +329,9 @@ describe('failures on the dashboard', () => {
     const hal = await visible(page.getByRole('table').getByRole('row').filter({ hasText: HEALTHY }));
     await visible(fran.getByText('cannot fall back: no Bedrock key'));
     expect(await hal.getByTestId('no-bedrock-key').count()).toBe(0);
+    // Routed to Bedrock only without a Bedrock key, nothing falls back: every request is refused.
+    const bo = await visible(page.getByRole('table').getByRole('row').filter({ hasText: BEDROCK_ONLY }));
+    expect(await bo.getByTestId('no-bedrock-key').textContent()).toBe('⚠ refused: bedrock_only without a Bedrock key');
     const cells = await fran.locator('td').allTextContents();
     expect(cells[3]).toBe(String(FAILURES.length));
     expect(cells[5]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
