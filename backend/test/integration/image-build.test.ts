@@ -1,8 +1,10 @@
 // The image builds from the repository and its server answers, without a Docker daemon: the build
 // stage of backend/Dockerfile is run here as Docker runs it — its COPY lines over the context that
 // .dockerignore leaves, its RUN lines (backend/scripts/build-image-tree.sh) as they are written —
-// and the runtime stage's ENV and CMD start the result. Only the runtime stage's ADD (the RDS CA
-// bundle, downloaded) and its chmod/chown as root are not run; a CA file of the test's stands in.
+// and the runtime stage's ENV and CMD start the result on the Node release the image pins
+// (backend/scripts/image-node.sh; .ci/run fetches it, and in CI its absence fails the test). Only
+// the runtime stage's ADD (the RDS CA bundle, downloaded) and its chmod/chown as root are not run;
+// a CA file of the test's stands in.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,6 +22,16 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const DOCKERFILE = fs.readFileSync(path.join(ROOT, 'backend/Dockerfile'), 'utf8');
 // Where the Dockerfile puts the runtime tree; here it is a temporary directory.
 const IMAGE_APP = '/app';
+
+// The image's Node release, read from the Dockerfile by the one script that also fetches it.
+const IMAGE_NODE_SCRIPT = path.join(ROOT, 'backend/scripts/image-node.sh');
+const imageNodeScript = (command: 'version' | 'path') => execFileSync('sh', [IMAGE_NODE_SCRIPT, command], { encoding: 'utf8' }).trim();
+const IMAGE_NODE_VERSION = imageNodeScript('version');
+const IMAGE_NODE_BINARY = imageNodeScript('path');
+const IMAGE_NODE_FETCHED = fs.existsSync(IMAGE_NODE_BINARY);
+const IN_CI = process.env.CI === 'true';
+/** What the server runs on here: the image's Node; without it the machine's, except in CI. */
+const RUNTIME = IMAGE_NODE_FETCHED || IN_CI ? `Node ${IMAGE_NODE_VERSION}, the image's` : `this machine's Node ${process.version.slice(1)} (the image's ${IMAGE_NODE_VERSION} is not fetched)`;
 
 interface Instruction {
   keyword: string;
@@ -80,10 +92,12 @@ describe.runIf(testDatabaseKind() === 'pglite')('the image, built from the repos
   });
 
   it('starts from a Node LTS pinned by digest, one the engines allow', () => {
-    const image = /^ARG NODE_IMAGE=node:(\d+)-bookworm-slim@sha256:[0-9a-f]{64}$/m.exec(DOCKERFILE);
-    expect(image, 'ARG NODE_IMAGE=node:<major>-bookworm-slim@sha256:<digest>').not.toBeNull();
+    const image = /^ARG NODE_IMAGE=node:(\d+)(?:\.\d+\.\d+)?-bookworm-slim@sha256:[0-9a-f]{64}$/m.exec(DOCKERFILE);
+    expect(image, 'ARG NODE_IMAGE=node:<major or release>-bookworm-slim@sha256:<digest>').not.toBeNull();
     const major = image![1]!;
     expect(Number(major) % 2, 'an even major: a long-term support line').toBe(0);
+    // The release the binary the server is tested on must be.
+    expect(IMAGE_NODE_VERSION).toMatch(new RegExp(`^${major}\\.\\d+\\.\\d+$`));
     for (const manifest of ['package.json', 'backend/package.json', 'frontend/package.json']) {
       const engines = (JSON.parse(fs.readFileSync(path.join(ROOT, manifest), 'utf8')) as { engines: { node: string } }).engines.node;
       expect(engines.split('||').map((r) => r.trim()), manifest).toContainEqual(expect.stringMatching(new RegExp(`^\\^${major}(\\.|$)`)));
@@ -118,7 +132,7 @@ describe.runIf(testDatabaseKind() === 'pglite')('the image, built from the repos
     }
   }, 900_000);
 
-  it('serves /health, /ready and the dashboard as the runtime stage starts it', async () => {
+  it(`serves /health, /ready and the dashboard as the runtime stage starts it, on ${RUNTIME}`, async () => {
     const runtime = stages(DOCKERFILE).get('runtime')!;
     expect(runtime.find((i) => i.keyword === 'COPY')?.args).toBe(`--from=build ${IMAGE_APP} ${IMAGE_APP}`);
     const cmd = JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args) as string[];
@@ -131,7 +145,13 @@ describe.runIf(testDatabaseKind() === 'pglite')('the image, built from the repos
     fs.mkdirSync(path.join(app, 'certs'), { recursive: true });
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=stand-in', '-keyout', path.join(work, 'ca.key'), '-out', env.DATABASE_CA_FILE!], { stdio: 'pipe' });
 
-    const child = spawn(cmd[0] === 'node' ? process.execPath : cmd[0]!, cmd.slice(1), {
+    expect(cmd[0]).toBe('node');
+    if (!IMAGE_NODE_FETCHED && IN_CI) {
+      throw new Error(`Node ${IMAGE_NODE_VERSION}, the image's, is not at ${IMAGE_NODE_BINARY}: \`sh backend/scripts/image-node.sh fetch\` puts it there (.ci/run does)`);
+    }
+    const node = IMAGE_NODE_FETCHED ? IMAGE_NODE_BINARY : process.execPath;
+    if (IMAGE_NODE_FETCHED) expect(execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${IMAGE_NODE_VERSION}`);
+    const child = spawn(node, cmd.slice(1), {
       cwd: app,
       env: {
         PATH: process.env.PATH,
@@ -161,6 +181,8 @@ describe.runIf(testDatabaseKind() === 'pglite')('the image, built from the repos
         child.stderr.on('data', onData);
         void exited.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${output}`)));
       });
+      // The process answering is that binary's.
+      if (process.platform === 'linux') expect(fs.readlinkSync(`/proc/${child.pid}/exe`)).toBe(fs.realpathSync(node));
       expect((await request(`${url}/health`)).statusCode).toBe(200);
       expect((await request(`${url}/ready`)).statusCode).toBe(200);
       const page = await request(`${url}/`);
