@@ -13,7 +13,10 @@ export interface Config {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** postgres:// URL, or undefined for the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
-  /** The master login: migrations and the application's own role, at start-up only (db/app-role.ts). */
+  /**
+   * The master login: migrations and the application's own role, at start-up only (db/app-role.ts).
+   * main.ts takes it out before serving (prepareAsMaster): undefined in the config the app gets.
+   */
   databaseAdminUrl: string | undefined;
   /** The effective TLS mode of the database connections (loadConfig resolves the default). */
   databaseSslMode: SslMode;
