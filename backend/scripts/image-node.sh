@@ -20,19 +20,10 @@ fail() {
   exit 1
 }
 
-# The version is read from the Dockerfile alone. The tag of NODE_IMAGE names it when it carries a
-# whole release (node:24.21.0-bookworm-slim@sha256:…); a tag of the major alone
-# (node:24-bookworm-slim@sha256:…) leaves it to the line above the pin that records which release
-# the digest is ("# Node 24 LTS (24.21.0, bookworm-slim), pinned by the digest …").
-tag=$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9][0-9.]*\)-[a-z0-9.-]*@sha256:[0-9a-f]\{64\}$/\1/p' "$dockerfile")
-[ -n "$tag" ] || fail "no 'ARG NODE_IMAGE=node:<version>-<variant>@sha256:<digest>' line in $dockerfile"
-major=${tag%%.*}
-case "$tag" in
-  *.*.*) version=$tag ;;
-  *.*) fail "NODE_IMAGE's tag node:$tag names a minor line, not a release: write node:$major-… or the whole release" ;;
-  *) version=$(sed -n "s/^# Node $major LTS (\($major\.[0-9]*\.[0-9]*\),.*/\1/p" "$dockerfile" | head -n 1) ;;
-esac
-[ -n "$version" ] || fail "NODE_IMAGE's tag node:$tag names no release, and no '# Node $major LTS ($major.x.y, …)' line records which one the digest is"
+# The version is read from the Dockerfile alone: the tag of NODE_IMAGE names the whole release
+# (node:24.21.0-bookworm-slim@sha256:…), whose digest is what the image pulls.
+version=$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9]*\.[0-9]*\.[0-9]*\)-[a-z0-9.-]*@sha256:[0-9a-f]\{64\}$/\1/p' "$dockerfile")
+[ -n "$version" ] || fail "no 'ARG NODE_IMAGE=node:<major.minor.patch>-<variant>@sha256:<digest>' line in $dockerfile"
 
 case "$(uname -m)" in
   x86_64 | amd64) arch=x64 ;;
