@@ -76,7 +76,7 @@ export const UserListQuery = Type.Object(
   {
     ...Page.properties,
     status: Type.Optional(UserStatus),
-    q: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'case-insensitive part of the name' })),
+    q: Type.Optional(Line({ minLength: 1, maxLength: 200, description: 'case-insensitive part of the name or the email' })),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, isNotNull, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, ilike, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { users } from './schema.ts';
 
@@ -39,7 +39,10 @@ export function createUserRepository(db: Db): UserRepository {
     async list({ limit, offset, status, q }) {
       const where: SQL[] = [status === 'deleted' ? isNotNull(users.deletedAt) : live];
       if (status && status !== 'deleted') where.push(eq(users.status, status));
-      if (q) where.push(ilike(users.name, `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+      if (q) {
+        const part = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        where.push(or(ilike(users.name, part), ilike(users.email, part))!);
+      }
       const condition = and(...where);
       const [items, [total]] = await Promise.all([
         db.select().from(users).where(condition).orderBy(asc(users.createdAt), asc(users.id)).limit(limit).offset(offset),

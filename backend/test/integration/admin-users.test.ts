@@ -59,6 +59,13 @@ describe('listing users', () => {
     expect((await call('GET', '/admin/users?q=t_p')).body.total).toBe(1);
   });
 
+  it('searches emails too, so a person is found by the address company sign-in knows them by', async () => {
+    const anna = (await call('GET', '/admin/users?q=list-anna')).body.items[0] as { id: string };
+    expect((await call('PUT', `/admin/users/${anna.id}/email`, { email: 'Anna.Lind@Example.com' })).status).toBe(200);
+    expect((await call('GET', '/admin/users?q=anna.lind@example')).body.items.map((u: { name: string }) => u.name)).toEqual(['list-anna']);
+    expect((await call('GET', '/admin/users?q=nobody@example')).body.total).toBe(0);
+  });
+
   it('filters by status', async () => {
     expect((await call('GET', '/admin/users?q=list&status=inactive')).body.items.map((u: { name: string }) => u.name)).toEqual(['list-ben']);
     expect((await call('GET', '/admin/users?q=list&status=active')).body.total).toBe(3);

@@ -49,7 +49,7 @@ export function UsersPage() {
         <div className="mb-3 flex flex-wrap items-end gap-3">
           <div className="w-64 max-w-full">
             <label htmlFor={`${id}-search`} className="label">
-              Search by name
+              Search by name or email
             </label>
             <input id={`${id}-search`} type="search" className="input" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="e.g. alice" />
           </div>
