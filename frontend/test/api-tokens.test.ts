@@ -1,17 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTokenDays, tokenSnippets, tokenState } from '../src/lib/api-tokens.ts';
-
-describe('tokenState', () => {
-  const now = Date.parse('2026-03-01T12:00:00Z');
-  it('is revoked once revoked, whatever the expiry', () => {
-    expect(tokenState({ expires_at: '2027-01-01T00:00:00Z', revoked_at: '2026-02-01T00:00:00Z' }, now)).toBe('revoked');
-    expect(tokenState({ expires_at: '2026-01-01T00:00:00Z', revoked_at: '2026-02-01T00:00:00Z' }, now)).toBe('revoked');
-  });
-  it('is expired from the expiry instant on, active before it', () => {
-    expect(tokenState({ expires_at: '2026-03-01T12:00:00Z', revoked_at: null }, now)).toBe('expired');
-    expect(tokenState({ expires_at: '2026-03-01T12:00:01Z', revoked_at: null }, now)).toBe('active');
-  });
-});
+import { parseTokenDays, tokenSnippets } from '../src/lib/api-tokens.ts';
 
 describe('parseTokenDays', () => {
   it('takes whole days from 1 to 366', () => {

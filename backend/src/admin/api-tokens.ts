@@ -13,6 +13,12 @@ import { ApiToken, ApiTokenList, CreateApiTokenBody, CreatedApiToken, IdParams, 
 // expiry, shown once, kept as a SHA-256 (security/api-token.ts), listed with their last use, revoked
 // by an admin. Sent as `Authorization: Bearer ccp_…`; the audit log names them `token:<name>`.
 
+/** Whether the server accepts the token at `now`: the one reading the CLI and the dashboard show. */
+export function tokenStatus(row: Pick<ApiTokenRow, 'expiresAt' | 'revokedAt'>, now = Date.now()): Static<typeof ApiToken>['status'] {
+  if (row.revokedAt) return 'revoked';
+  return row.expiresAt.getTime() <= now ? 'expired' : 'active';
+}
+
 function tokenJson(row: ApiTokenRow): Static<typeof ApiToken> {
   return {
     id: row.id,
@@ -24,6 +30,7 @@ function tokenJson(row: ApiTokenRow): Static<typeof ApiToken> {
     expires_at: row.expiresAt.toISOString(),
     last_used_at: row.lastUsedAt?.toISOString() ?? null,
     revoked_at: row.revokedAt?.toISOString() ?? null,
+    status: tokenStatus(row),
   };
 }
 

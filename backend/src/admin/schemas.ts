@@ -452,6 +452,7 @@ export const ApiToken = Type.Object({
   expires_at: Type.String(),
   last_used_at: Type.Union([Type.String(), Type.Null()], { description: 'to the minute' }),
   revoked_at: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Enum(['active', 'expired', 'revoked'], { description: 'whether the server accepts the token now; revoked and expired tokens stay listed' }),
 });
 export const ApiTokenList = Type.Object({ items: Type.Array(ApiToken) });
 export const CreatedApiToken = Type.Intersect([ApiToken, Type.Object({ token: Type.String({ description: 'the token itself: in this response only' }) })]);

@@ -1,7 +1,7 @@
-import type { ApiToken, ApiTokenRole } from './types.ts';
+import type { ApiTokenRole } from './types.ts';
 
-// Automation tokens on the API tokens page (README "Sign-in and roles"): what each role opens,
-// whether a token works now, and what to paste where once one is made.
+// Automation tokens on the API tokens page (README "Sign-in and roles"): what each role opens
+// and what to paste where once one is made.
 
 export const API_TOKEN_ROLE_LABELS: Record<ApiTokenRole, string> = {
   admin: 'admin: everything',
@@ -12,14 +12,6 @@ export const API_TOKEN_ROLE_LABELS: Record<ApiTokenRole, string> = {
 /** The expiry the form starts with: a quarter, long enough for CI, short enough to be rotated. */
 export const DEFAULT_TOKEN_DAYS = 90;
 export const MAX_TOKEN_DAYS = 366;
-
-export type TokenState = 'active' | 'expired' | 'revoked';
-
-/** Whether the server accepts the token now: revoked and expired tokens stay listed, refused. */
-export function tokenState(token: Pick<ApiToken, 'expires_at' | 'revoked_at'>, now = Date.now()): TokenState {
-  if (token.revoked_at) return 'revoked';
-  return Date.parse(token.expires_at) <= now ? 'expired' : 'active';
-}
 
 /** The expiry field's text as whole days from 1 to 366, or why not. */
 export function parseTokenDays(text: string): number {

@@ -8,7 +8,7 @@ import { LinesSkeleton } from '../components/Skeleton.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { api } from '../lib/api.ts';
 import { errorText } from '../lib/api-error.ts';
-import { API_TOKEN_ROLE_LABELS, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, parseTokenDays, tokenSnippets, tokenState } from '../lib/api-tokens.ts';
+import { API_TOKEN_ROLE_LABELS, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, parseTokenDays, tokenSnippets } from '../lib/api-tokens.ts';
 import { formatDateTime } from '../lib/format.ts';
 import type { ApiTokenRole, CreatedApiToken } from '../lib/types.ts';
 import { useAsync } from '../lib/use-async.ts';
@@ -63,42 +63,39 @@ export function ApiTokensPage() {
                 </tr>
               </thead>
               <tbody>
-                {tokens.data.items.map((t) => {
-                  const state = tokenState(t);
-                  return (
-                    <tr key={t.id} data-testid="api-token-row">
-                      <td>
-                        <span className="font-medium">{t.name}</span>
-                        <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{t.token_prefix}…</p>
-                      </td>
-                      <td>{t.role}</td>
-                      <td>
-                        <StatusBadge status={state} />
-                      </td>
-                      <td className="whitespace-nowrap">
-                        {formatDateTime(t.created_at)}
-                        <p className="text-xs text-slate-500 dark:text-slate-400">by {t.created_by}</p>
-                      </td>
-                      <td className="whitespace-nowrap">{formatDateTime(t.expires_at)}</td>
-                      <td className="whitespace-nowrap">{t.last_used_at ? formatDateTime(t.last_used_at) : 'never'}</td>
-                      <td className="whitespace-nowrap">{formatDateTime(t.revoked_at)}</td>
-                      <td>
-                        {state !== 'revoked' && (
-                          <ConfirmAction
-                            label="Revoke"
-                            detail={t.name}
-                            confirmLabel="Yes, revoke"
-                            question={`Revoke ${t.name}? Whatever uses it is refused (401) from its next request, on every task. This cannot be undone.`}
-                            onConfirm={async () => {
-                              await api.revokeApiToken(t.id);
-                              tokens.reload();
-                            }}
-                          />
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
+                {tokens.data.items.map((t) => (
+                  <tr key={t.id} data-testid="api-token-row">
+                    <td>
+                      <span className="font-medium">{t.name}</span>
+                      <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{t.token_prefix}…</p>
+                    </td>
+                    <td>{t.role}</td>
+                    <td>
+                      <StatusBadge status={t.status} />
+                    </td>
+                    <td className="whitespace-nowrap">
+                      {formatDateTime(t.created_at)}
+                      <p className="text-xs text-slate-500 dark:text-slate-400">by {t.created_by}</p>
+                    </td>
+                    <td className="whitespace-nowrap">{formatDateTime(t.expires_at)}</td>
+                    <td className="whitespace-nowrap">{t.last_used_at ? formatDateTime(t.last_used_at) : 'never'}</td>
+                    <td className="whitespace-nowrap">{formatDateTime(t.revoked_at)}</td>
+                    <td>
+                      {t.status !== 'revoked' && (
+                        <ConfirmAction
+                          label="Revoke"
+                          detail={t.name}
+                          confirmLabel="Yes, revoke"
+                          question={`Revoke ${t.name}? Whatever uses it is refused (401) from its next request, on every task. This cannot be undone.`}
+                          onConfirm={async () => {
+                            await api.revokeApiToken(t.id);
+                            tokens.reload();
+                          }}
+                        />
+                      )}
+                    </td>
+                  </tr>
+                ))}
               </tbody>
             </table>
           </div>
