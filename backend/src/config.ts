@@ -107,6 +107,9 @@ function oneOf<T extends string>(allowed: readonly T[]) {
   };
 }
 
+/** `true` or `false` (any case), as a boolean. */
+const trueOrFalse = (raw: string): boolean => oneOf(['true', 'false'] as const)(raw) === 'true';
+
 function integer(min: number, max: number) {
   return (raw: string): number => {
     const n = Number(raw);
@@ -345,8 +348,8 @@ export const SETTINGS: Setting<keyof Config>[] = [
   { env: 'OIDC_ADMIN_VALUES', key: 'oidcAdminValues', default: '', doc: 'comma-separated role-claim values that make an admin', parse: commaList },
   { env: 'OIDC_VIEWER_VALUES', key: 'oidcViewerValues', default: '', doc: 'comma-separated role-claim values that make a viewer; anyone else signed in is a developer', parse: commaList },
   { env: 'OIDC_REDIRECT_URL', key: 'oidcRedirectUrl', default: undefined, doc: 'the callback URL registered with the issuer; default: the request\'s origin + /admin/auth/oidc/callback', parse: httpUrl },
-  { env: 'OIDC_REQUIRE_VERIFIED_EMAIL', key: 'oidcRequireVerifiedEmail', default: 'true', doc: 'with OIDC_USERNAME_CLAIM=email, refuse a sign-in whose ID token says `email_verified: false` (the email links the person to a user); `false`: accept it', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
-  { env: 'SELF_ENROLMENT', key: 'selfEnrolment', default: 'false', doc: '`true`: a developer signing in with no user of their email gets one', parse: (raw) => oneOf(['true', 'false'] as const)(raw) === 'true' },
+  { env: 'OIDC_REQUIRE_VERIFIED_EMAIL', key: 'oidcRequireVerifiedEmail', default: 'true', doc: 'with OIDC_USERNAME_CLAIM=email, refuse a sign-in whose ID token says `email_verified: false` (the email links the person to a user); `false`: accept it', parse: trueOrFalse },
+  { env: 'SELF_ENROLMENT', key: 'selfEnrolment', default: 'false', doc: '`true`: a developer signing in with no user of their email gets one', parse: trueOrFalse },
   { env: 'SELF_ENROLMENT_ROUTING', key: 'selfEnrolmentRouting', default: 'plan_first', doc: 'routing strategy of a self-enrolled user', parse: oneOf(['plan_first', 'bedrock_only', 'plan_only'] as const) },
   { env: 'SELF_ENROLMENT_BUDGET', key: 'selfEnrolmentBudgetUsd', default: undefined, doc: 'monthly Bedrock budget (USD) of a self-enrolled user; unset: none', parse: usdAmount },
 ];

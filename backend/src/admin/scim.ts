@@ -138,7 +138,7 @@ export async function scimPlugin(parent: FastifyInstance, deps: ScimDeps): Promi
         let after = email ? await createUserIdentityRepository(tx.db).setEmail(row.id, email) : before;
         if (name && after) after = await tx.users.update(row.id, { name });
         if (!after) throw notFound('user');
-        await tx.audit({ action: 'user.update', targetType: 'user', targetId: row.id, before: { ...userJson(before), email: before.email }, after: { ...userJson(after), email: after.email } });
+        await tx.audit({ action: 'user.update', targetType: 'user', targetId: row.id, before: userJson(before), after: userJson(after) });
         tx.changed({ topic: 'user', id: row.id });
       }).catch(conflict);
     }
@@ -176,7 +176,7 @@ export async function scimPlugin(parent: FastifyInstance, deps: ScimDeps): Promi
         const created = await tx.users.create({ name, description: 'provisioned by SCIM' });
         const linked = (await createUserIdentityRepository(tx.db).setEmail(created.id, email)) ?? created;
         const after = active ? linked : ((await tx.users.setStatus(created.id, 'active', 'inactive')) ?? linked);
-        await tx.audit({ action: 'user.create', targetType: 'user', targetId: created.id, before: null, after: { ...userJson(after), email } });
+        await tx.audit({ action: 'user.create', targetType: 'user', targetId: created.id, before: null, after: userJson(after) });
         return after;
       })
       .catch(conflict);
