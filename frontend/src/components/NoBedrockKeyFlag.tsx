@@ -1,8 +1,10 @@
+import type { RoutingStrategy } from '../lib/types.ts';
+
 /**
  * A user with a key that has no Bedrock key. Routed Plan first, nothing takes over when Anthropic
  * refuses; routed to Bedrock only, every request of that key is refused (PROXY_NO_BEDROCK_KEY).
  */
-export function NoBedrockKeyFlag({ routing }: { routing: string }) {
+export function NoBedrockKeyFlag({ routing }: { routing: RoutingStrategy }) {
   const refused = routing === 'bedrock_only';
   return (
     <span

@@ -51,7 +51,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
         <div className="mt-1 flex flex-wrap items-center gap-3">
           <h1 className="text-2xl font-semibold">{user.name}</h1>
           <StatusBadge status={user.status} />
-          {cannotFallBack[0] && <NoBedrockKeyFlag routing={cannotFallBack[0].routing_strategy} />}
+          {cannotFallBack.length > 0 && <NoBedrockKeyFlag routing={user.routing_strategy} />}
           <Link to={requestLogPath({ user_id: user.id })} className="ml-auto btn-secondary">
             Request log<span className="sr-only"> of {user.name}</span>
           </Link>

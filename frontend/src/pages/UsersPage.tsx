@@ -37,8 +37,7 @@ export function UsersPage() {
   const users = useAsync(async () => ({ page: await api.users({ limit: PAGE, offset, q: q || undefined, status: status || undefined }) }), [q, status, offset]);
   // Users whose plan_first keys have no Bedrock key: flagged in their row.
   const readiness = useAsync(() => api.fallbackReadiness(), []);
-  // user → routing strategy, for each user with a key that has no Bedrock key
-  const cannotFallBack = new Map(readiness.data?.keys_without_bedrock_key.map((k) => [k.user_id, k.routing_strategy]));
+  const cannotFallBack = new Set(readiness.data?.keys_without_bedrock_key.map((k) => k.user_id));
   const canChange = useCanChange();
 
   return (
@@ -116,7 +115,7 @@ export function UsersPage() {
                       </td>
                       <td>
                         <span className="whitespace-nowrap">{ROUTING_LABELS[u.routing_strategy] ?? u.routing_strategy}</span>
-                        {cannotFallBack.has(u.id) && <NoBedrockKeyFlag routing={cannotFallBack.get(u.id) ?? ''} />}
+                        {cannotFallBack.has(u.id) && <NoBedrockKeyFlag routing={u.routing_strategy} />}
                       </td>
                       <td className="text-right tabular-nums">{formatInteger(u.month_requests)}</td>
                       <td className="text-right tabular-nums">{formatUsd(u.month_cost_usd)}</td>
