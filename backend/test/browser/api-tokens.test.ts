@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/app.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
+import { signInWithCompany } from './support/company-sign-in.ts';
 import { seriousAxeViolations } from './support/axe.ts';
 import { launchChromium, screenshotPath, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
@@ -171,14 +172,7 @@ describe('API tokens in the dashboard', () => {
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const viewer = await watchedPage(other, scriptErrors);
-      await viewer.goto(`${app.url}/login?next=%2Fapi-tokens`);
-      await (await visible(viewer.getByRole('link', { name: `Sign in with ${new URL(idp.issuer).host}` }))).click();
-      await viewer.locator('input[name="login"]').fill('victor');
-      const password = viewer.locator('input[name="password"]');
-      if (await password.count()) await password.fill('any password');
-      await viewer.locator('button[type="submit"]').click();
-      await viewer.waitForURL((url) => url.origin === app.url || url.pathname.startsWith('/interaction/'));
-      if (new URL(viewer.url()).pathname.startsWith('/interaction/')) await viewer.locator('button[type="submit"]').click();
+      await signInWithCompany(viewer, { appUrl: app.url, issuer: idp.issuer }, 'victor', '/login?next=%2Fapi-tokens');
       await visible(heading(viewer, 'Not available to your role'));
       expect(new URL(viewer.url()).pathname).toBe('/api-tokens');
       expect(await viewer.getByTestId('signed-in-as').textContent()).toContain('viewer');

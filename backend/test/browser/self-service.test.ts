@@ -8,6 +8,7 @@ import { textMessage } from '../fakes/anthropic-messages.ts';
 import { adminClient, type AdminCall } from '../support/admin.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.ts';
+import { signInWithCompany as signIn } from './support/company-sign-in.ts';
 import { seriousAxeViolations } from './support/axe.ts';
 import { launchChromium, stopAfterFirstFailure, watchedPage } from './support/browser.ts';
 import { assertDashboardBuilt, heading, horizontalOverflow, visible } from './support/dashboard.ts';
@@ -87,22 +88,8 @@ afterAll(async () => {
 
 stopAfterFirstFailure();
 
-/** Clicks "Sign in with …" on the login page and walks the provider's login and consent pages as `account`. */
-async function signInWithCompany(p: Page, account: string, loginPath = '/login'): Promise<void> {
-  await p.goto(`${app.url}${loginPath}`);
-  const button = await visible(p.getByRole('link', { name: `Sign in with ${new URL(idp.issuer).host}` }));
-  await button.click();
-  await visible(p.locator('input[name="login"]'));
-  await p.locator('input[name="login"]').fill(account);
-  // The development login page asks for a password too (any will do).
-  const password = p.locator('input[name="password"]');
-  if (await password.count()) await password.fill('any password');
-  await p.locator('button[type="submit"]').click();
-  // Consent, then back to the dashboard.
-  await p.waitForURL((url) => url.origin === app.url || url.pathname.startsWith('/interaction/'));
-  if (new URL(p.url()).pathname.startsWith('/interaction/')) await p.locator('button[type="submit"]').click();
-  await p.waitForURL((url) => url.origin === app.url && !url.pathname.startsWith('/admin/'));
-}
+/** Company sign-in as `account` through this file's identity provider. */
+const signInWithCompany = (p: Page, account: string, loginPath?: string) => signIn(p, { appUrl: app.url, issuer: idp.issuer }, account, loginPath);
 
 describe('a developer', () => {
   it('signs in with the company identity provider and lands on their own page', async () => {
