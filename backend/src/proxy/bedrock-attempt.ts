@@ -4,7 +4,9 @@ import { mapBedrockError } from '../bedrock/errors.ts';
 import { resolveBedrockModel } from '../bedrock/models.ts';
 import { historyFor } from '../bedrock/thinking-provenance.ts';
 import { BedrockCallError, COUNT_TOKENS_UNSUPPORTED, type BedrockResponse } from '../bedrock/upstream.ts';
+import type { KeyContext } from './access-keys.ts';
 import { reserveBedrockBudget } from './budget-check.ts';
+import type { ProxyDeps } from './deps.ts';
 import { SSE_HEADERS } from './downstream.ts';
 import { proxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
@@ -13,16 +15,23 @@ import type { FallbackReason } from './plan-verdict.ts';
 import { relay, type UpstreamResponse } from './relay.ts';
 
 /** The Bedrock credential to use: a key's API key, null for SigV4, undefined when this key has none. */
-export async function bedrockCredential(x: Exchange): Promise<{ apiKey: string | null } | undefined> {
-  if (x.deps.bedrockAuth === 'sigv4') return { apiKey: null };
+export async function bedrockCredentialOf(
+  deps: Pick<ProxyDeps, 'bedrockAuth' | 'bedrockKeys' | 'logger'>,
+  key: Pick<KeyContext, 'accessKeyId' | 'keyPrefix'>,
+  reqId: string,
+): Promise<{ apiKey: string | null } | undefined> {
+  if (deps.bedrockAuth === 'sigv4') return { apiKey: null };
   try {
-    const apiKey = await x.deps.bedrockKeys.get(x.key.accessKeyId);
+    const apiKey = await deps.bedrockKeys.get(key.accessKeyId);
     return apiKey ? { apiKey } : undefined;
   } catch (err) {
-    x.deps.logger.error({ err, reqId: x.requestId, keyPrefix: x.key.keyPrefix }, 'Bedrock key unavailable');
+    deps.logger.error({ err, reqId, keyPrefix: key.keyPrefix }, 'Bedrock key unavailable');
     return undefined;
   }
 }
+
+/** The credential of the exchange's key (bedrockCredentialOf). */
+export const bedrockCredential = (x: Exchange) => bedrockCredentialOf(x.deps, x.key, x.requestId);
 
 /** Serves the request from Bedrock, translated back so the client sees what Anthropic would have sent. */
 export async function serveBedrock(x: Exchange, apiKey: string | null, fallbackReason: FallbackReason | null): Promise<void> {

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UnifiedLimits } from '../anthropic/unified-limits.ts';
 import type { KeyContext } from './access-keys.ts';
 import { authenticate, refuse } from './admission.ts';
+import { bedrockCredentialOf } from './bedrock-attempt.ts';
 import type { ProxyDeps } from './deps.ts';
 import { requestReadError } from './errors.ts';
 import type { FallbackReason } from './plan-verdict.ts';
 import { policyOf, type Park } from './plan-window-policy.ts';
-import { nextAction } from './routing.ts';
+import { nextAction, type RoutingState } from './routing.ts';
 import type { PlanWindowEntry } from './plan-windows.ts';
 
 /**
@@ -17,7 +18,7 @@ import type { PlanWindowEntry } from './plan-windows.ts';
  * `model.id` and `session_id`), so the line speaks of that model and session.
  */
 
-export type StatusDeps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'addressFailures' | 'planWindows' | 'planSwitchThreshold' | 'sessions' | 'breakers'> & {
+export type StatusDeps = Pick<ProxyDeps, 'resolver' | 'logger' | 'metrics' | 'addressFailures' | 'planWindows' | 'planSwitchThreshold' | 'sessions' | 'breakers' | 'bedrockAuth' | 'bedrockKeys'> & {
   /** This month's Bedrock spend of a user and the budget (null: none); cached briefly by the caller. */
   bedrockSpend(userId: string): Promise<{ spentUsd: string; budgetUsd: string | null; resetsAt: Date }>;
   timeZone: string;
@@ -45,27 +46,35 @@ const iso = (unixSeconds: number | null | undefined): string | null => (unixSeco
 /**
  * Where a request of this key (for `model`, in `sessionId`) goes now: the proxy's own routing
  * decision (proxy/routing.ts), taken from the breaker's state rather than its decision (which would
- * hand out a probe), for a key with a Bedrock credential and a mapped model.
+ * hand out a probe), for a mapped model. A `plan_first` key that would skip Anthropic has its Bedrock
+ * credential looked up as a request would (cached, proxy/bedrock-keys.ts): without one it stays on
+ * the Plan. A `bedrock_only` key is Bedrock's either way (without a key its requests are refused,
+ * and say so).
  */
-function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: string | undefined): { provider: Status['provider']; reason: Status['reason']; park: Park | null } {
+async function routeNow(deps: StatusDeps, key: KeyContext, model: string, sessionId: string | undefined, reqId: string): Promise<{ provider: Status['provider']; reason: Status['reason']; park: Park | null }> {
   const mayFallBack = key.routingStrategy === 'plan_first';
   const park = mayFallBack ? deps.planWindows.park(key.accessKeyId, policyOf(key, deps.planSwitchThreshold), model) : null;
-  const action = nextAction({
+  const state: RoutingState = {
     strategy: key.routingStrategy,
     endpoint: 'messages',
     parked: park?.reason ?? null,
     breaker: deps.breakers.snapshot(key.accessKeyId).state === 'open' ? 'skip' : 'try',
     sessionOnBedrock: mayFallBack && deps.sessions.warmOnBedrock(key.accessKeyId, sessionId),
-    credential: true,
+    credential: mayFallBack ? undefined : true,
     mapped: true,
-  });
+  };
+  let action = nextAction(state);
+  if (action.do === 'look-up-credential') {
+    state.credential = (await bedrockCredentialOf(deps, key, reqId)) !== undefined;
+    action = nextAction(state);
+  }
   return action.do === 'serve-bedrock' ? { provider: 'bedrock', reason: action.reason, park } : { provider: 'plan', reason: null, park: null };
 }
 
 /** The status of a key now: pure but for the clock. */
 function statusOf(input: {
   key: KeyContext;
-  route: ReturnType<typeof routeNow>;
+  route: Awaited<ReturnType<typeof routeNow>>;
   entry: PlanWindowEntry | undefined;
   spend: { spentUsd: string; budgetUsd: string | null; resetsAt: Date };
   timeZone: string;
@@ -166,7 +175,7 @@ export async function statusRoutes(app: FastifyInstance, deps: StatusDeps): Prom
     if (!key) return reply;
     const { model, sessionId } = statusInput(request.body);
     const spend = await deps.bedrockSpend(key.userId);
-    const s = statusOf({ key, route: routeNow(deps, key, model, sessionId), entry: deps.planWindows.get(key.accessKeyId), spend, timeZone: deps.timeZone });
+    const s = statusOf({ key, route: await routeNow(deps, key, model, sessionId, request.id), entry: deps.planWindows.get(key.accessKeyId), spend, timeZone: deps.timeZone });
     reply.header('request-id', request.id).header('cache-control', 'no-store');
     if (request.query.format === 'json') return reply.code(200).type('application/json').send(s);
     return reply.code(200).type('text/plain; charset=utf-8').send(`${s.text}\n`);

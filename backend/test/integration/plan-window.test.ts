@@ -243,6 +243,20 @@ describe('Plan window', () => {
     expect(await unknown.body.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 
+  it('says in the status line where a parked key goes: Bedrock with a Bedrock key, the Plan without one (as the proxy routes it)', async () => {
+    const withKey = await newKey();
+    const withoutKey = await stack.proxy.createKey();
+    const statusOf = async (k: FallbackStack['key']) => (await (await request(`${stack.proxy.url}/ak/${k.rawKey}/status?format=json`)).body.json()) as { provider: string; reason: string | null };
+    for (const k of [withKey, withoutKey]) {
+      stack.anthropic.reply(planAnswer(unifiedLimitHeaders({ fiveHour: window(0.99) })));
+      expect((await turn(k)).servedBy).toBe('anthropic'); // the reading parks the key
+    }
+    expect(await statusOf(withKey)).toMatchObject({ provider: 'bedrock', reason: 'plan_threshold' });
+    stack.anthropic.reply(planAnswer(unifiedLimitHeaders({ fiveHour: window(0.99) })));
+    expect((await turn(withoutKey)).servedBy).toBe('anthropic'); // parked, but nothing to fall back with
+    expect(await statusOf(withoutKey)).toMatchObject({ provider: 'plan', reason: null });
+  });
+
   it("a budgeted user's Bedrock answers carry the budget's use in the unified headers; Plan answers keep Anthropic's", async () => {
     const k = await newKey();
     await request(`${stack.proxy.url}/admin/users/${k.userId}/budget`, { method: 'PUT', headers: admin, body: JSON.stringify({ monthly_budget_usd: '50' }) }).then((r) => r.body.dump());
